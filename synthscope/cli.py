@@ -1,0 +1,145 @@
+"""The ``synthscope`` command line: thin adapters over the stage ``run`` functions.
+
+Errors a user can cause print one line naming the fix and exit 1; programming errors
+keep their traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+import yaml
+
+from synthscope.config import AuditConfig, load_config
+from synthscope.errors import ConfigError, SynthscopeError
+from synthscope.logs import setup_logging
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Audit synthetic image datasets for bias, quality and memorisation.",
+)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Audit config YAML (configs/*.yaml).")]
+SyntheticOpt = Annotated[str | None, typer.Option("--synthetic", help="Synthetic dataset: ImageFolder or .csv/.parquet manifest.")]
+RealOpt = Annotated[str | None, typer.Option("--real", help="Real reference dataset, same forms as --synthetic.")]
+OutputOpt = Annotated[str | None, typer.Option("--output-dir", help="Where this audit's outputs go.")]
+StoreOpt = Annotated[str | None, typer.Option("--store-dir", help="Feature store directory (shared between audits).")]
+ParamsOpt = Annotated[Path | None, typer.Option("--params", help="Params file (default: ./params.yaml).")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a param: SECTION.KEY=VALUE (YAML value), repeatable."),
+]
+
+
+def parse_sets(sets: list[str] | None) -> dict[str, Any]:
+    """``["scan.seed=3"]`` -> ``{"scan.seed": 3}``; the value is parsed as YAML."""
+    out: dict[str, Any] = {}
+    for item in sets or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: use SECTION.KEY=VALUE, for example scan.seed=1")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def build_config(
+    config: Path | None,
+    synthetic: str | None,
+    real: str | None,
+    output_dir: str | None,
+    store_dir: str | None,
+    params: Path | None,
+    sets: list[str] | None,
+) -> AuditConfig:
+    overrides = {"synthetic": synthetic, "real": real, "output_dir": output_dir, "store_dir": store_dir}
+    return load_config(config, overrides, params, parse_sets(sets))
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Where to write the demo datasets.")] = Path("data/demo"),
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: params.yaml demo.seed).")] = None,
+    params: ParamsOpt = None,
+    digits: Annotated[bool, typer.Option(help="Also export scikit-learn's digits as an ImageFolder.")] = False,
+) -> None:
+    """Generate the built-in demo datasets (real-like shapes, biased and unbiased synthetic)."""
+    from synthscope.config import load_params
+    from synthscope.demo.generate import write_demo
+    from synthscope.demo.digits import export_digits
+
+    demo_params = load_params(params).demo
+    written = write_demo(out, demo_params, seed=seed)
+    for role, path in written.items():
+        typer.echo(f"{role}: {path}")
+    if digits:
+        typer.echo(f"digits: {export_digits(out / 'digits')}")
+
+
+@app.command()
+def stage(
+    name: Annotated[str, typer.Argument(help="ingest, features, scan, score, debias or report")],
+    config: ConfigOpt = None,
+    synthetic: SyntheticOpt = None,
+    real: RealOpt = None,
+    output_dir: OutputOpt = None,
+    store_dir: StoreOpt = None,
+    params: ParamsOpt = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
+) -> None:
+    """Run one stage without Prefect (this is what dvc.yaml calls)."""
+    from synthscope.stages import run_stage
+
+    cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
+    for path in run_stage(name, cfg):
+        typer.echo(str(path))
+
+
+@app.command()
+def audit(
+    config: ConfigOpt = None,
+    synthetic: SyntheticOpt = None,
+    real: RealOpt = None,
+    output_dir: OutputOpt = None,
+    store_dir: StoreOpt = None,
+    params: ParamsOpt = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
+) -> None:
+    """Run the whole pipeline as a Prefect flow."""
+    from flows.audit import audit_flow
+
+    cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
+    result = audit_flow(
+        config=str(config) if config else None,
+        overrides={k: v for k, v in {"synthetic": synthetic, "real": real, "output_dir": output_dir,
+                                     "store_dir": store_dir}.items() if v is not None},
+        params_file=str(params) if params else None,
+        param_overrides=parse_sets(set_),
+    )
+    typer.echo(f"outputs: {cfg.output_dir}")
+    for path in result:
+        typer.echo(str(path))
+
+
+def main() -> None:
+    setup_logging()
+    try:
+        app(standalone_mode=False)
+    except SynthscopeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except click.ClickException as exc:  # usage errors: bad option, missing argument
+        exc.show()
+        sys.exit(exc.exit_code or 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Every knob a stage reads, as frozen dataclasses loaded from ``params.yaml``.
+
+DVC tracks ``params.yaml`` per section, so each stage's knobs live in their own section
+and a change to one section re-runs only the stages that read it. Thresholds live here
+and nowhere else ("score, then flag").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args, get_origin
+
+from synthscope.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class IngestParams:
+    # Pillow's own decompression-bomb limit; anything larger is quarantined, not decoded.
+    max_pixels: int = 89_478_485
+    max_file_mb: float = 256.0
+    min_side: int = 4
+    extensions: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+    workers: int = 2
+
+
+@dataclass(frozen=True)
+class DemoParams:
+    seed: int = 0
+    n_per_class: int = 100
+    image_size: int = 64
+
+
+@dataclass(frozen=True)
+class FeaturesParams:
+    extractor: Literal["auto", "inception-fid", "mobilenet-v2"] = "auto"
+    weights: str | None = None
+    batch_size: int = 32
+    workers: int = 2
+    shard_size: int = 512
+
+
+@dataclass(frozen=True)
+class ScanParams:
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ScoreParams:
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class DebiasParams:
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    max_samples_per_class: int = 8
+
+
+@dataclass(frozen=True)
+class GateParams:
+    """Quality gates: crossing one makes the verdict ``fail`` (``audit --fail-on fail``)."""
+
+    max_finding_severity: Literal["info", "low", "medium", "high"] = "medium"
+
+
+@dataclass(frozen=True)
+class Params:
+    ingest: IngestParams = field(default_factory=IngestParams)
+    demo: DemoParams = field(default_factory=DemoParams)
+    features: FeaturesParams = field(default_factory=FeaturesParams)
+    scan: ScanParams = field(default_factory=ScanParams)
+    score: ScoreParams = field(default_factory=ScoreParams)
+    debias: DebiasParams = field(default_factory=DebiasParams)
+    report: ReportParams = field(default_factory=ReportParams)
+    gates: GateParams = field(default_factory=GateParams)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Check ``value`` against a dataclass field type; return it in that type."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        allowed = get_args(annotation)
+        if value not in allowed:
+            raise ConfigError(f"{key}: {value!r} is not allowed; use one of {', '.join(map(str, allowed))}")
+        return value
+    if origin in (types.UnionType, typing.Union):
+        options = get_args(annotation)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(value, option, key)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0] if errors else f"{key}: {value!r} is not allowed")
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        (item_type, *_rest) = get_args(annotation)
+        return tuple(_coerce(v, item_type, f"{key}[]") for v in value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        key_type, val_type = get_args(annotation)
+        return {_coerce(k, key_type, key): _coerce(v, val_type, f"{key}.{k}") for k, v in value.items()}
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported params annotation {annotation!r} for {key}")
+
+
+def build_section(cls: type, raw: dict[str, Any] | None, prefix: str) -> Any:
+    """Build one frozen params section, naming the bad key and the allowed keys."""
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{prefix}: expected a mapping of keys, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{prefix}.{unknown[0]}: unknown key; allowed keys are {', '.join(sorted(known))}")
+    values = {}
+    for name, value in raw.items():
+        ftype = hints[name]
+        if dataclasses.is_dataclass(ftype):
+            values[name] = build_section(ftype, value, f"{prefix}.{name}")
+        else:
+            values[name] = _coerce(value, ftype, f"{prefix}.{name}")
+    return cls(**values)
+
+
+def build_params(raw: dict[str, Any] | None) -> Params:
+    return build_section(Params, raw, "params")
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``raw`` with dotted keys (``scan.seed``) set to new values."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    for dotted, value in overrides.items():
+        section, _, key = dotted.partition(".")
+        if not key:
+            raise ConfigError(f"--set {dotted}: use SECTION.KEY=VALUE, for example scan.seed=1")
+        out.setdefault(section, {})
+        if not isinstance(out[section], dict):
+            raise ConfigError(f"--set {dotted}: {section} is not a params section")
+        out[section][key] = value
+    return out

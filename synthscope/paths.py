@@ -1,0 +1,78 @@
+"""Where each stage's outputs live under a config's ``output_dir`` (DESIGN.md's table).
+
+Stages name their inputs and outputs through this one object so that the DVC stages,
+the Prefect tasks and the report agree on every file name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    root: Path
+
+    # ingest
+    @property
+    def manifest(self) -> Path:
+        return self.root / "manifest.parquet"
+
+    @property
+    def ingest_summary(self) -> Path:
+        return self.root / "ingest.json"
+
+    # features
+    @property
+    def attributes(self) -> Path:
+        return self.root / "attributes.parquet"
+
+    @property
+    def features_summary(self) -> Path:
+        """Names the extractor whose rows in the store belong to this audit."""
+        return self.root / "features.json"
+
+    # scan
+    @property
+    def bias_json(self) -> Path:
+        return self.root / "bias.json"
+
+    @property
+    def findings(self) -> Path:
+        return self.root / "bias_findings.parquet"
+
+    # score
+    @property
+    def metrics_json(self) -> Path:
+        return self.root / "metrics.json"
+
+    # debias
+    @property
+    def augmented_dir(self) -> Path:
+        return self.root / "augmented"
+
+    @property
+    def augmented_manifest(self) -> Path:
+        return self.root / "augmented_manifest.parquet"
+
+    @property
+    def debias_json(self) -> Path:
+        return self.root / "debias.json"
+
+    # report
+    @property
+    def report_html(self) -> Path:
+        return self.root / "report.html"
+
+    @property
+    def summary_md(self) -> Path:
+        return self.root / "summary.md"
+
+    @property
+    def report_json(self) -> Path:
+        return self.root / "report.json"
+
+    @property
+    def plots_dir(self) -> Path:
+        return self.root / "plots"
