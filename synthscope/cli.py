@@ -69,8 +69,8 @@ def demo(
 ) -> None:
     """Generate the built-in demo datasets (real-like shapes, biased and unbiased synthetic)."""
     from synthscope.config import load_params
-    from synthscope.demo.generate import write_demo
     from synthscope.demo.digits import export_digits
+    from synthscope.demo.generate import write_demo
 
     demo_params = load_params(params).demo
     written = write_demo(out, demo_params, seed=seed)

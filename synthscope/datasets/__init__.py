@@ -1,0 +1,1 @@
+"""Reading datasets: listing sources, validating files, decoding images to RGB."""

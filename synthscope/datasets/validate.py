@@ -1,0 +1,97 @@
+"""Validate one file: read it once, hash it, decode it fully, or say why not.
+
+Runs in worker processes, so it imports only Pillow and numpy and returns plain dicts.
+A bad file never raises: it comes back with ``status="quarantined"`` and a reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from synthscope.datasets.image import SUPPORTED_FORMATS, decode
+
+
+def _record(rel: str, label: str, **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "image_id": "", "label": label, "path": rel, "width": 0, "height": 0, "mode": "",
+        "status": "quarantined", "reason": "", "format": "", "bytes": 0,
+    }
+    base.update(fields)
+    return base
+
+
+def inspect_file(
+    root: str,
+    rel: str,
+    label: str,
+    extensions: tuple[str, ...],
+    max_bytes: int,
+    max_pixels: int,
+    min_side: int,
+) -> dict[str, Any]:
+    """One manifest row for ``root/rel``; the file is opened read-only and never modified."""
+    full = Path(root) / rel
+    try:
+        info = os.lstat(full)
+        if stat.S_ISLNK(info.st_mode):
+            if not full.resolve().is_relative_to(Path(root).resolve()):
+                return _record(rel, label, reason="symlink points outside the dataset root")
+            info = os.stat(full)
+    except FileNotFoundError:
+        return _record(rel, label, reason="file not found")
+    except OSError as exc:  # broken symlink loop, permissions
+        return _record(rel, label, reason=f"cannot stat file: {exc.strerror or exc}")
+    if not stat.S_ISREG(info.st_mode):
+        return _record(rel, label, reason="not a regular file")
+    size = info.st_size
+    if size == 0:
+        return _record(rel, label, reason="empty file (0 bytes)")
+    if size > max_bytes:
+        return _record(rel, label, bytes=size, reason=f"file is {size / 2**20:.0f} MB, over ingest.max_file_mb")
+    suffix = full.suffix.lower()
+    if suffix not in extensions:
+        return _record(rel, label, bytes=size, reason=f"unsupported file type {suffix or '(no extension)'!r}")
+    try:
+        data = full.read_bytes()
+    except OSError as exc:
+        return _record(rel, label, bytes=size, reason=f"cannot read file: {exc.strerror or exc}")
+    digest = hashlib.sha256(data).hexdigest()
+    return _inspect_bytes(rel, label, data, digest, max_pixels, min_side)
+
+
+def _inspect_bytes(rel: str, label: str, data: bytes, digest: str, max_pixels: int, min_side: int) -> dict[str, Any]:
+    row = {"image_id": digest, "bytes": len(data)}
+    try:
+        with Image.open(io.BytesIO(data)) as header:
+            fmt, mode, (width, height) = header.format or "", header.mode, header.size
+    except Image.DecompressionBombError:
+        return _record(rel, label, **row, reason="decompression bomb: pixel count exceeds Pillow's hard limit")
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return _record(rel, label, **row, reason="not an image (format not recognised)")
+    row.update(format=fmt, mode=mode, width=width, height=height)
+    if fmt not in SUPPORTED_FORMATS:
+        return _record(rel, label, **row, reason=f"unsupported image format {fmt!r}")
+    if width * height > max_pixels:
+        return _record(rel, label, **row,
+                       reason=f"decompression bomb: {width}x{height} = {width * height} pixels exceeds ingest.max_pixels")
+    if min(width, height) < min_side:
+        return _record(rel, label, **row, reason=f"image is {width}x{height}, below ingest.min_side={min_side}")
+    try:
+        _stored, rgb = decode(data)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return _record(rel, label, **row, reason=f"truncated or corrupt image: {message}")
+    row.update(width=rgb.width, height=rgb.height)
+    return _record(rel, label, **row, status="ok")
+
+
+def inspect_many(args: list[tuple]) -> list[dict[str, Any]]:
+    """Batch entry point for a process pool: one call per chunk keeps pickling cheap."""
+    return [inspect_file(*a) for a in args]

@@ -1,0 +1,1 @@
+"""Built-in demo data: shapes with known attributes and deliberately planted biases."""

@@ -1,0 +1,26 @@
+"""Shared fixtures: quiet, offline settings and small seeded datasets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Quiet and offline before anything imports Prefect (MACHINE-NOTES.md).
+os.environ.setdefault("SYNTHSCOPE_PROGRESS", "0")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo (20 images per class) shared by the tests that only read it."""
+    from synthscope.demo.generate import write_demo
+    from synthscope.params import DemoParams
+
+    out = tmp_path_factory.mktemp("demo")
+    write_demo(out, DemoParams(seed=0, n_per_class=20, image_size=64))
+    return out

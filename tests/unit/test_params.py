@@ -1,0 +1,43 @@
+from pathlib import Path
+
+import pytest
+
+from synthscope.config import load_config, load_params
+from synthscope.errors import ConfigError
+from synthscope.params import Params, build_params
+
+
+def test_defaults_match_params_yaml():
+    """params.yaml is the source of truth DVC tracks; the dataclass defaults must agree."""
+    assert load_params(Path("params.yaml")) == Params()
+
+
+def test_unknown_key_names_key_and_allowed():
+    with pytest.raises(ConfigError, match=r"params\.ingest\.bogus: unknown key; allowed keys are .*max_pixels"):
+        build_params({"ingest": {"bogus": 1}})
+
+
+def test_bad_literal_names_allowed_values():
+    with pytest.raises(ConfigError, match=r"params\.features\.extractor: 'resnet' is not allowed; use one of auto"):
+        build_params({"features": {"extractor": "resnet"}})
+
+
+@pytest.mark.parametrize("value", ["3", 2.5, True])
+def test_int_rejects_non_integers(value):
+    with pytest.raises(ConfigError, match="expected an integer"):
+        build_params({"ingest": {"workers": value}})
+
+
+def test_float_accepts_int_and_tuple_accepts_list():
+    params = build_params({"ingest": {"max_file_mb": 3, "extensions": [".png"]}})
+    assert params.ingest.max_file_mb == 3.0 and params.ingest.extensions == (".png",)
+
+
+def test_overrides_apply_dotted_keys(tmp_path):
+    cfg = load_config(None, {"synthetic": "x"}, None, {"ingest.workers": 1, "demo.seed": 7})
+    assert cfg.params.ingest.workers == 1 and cfg.params.demo.seed == 7
+
+
+def test_override_without_section_is_an_error():
+    with pytest.raises(ConfigError, match="SECTION.KEY=VALUE"):
+        load_config(None, {"synthetic": "x"}, None, {"workers": 1})
