@@ -106,7 +106,9 @@ class FeatureStore:
             pq.write_table(pa.table(arrays), tmp, compression="zstd")
         return path
 
-    def read(self, image_ids: Sequence[str], key: str, columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    def read(
+        self, image_ids: Sequence[str], key: str, columns: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
         """Arrays for ``image_ids`` in that order (repeats allowed): name -> (N,) or (N, D).
 
         Each part holding a requested row is read once (only the asked-for columns).
@@ -114,8 +116,10 @@ class FeatureStore:
         index = self._index(key)
         absent = [i for i in image_ids if i not in index.rows]
         if absent:
-            raise DataError(f"feature store {self.key_dir(key)} lacks {len(absent)} images "
-                            f"(first {absent[0][:12]}); run the features stage first")
+            raise DataError(
+                f"feature store {self.key_dir(key)} lacks {len(absent)} images "
+                f"(first {absent[0][:12]}); run the features stage first"
+            )
         by_part: dict[Path, tuple[list[int], list[int]]] = {}
         for pos, image_id in enumerate(image_ids):
             part, row = index.rows[image_id]

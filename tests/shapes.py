@@ -11,8 +11,14 @@ SHAPES = ("circle", "square", "triangle")
 
 
 def render_shape(
-    shape: str, size: int, color: tuple[int, int, int], background: tuple[int, int, int],
-    center: tuple[float, float], radius: float, texture: float = 0.0, seed: int = 0,
+    shape: str,
+    size: int,
+    color: tuple[int, int, int],
+    background: tuple[int, int, int],
+    center: tuple[float, float],
+    radius: float,
+    texture: float = 0.0,
+    seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(size, size, 3) uint8 image of one filled shape and its true (size, size) bool mask.
 
@@ -44,9 +50,14 @@ def write_shapes(folder: Path, n: int, seed: int = 0, size: int = 64) -> list[Pa
     for i in range(n):
         shape = SHAPES[i % 3]
         img, _ = render_shape(
-            shape, size, tuple(int(v) for v in rng.integers(0, 256, 3)),
-            tuple(int(v) for v in rng.integers(0, 256, 3)), tuple(rng.uniform(0.3, 0.7, 2)),
-            float(rng.uniform(0.12, 0.25)), texture=float(rng.uniform(0, 10)), seed=i,
+            shape,
+            size,
+            tuple(int(v) for v in rng.integers(0, 256, 3)),
+            tuple(int(v) for v in rng.integers(0, 256, 3)),
+            tuple(rng.uniform(0.3, 0.7, 2)),
+            float(rng.uniform(0.12, 0.25)),
+            texture=float(rng.uniform(0, 10)),
+            seed=i,
         )
         path = folder / shape / f"{i:04d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)

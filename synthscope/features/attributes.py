@@ -122,7 +122,9 @@ def dhash(rgb: np.ndarray) -> int:
     Returned as a signed int64 (the bit pattern of the unsigned hash) so Parquet stores it.
     Near-duplicates differ in few bits (Hamming distance).
     """
-    thumb = np.asarray(Image.fromarray(rgb).convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
+    thumb = np.asarray(
+        Image.fromarray(rgb).convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16
+    )
     bits = (thumb[:, 1:] > thumb[:, :-1]).ravel()
     value = int(np.packbits(bits).view(">u8")[0])
     return value - (1 << 64) if value >= (1 << 63) else value
@@ -167,7 +169,7 @@ def image_attributes(rgb: np.ndarray) -> dict[str, float]:
         raise ValueError(f"expected an (H, W, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
     height, width = rgb.shape[:2]
     small = shrink(rgb)
-    rgb01 = small.astype(np.float32) / 255.0
+    rgb01 = small.astype(np.float64) / 255.0
     pixels = rgb01.reshape(-1, 3)
     hue, sat, val = rgb_to_hsv(pixels)
     mean_hue, _, _ = circular_hue(hue, sat * val)
@@ -175,13 +177,20 @@ def image_attributes(rgb: np.ndarray) -> dict[str, float]:
     counts = np.bincount(np.clip(np.rint(lum * 255), 0, 255).astype(np.int64).ravel(), minlength=256)
     p = counts[counts > 0] / counts.sum()
     out = {
-        "mean_r": float(pixels[:, 0].mean()), "mean_g": float(pixels[:, 1].mean()),
-        "mean_b": float(pixels[:, 2].mean()), "hue": mean_hue, "saturation": float(sat.mean()),
-        "value": float(val.mean()), "colorfulness": colorfulness(pixels),
+        "mean_r": float(pixels[:, 0].mean()),
+        "mean_g": float(pixels[:, 1].mean()),
+        "mean_b": float(pixels[:, 2].mean()),
+        "hue": mean_hue,
+        "saturation": float(sat.mean()),
+        "value": float(val.mean()),
+        "colorfulness": colorfulness(pixels),
         # Variance of the Laplacian: the standard focus measure (blur lowers it).
         "sharpness": float(ndimage.laplace(lum.astype(np.float64)).var()),
-        "contrast": float(lum.std()), "entropy": float(-(p * np.log2(p)).sum()),
-        "width": float(width), "height": float(height), "aspect": float(width / height),
+        "contrast": float(lum.std()),
+        "entropy": float(-(p * np.log2(p)).sum()),
+        "width": float(width),
+        "height": float(height),
+        "aspect": float(width / height),
     }
     out.update(_mask_stats(rgb01, object_mask(small)))
     missing = set(ATTRIBUTE_COLUMNS) - set(out)

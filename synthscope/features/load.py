@@ -43,10 +43,13 @@ def load_embeddings(paths: OutputPaths, store_dir: Path) -> Embeddings:
     index = manifest.loc[manifest["status"] == "ok", list(INDEX_COLUMNS)].reset_index(drop=True)
     ids = index["image_id"].tolist()
     if ids:
-        arrays = FeatureStore(store_dir).read(ids, extractor["key"], columns=["image_id", "features", "logits"])
+        arrays = FeatureStore(store_dir).read(
+            ids, extractor["key"], columns=["image_id", "features", "logits"]
+        )
         features, logits = arrays["features"], arrays["logits"]
     else:
         features = np.empty((0, extractor["dim"]), dtype=np.float32)
         logits = np.empty((0, extractor["n_logits"]), dtype=np.float32)
-    return Embeddings(index, features.astype(np.float32, copy=False), logits.astype(np.float32, copy=False),
-                      extractor)
+    return Embeddings(
+        index, features.astype(np.float32, copy=False), logits.astype(np.float32, copy=False), extractor
+    )

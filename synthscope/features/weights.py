@@ -95,7 +95,9 @@ def download(source: WeightSource, dest: Path) -> Path:
                         digest.update(chunk)
                         fh.write(chunk)
                 if not digest.hexdigest().startswith(source.sha256):
-                    raise WeightsError(f"download of {source.url} has the wrong sha256; retry or set {source.env_var}")
+                    raise WeightsError(
+                        f"download of {source.url} has the wrong sha256; retry or set {source.env_var}"
+                    )
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise WeightsError(
             f"no weights file {source.file_name} found and download failed ({exc}); "
@@ -104,7 +106,9 @@ def download(source: WeightSource, dest: Path) -> Path:
     return dest
 
 
-def resolve(source: WeightSource, explicit: str | Path | None = None, allow_download: bool = True) -> ResolvedWeights:
+def resolve(
+    source: WeightSource, explicit: str | Path | None = None, allow_download: bool = True
+) -> ResolvedWeights:
     """Return the first weights file found in the lookup order, with its digest and label."""
     candidates: list[tuple[str, Path | None]] = []
     if explicit is not None:
@@ -138,7 +142,9 @@ def load_state_dict(path: Path, what: str) -> dict[str, torch.Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, OSError, EOFError, ValueError) as exc:
-        raise WeightsError(f"{path} is not a readable PyTorch checkpoint for {what}; pass a .pth state_dict") from exc
+        raise WeightsError(
+            f"{path} is not a readable PyTorch checkpoint for {what}; pass a .pth state_dict"
+        ) from exc
     if not isinstance(state, dict):
         raise WeightsError(f"{path} does not hold a state_dict for {what}; pass a .pth state_dict")
     return state

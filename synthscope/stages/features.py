@@ -76,7 +76,9 @@ def load_model(extractor: Extractor) -> nn.Module:
     return extractor.model()
 
 
-def plan_shards(image_ids: list[str], paths: list[str], store: FeatureStore, key: str, shard_size: int) -> list[Shard]:
+def plan_shards(
+    image_ids: list[str], paths: list[str], store: FeatureStore, key: str, shard_size: int
+) -> list[Shard]:
     """Shards of the unique images missing embeddings (``embed``), then of those missing only attributes."""
     first_path = dict(zip(image_ids, paths, strict=True))
     unique = list(first_path)
@@ -108,8 +110,11 @@ def compute_shard(
             return
         ids = [shard.image_ids[i] for i in buf["idx"]]
         if model is not None:
-            store.write(extractor.key, ids, {"features": np.concatenate(buf["feat"]),
-                                             "logits": np.concatenate(buf["logit"])})
+            store.write(
+                extractor.key,
+                ids,
+                {"features": np.concatenate(buf["feat"]), "logits": np.concatenate(buf["logit"])},
+            )
             counts["embeddings"] += len(ids)
         keep = [j for j, i in enumerate(ids) if i in attr_missing]
         if keep:
@@ -146,8 +151,9 @@ def read_manifest(paths: OutputPaths) -> pd.DataFrame:
     return ok
 
 
-def finalize(ok: pd.DataFrame, store: FeatureStore, extractor: Extractor, counts: dict[str, int],
-             paths: OutputPaths) -> list[Path]:
+def finalize(
+    ok: pd.DataFrame, store: FeatureStore, extractor: Extractor, counts: dict[str, int], paths: OutputPaths
+) -> list[Path]:
     """Write ``attributes.parquet`` (one row per ok manifest row) and ``features.json``."""
     ids = ok["image_id"].tolist()
     attrs = store.read(ids, ATTRIBUTES_KEY)
@@ -175,15 +181,24 @@ def run(config: AuditConfig) -> list[Path]:
     ok = read_manifest(paths)
     extractor = resolve_extractor(params.extractor, params.weights, params.download)
     store = FeatureStore(config.store_dir)
-    shards = plan_shards(ok["image_id"].tolist(), ok["file"].tolist(), store, extractor.key, params.shard_size)
+    shards = plan_shards(
+        ok["image_id"].tolist(), ok["file"].tolist(), store, extractor.key, params.shard_size
+    )
     counts = {"embeddings": 0, "attributes": 0}
     for shard in shards:
-        done = compute_shard(shard, extractor, str(config.store_dir), params.batch_size, params.workers,
-                             params.part_rows)
+        done = compute_shard(
+            shard, extractor, str(config.store_dir), params.batch_size, params.workers, params.part_rows
+        )
         counts = {k: counts[k] + done[k] for k in counts}
     unique = ok["image_id"].nunique()
-    log.info("features: %s (%s weights); embeddings computed %d, served from cache %d; "
-             "attributes computed %d, served from cache %d", extractor.spec_name, extractor.weights.label,
-             counts["embeddings"], unique - counts["embeddings"], counts["attributes"],
-             unique - counts["attributes"])
+    log.info(
+        "features: %s (%s weights); embeddings computed %d, served from cache %d; "
+        "attributes computed %d, served from cache %d",
+        extractor.spec_name,
+        extractor.weights.label,
+        counts["embeddings"],
+        unique - counts["embeddings"],
+        counts["attributes"],
+        unique - counts["attributes"],
+    )
     return finalize(ok, store, extractor, counts, paths)

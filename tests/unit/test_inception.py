@@ -18,7 +18,9 @@ from tests.shapes import write_shapes
 
 
 def fid(a: np.ndarray, b: np.ndarray) -> float:
-    return float(calculate_frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)))
+    return float(
+        calculate_frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+    )
 
 
 def projected_fid(a: np.ndarray, b: np.ndarray, dims: int = 6, seed: int = 0) -> float:
@@ -51,8 +53,14 @@ def test_features_and_fid_match_pytorch_fid(tmp_path: Path, monkeypatch: pytest.
     extractor = resolve_extractor("inception-fid", allow_download=False)
     assert extractor.weights.source == "hub-cache" and extractor.weights.label == "custom"
     ids = tuple(f"id{i}" for i in range(len(files)))
-    compute_shard(Shard(0, ids, tuple(map(str, files)), True), extractor, str(tmp_path / "store"),
-                  batch_size=5, workers=0, part_rows=8)
+    compute_shard(
+        Shard(0, ids, tuple(map(str, files)), True),
+        extractor,
+        str(tmp_path / "store"),
+        batch_size=5,
+        workers=0,
+        part_rows=8,
+    )
     ours = FeatureStore(tmp_path / "store").read(list(ids), extractor.key)
     feats = ours["features"].astype(np.float64)
 
@@ -68,6 +76,8 @@ def test_features_and_fid_match_pytorch_fid(tmp_path: Path, monkeypatch: pytest.
     mean_theirs = np.sum((theirs[:8].mean(0) - theirs[8:].mean(0)) ** 2)
     assert abs(mean_ours - mean_theirs) / mean_theirs < 1e-4
     # The logits are the FID graph's classifier on pool3 (pytorch-fid drops fc: recompute it).
-    state = torch.load(tmp_path / "torch/hub/checkpoints/pt_inception-2015-12-05-6726825d.pth", weights_only=True)
+    state = torch.load(
+        tmp_path / "torch/hub/checkpoints/pt_inception-2015-12-05-6726825d.pth", weights_only=True
+    )
     logits = theirs @ state["fc.weight"].double().numpy().T + state["fc.bias"].double().numpy()
     assert np.abs(ours["logits"] - logits).max() / np.abs(logits).max() < 1e-4
