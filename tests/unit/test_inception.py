@@ -58,7 +58,7 @@ def test_features_and_fid_match_pytorch_fid(tmp_path: Path, monkeypatch: pytest.
         extractor,
         str(tmp_path / "store"),
         batch_size=5,
-        workers=0,
+        workers=2,
         part_rows=8,
     )
     ours = FeatureStore(tmp_path / "store").read(list(ids), extractor.key)
