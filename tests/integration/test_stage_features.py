@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from synthscope.config import AuditConfig
-from synthscope.errors import StageInputError
+from synthscope.errors import DataError, StageInputError
 from synthscope.features.attributes import ATTRIBUTE_COLUMNS
 from synthscope.features.load import load_embeddings
 from synthscope.io import read_json
@@ -223,3 +223,13 @@ def test_attribute_only_shards_do_not_load_the_model(
     assert (
         counting == [] and summary["attributes"]["computed"] == 4 and summary["embeddings"]["computed"] == 0
     )
+
+
+def test_file_changed_since_ingest_and_missing_features_name_the_fix(tmp_path: Path) -> None:
+    files = write_shapes(tmp_path / "syn", 2, seed=6)
+    write_manifest(tmp_path / "a", {"synthetic": files})
+    files[1].write_bytes(b"not a png any more")
+    with pytest.raises(DataError, match="re-run the ingest stage"):
+        stage.run(make_config(tmp_path, "a", workers=0))
+    with pytest.raises(StageInputError, match="synthscope stage features"):
+        load_embeddings(OutputPaths(tmp_path / "a"), tmp_path / "store")
