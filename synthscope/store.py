@@ -111,7 +111,8 @@ class FeatureStore:
     ) -> dict[str, np.ndarray]:
         """Arrays for ``image_ids`` in that order (repeats allowed): name -> (N,) or (N, D).
 
-        Each part holding a requested row is read once (only the asked-for columns).
+        Each part holding a requested row is read once (only the asked-for columns); an
+        empty request gives an empty dict. Raises ``DataError`` naming the fix if any id is absent.
         """
         index = self._index(key)
         absent = [i for i in image_ids if i not in index.rows]
@@ -137,6 +138,4 @@ class FeatureStore:
                 if name not in out:
                     out[name] = np.empty((len(image_ids), *values.shape[1:]), dtype=values.dtype)
                 out[name][out_pos] = values
-        if columns is not None and not image_ids:
-            return {c: np.empty((0,)) for c in columns}
         return out

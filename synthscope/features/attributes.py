@@ -159,7 +159,7 @@ def _mask_stats(rgb01: np.ndarray, mask: np.ndarray) -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
-def image_attributes(rgb: np.ndarray) -> dict[str, float]:
+def image_attributes(rgb: np.ndarray) -> dict[str, float | int]:
     """(H, W, 3) uint8 image -> every column of ``ATTRIBUTE_COLUMNS`` plus ``dhash``.
 
     ``width``/``height``/``aspect`` describe the original image; the rest are computed on
@@ -196,6 +196,6 @@ def image_attributes(rgb: np.ndarray) -> dict[str, float]:
     missing = set(ATTRIBUTE_COLUMNS) - set(out)
     if missing:  # a schema change without a formula here is a programming error
         raise RuntimeError(f"attribute columns without a formula: {sorted(missing)}")
-    result: dict[str, float] = {c: out[c] for c in ATTRIBUTE_COLUMNS}
+    result: dict[str, float | int] = {c: out[c] for c in ATTRIBUTE_COLUMNS}
     result["dhash"] = dhash(rgb)
     return result
