@@ -95,7 +95,7 @@ def load_model(extractor: Extractor) -> nn.Module:
 def spare_workers(requested: int) -> int:
     """DataLoader workers to use: at most ``requested``, and only on cores the network's
     intra-op threads leave free. On a 2-core machine running torch on 2 threads, workers
-    preempt the forward pass and cost 15-25% (``bench/features.py --workers 2`` vs 0), while
+    preempt the forward pass and cost 10-35% (``bench/features.py --workers 2`` vs 0), while
     decoding in the main process costs ~8%; with spare cores they overlap for free."""
     spare = (os.cpu_count() or 1) - torch.get_num_threads()
     return max(0, min(requested, spare))
@@ -105,7 +105,9 @@ def plan_shards(
     image_ids: list[str], paths: list[str], store: FeatureStore, key: str, shard_size: int
 ) -> list[Shard]:
     """Shards of the unique images missing embeddings (``embed``), then of those missing only attributes."""
-    first_path = dict(zip(image_ids, paths, strict=True))
+    first_path: dict[str, str] = {}
+    for image_id, path in zip(image_ids, paths, strict=True):
+        first_path.setdefault(image_id, path)  # identical bytes: any copy will do, take the first
     unique = list(first_path)
     need_embed = store.missing(unique, key)
     embed_set = set(need_embed)
