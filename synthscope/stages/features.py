@@ -1,0 +1,239 @@
+"""Features stage: manifest -> attributes and embeddings in the feature store -> attributes.parquet.
+
+Only images whose rows are missing from the store are decoded. The work is split into
+shards so that issue 8 can map :func:`compute_shard` over a Dask cluster; :func:`run` calls
+:func:`plan_shards`, then :func:`compute_shard` for each shard, then :func:`finalize`.
+Every argument of ``compute_shard`` is picklable and it touches no Prefect.
+
+Inside a shard a DataLoader's workers decode each image once, compute its attributes and
+its model input while the main process runs the network (inference mode, channels-last);
+rows are flushed to the store every ``features.part_rows`` images, so memory is bounded by
+that, not by the dataset, and a killed run loses at most one part.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import UnidentifiedImageError
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from synthscope.config import AuditConfig
+from synthscope.datasets.image import load_rgb
+from synthscope.errors import DataError, StageInputError
+from synthscope.features.attributes import ATTRIBUTE_COLUMNS, ATTRIBUTES_VERSION, image_attributes
+from synthscope.features.extractors import EXTRACTORS, Extractor, resolve_extractor
+from synthscope.io import write_json, write_parquet
+from synthscope.logs import log, progress
+from synthscope.paths import OutputPaths
+from synthscope.schema import ATTRIBUTE_KEYS
+from synthscope.store import FeatureStore
+
+ATTRIBUTES_KEY = f"attributes-v{ATTRIBUTES_VERSION}"
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Unique images to process together; ``embed`` False means attributes only (no model)."""
+
+    index: int
+    image_ids: tuple[str, ...]
+    paths: tuple[str, ...]  # absolute file paths, same order
+    embed: bool
+
+
+class ImageRows(Dataset):
+    """Item i -> (i, model input or empty tensor, attributes (A,) float64, dhash int)."""
+
+    def __init__(self, paths: tuple[str, ...], spec_name: str | None) -> None:
+        self.paths = paths
+        self.spec_name = spec_name
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> tuple[int, torch.Tensor, torch.Tensor, int]:
+        path = self.paths[i]
+        try:
+            rgb = load_rgb(path)
+        except (OSError, UnidentifiedImageError, ValueError) as exc:
+            raise DataError(f"{path}: cannot read image ({exc}); re-run the ingest stage") from exc
+        attrs = image_attributes(rgb)
+        vector = torch.tensor([attrs[c] for c in ATTRIBUTE_COLUMNS], dtype=torch.float64)
+        if self.spec_name is None:
+            return i, torch.empty(0), vector, int(attrs["dhash"])
+        image = torch.from_numpy(np.array(rgb, copy=True)).permute(2, 0, 1)  # load_rgb's array is read-only
+        return i, EXTRACTORS.get(self.spec_name).preprocess(image), vector, int(attrs["dhash"])
+
+
+def collate(
+    items: list[tuple[int, torch.Tensor, torch.Tensor, int]],
+) -> tuple[list, list, torch.Tensor, list]:
+    """Keep model inputs as a list: the loop copies them into one reused channels-last batch
+    (``torch.stack`` plus a channels-last copy allocate ~2x the batch afresh each time)."""
+    idx, images, attrs, hashes = zip(*items, strict=True)
+    return list(idx), list(images), torch.stack(attrs), list(hashes)
+
+
+@functools.lru_cache(maxsize=1)
+def load_model(extractor: Extractor) -> nn.Module:
+    """The extractor's network with weights, kept for the next shard in this process.
+
+    Building and loading Inception takes about a second, as long as 20 forward passes
+    here; a Dask worker mapping many shards pays it once. (Also a seam: tests count calls.)
+    """
+    return extractor.model()
+
+
+def spare_workers(requested: int) -> int:
+    """DataLoader workers to use: at most ``requested``, and only on cores the network's
+    intra-op threads leave free. On a 2-core machine running torch on 2 threads, workers
+    preempt the forward pass and cost 10-35% (``bench/features.py --workers 2`` vs 0), while
+    decoding in the main process costs ~8%; with spare cores they overlap for free."""
+    spare = (os.cpu_count() or 1) - torch.get_num_threads()
+    return max(0, min(requested, spare))
+
+
+def plan_shards(
+    image_ids: list[str], paths: list[str], store: FeatureStore, key: str, shard_size: int
+) -> list[Shard]:
+    """Shards of the unique images missing embeddings (``embed``), then of those missing only attributes."""
+    first_path: dict[str, str] = {}
+    for image_id, path in zip(image_ids, paths, strict=True):
+        first_path.setdefault(image_id, path)  # identical bytes: any copy will do, take the first
+    unique = list(first_path)
+    need_embed = store.missing(unique, key)
+    embed_set = set(need_embed)
+    need_attr = [i for i in store.missing(unique, ATTRIBUTES_KEY) if i not in embed_set]
+    shards: list[Shard] = []
+    for ids, embed in ((need_embed, True), (need_attr, False)):
+        for start in range(0, len(ids), shard_size):
+            chunk = tuple(ids[start : start + shard_size])
+            shards.append(Shard(len(shards), chunk, tuple(first_path[i] for i in chunk), embed))
+    return shards
+
+
+def compute_shard(
+    shard: Shard, extractor: Extractor, store_dir: str, batch_size: int, workers: int, part_rows: int
+) -> dict[str, int]:
+    """Compute one shard's missing rows into the store; return counts of rows written."""
+    store = FeatureStore(store_dir)
+    attr_missing = set(store.missing(shard.image_ids, ATTRIBUTES_KEY))
+    rows = ImageRows(shard.paths, extractor.spec_name if shard.embed else None)
+    loader = DataLoader(rows, batch_size=batch_size, num_workers=workers, shuffle=False, collate_fn=collate)
+    model = load_model(extractor) if shard.embed else None
+    buf: dict[str, list] = {"idx": [], "feat": [], "logit": [], "attr": [], "dhash": []}
+    counts = {"embeddings": 0, "attributes": 0}
+
+    def flush() -> None:
+        if not buf["idx"]:
+            return
+        ids = [shard.image_ids[i] for i in buf["idx"]]
+        if model is not None:
+            store.write(
+                extractor.key,
+                ids,
+                {"features": np.concatenate(buf["feat"]), "logits": np.concatenate(buf["logit"])},
+            )
+            counts["embeddings"] += len(ids)
+        keep = [j for j, i in enumerate(ids) if i in attr_missing]
+        if keep:
+            attrs = np.concatenate(buf["attr"])[keep]
+            cols = {c: attrs[:, k] for k, c in enumerate(ATTRIBUTE_COLUMNS)}
+            cols["dhash"] = np.asarray(buf["dhash"], dtype=np.int64)[keep]
+            store.write(ATTRIBUTES_KEY, [ids[j] for j in keep], cols)
+            counts["attributes"] += len(keep)
+        for values in buf.values():
+            values.clear()
+
+    batch: torch.Tensor | None = None  # reused: fresh 20-30 MB batches page-fault at every batch
+    with torch.inference_mode():
+        for idx, images, attrs, hashes in progress(
+            loader, f"features shard {shard.index}", total=len(loader)
+        ):
+            if model is not None:
+                if batch is None:
+                    batch = torch.empty((batch_size, *images[0].shape), memory_format=torch.channels_last)
+                for j, image in enumerate(images):
+                    batch[j].copy_(image)
+                feats, logits = model(batch[: len(images)])
+                buf["feat"].append(feats.float().numpy())
+                buf["logit"].append(logits.float().numpy())
+            buf["idx"].extend(idx)
+            buf["attr"].append(attrs.numpy())
+            buf["dhash"].extend(hashes)
+            if len(buf["idx"]) >= part_rows:
+                flush()
+    flush()
+    return counts
+
+
+def read_manifest(paths: OutputPaths) -> pd.DataFrame:
+    """The ok rows of ``manifest.parquet`` in manifest order, with an absolute ``file`` column."""
+    if not paths.manifest.is_file():
+        raise StageInputError(f"{paths.manifest} is missing; run `synthscope stage ingest` first")
+    manifest = pd.read_parquet(paths.manifest)
+    ok = manifest[manifest["status"] == "ok"].reset_index(drop=True)
+    ok["file"] = [str(Path(r) / p) for r, p in zip(ok["root"], ok["path"], strict=True)]
+    return ok
+
+
+def finalize(
+    ok: pd.DataFrame, store: FeatureStore, extractor: Extractor, counts: dict[str, int], paths: OutputPaths
+) -> list[Path]:
+    """Write ``attributes.parquet`` (one row per ok manifest row) and ``features.json``."""
+    ids = ok["image_id"].tolist()
+    attrs = store.read(ids, ATTRIBUTES_KEY)
+    frame = ok[list(ATTRIBUTE_KEYS)].copy()
+    for column in (*ATTRIBUTE_COLUMNS, "dhash"):
+        frame[column] = attrs[column] if ids else np.empty(0)
+    write_parquet(paths.attributes, frame)
+    unique = len(set(ids))
+    summary = {
+        "extractor": extractor.info(),
+        "attributes_key": ATTRIBUTES_KEY,
+        "store_dir": str(store.root),
+        "images": len(ids),
+        "unique_images": unique,
+        "embeddings": {"computed": counts["embeddings"], "cached": unique - counts["embeddings"]},
+        "attributes": {"computed": counts["attributes"], "cached": unique - counts["attributes"]},
+    }
+    write_json(paths.features_summary, summary)
+    return [paths.attributes, paths.features_summary]
+
+
+def run(config: AuditConfig) -> list[Path]:
+    params = config.params.features
+    paths = OutputPaths(config.output_dir)
+    ok = read_manifest(paths)
+    extractor = resolve_extractor(params.extractor, params.weights, params.download)
+    store = FeatureStore(config.store_dir)
+    shards = plan_shards(
+        ok["image_id"].tolist(), ok["file"].tolist(), store, extractor.key, params.shard_size
+    )
+    counts = {"embeddings": 0, "attributes": 0}
+    workers = spare_workers(params.workers)
+    for shard in shards:
+        done = compute_shard(
+            shard, extractor, str(config.store_dir), params.batch_size, workers, params.part_rows
+        )
+        counts = {k: counts[k] + done[k] for k in counts}
+    unique = ok["image_id"].nunique()
+    log.info(
+        "features: %s (%s weights); embeddings computed %d, served from cache %d; "
+        "attributes computed %d, served from cache %d",
+        extractor.spec_name,
+        extractor.weights.label,
+        counts["embeddings"],
+        unique - counts["embeddings"],
+        counts["attributes"],
+        unique - counts["attributes"],
+    )
+    return finalize(ok, store, extractor, counts, paths)
