@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 
 from synthscope.errors import DataError
-from synthscope.metrics.bootstrap import bootstrap_mean_ci
+from synthscope.metrics.bootstrap import bootstrap_ci, bootstrap_mean_ci
 from synthscope.metrics.classifier import (
     CnnSettings,
     cnn_probabilities,
@@ -147,9 +147,14 @@ def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, set
         }
     }
     probs = real_model(synthetic.x)
-    score = inception_score(np.log(np.clip(probs, 1e-12, None)), settings.is_splits, seed)
+    log_probs = np.log(np.clip(probs, 1e-12, None))
+    score = inception_score(log_probs, settings.is_splits, seed)
+    score_ci = bootstrap_ci(
+        lambda lp: inception_score(lp, settings.is_splits, seed).mean, [log_probs], reps, seed
+    )
     out["domain_inception_score"] = {
         "value": score.mean,
+        "ci95": list(score_ci),
         "std": score.std,
         "splits": len(score.scores),
         "max": float(len(classes)),
@@ -162,7 +167,11 @@ def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, set
         aug_model, aug_seconds = _timed_fit(fit, x_aug, y_aug)
         aug = aug_model(x_test).argmax(axis=1) == y_test
         gain = aug.astype(float) - r2r.astype(float)
+        gain_ci = list(bootstrap_mean_ci(gain, reps, seed))
         out["augmentation"] = {
+            "value": float(gain.mean()),
+            "ci95": gain_ci,
+            "label": "accuracy on real test gained by adding the synthetic set to real training",
             "real_only": {
                 **_accuracy(r2r, reps, seed),
                 "train_seconds": real_seconds,

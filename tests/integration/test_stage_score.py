@@ -30,11 +30,22 @@ def fake_embeddings(n_syn: int, n_real: int) -> FakeEmbeddings:
     rng = np.random.default_rng(0)
     roles = ["synthetic"] * n_syn + ["real"] * n_real
     labels = [["a", "b", "c"][i % 3] for i in range(len(roles))]
-    index = pd.DataFrame({"image_id": [f"{i:064x}" for i in range(len(roles))], "role": roles, "label": labels,
-                          "path": [f"{lab}/{i}.png" for i, lab in enumerate(labels)], "root": "/nowhere"})
+    index = pd.DataFrame(
+        {
+            "image_id": [f"{i:064x}" for i in range(len(roles))],
+            "role": roles,
+            "label": labels,
+            "path": [f"{lab}/{i}.png" for i, lab in enumerate(labels)],
+            "root": "/nowhere",
+        }
+    )
     feats = rng.normal(size=(len(roles), 8)) + 3.0 * (np.array(labels) == "b")[:, None]
-    return FakeEmbeddings(index, feats.astype(np.float32), rng.normal(size=(len(roles), 12)).astype(np.float32),
-                          {"name": "mobilenet-v2", "weights": "official", "sha256": "cd" * 32, "key": "x", "dim": 8})
+    return FakeEmbeddings(
+        index,
+        feats.astype(np.float32),
+        rng.normal(size=(len(roles), 12)).astype(np.float32),
+        {"name": "mobilenet-v2", "weights": "official", "sha256": "cd" * 32, "key": "x", "dim": 8},
+    )
 
 
 @pytest.fixture
@@ -46,15 +57,23 @@ def store(monkeypatch):
     return holder
 
 
-SETS = ["score.cas_model=linear", "score.fid_bootstrap_reps=5", "score.bootstrap_reps=50", "score.kid_subsets=5",
-        "score.is_bootstrap_reps=10"]
+SETS = [
+    "score.cas_model=linear",
+    "score.fid_bootstrap_reps=5",
+    "score.bootstrap_reps=50",
+    "score.kid_subsets=5",
+    "score.is_bootstrap_reps=10",
+]
 
 
 def _config(tmp_path, real=True):
     from synthscope.cli import parse_sets
 
-    overrides = {"synthetic": str(tmp_path / "syn"), "output_dir": str(tmp_path / "out"),
-                 "real": str(tmp_path / "real") if real else None}
+    overrides = {
+        "synthetic": str(tmp_path / "syn"),
+        "output_dir": str(tmp_path / "out"),
+        "real": str(tmp_path / "real") if real else None,
+    }
     return load_config(None, overrides, None, parse_sets(SETS))
 
 

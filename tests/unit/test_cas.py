@@ -48,8 +48,9 @@ def test_cas_orders_useful_above_useless_synthetic(model):
     real_x, real_y = colour_images(150, 0)
     good_x, good_y = colour_images(90, 1)
     bad_x, bad_y = colour_images(90, 2, cue=0.0)  # labels carry no signal
-    settings = CasSettings(model=model, bootstrap_reps=200, is_splits=2,
-                           cnn=CnnSettings(epochs=4, batch_size=16, width=8))
+    settings = CasSettings(
+        model=model, bootstrap_reps=200, is_splits=2, cnn=CnnSettings(epochs=4, batch_size=16, width=8)
+    )
     feats = (lambda im: im.reshape(len(im), -1).astype(float)) if model == "linear" else (lambda im: im)
     real = labelled(feats(real_x), real_y, "r")
     good = classification_accuracy_score(labelled(feats(good_x), good_y, "g"), real, settings)

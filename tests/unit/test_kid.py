@@ -11,8 +11,14 @@ def test_matches_torch_fidelity_same_subsets():
     x = rng.normal(size=(120, 32)).astype(np.float32)
     y = (rng.normal(size=(150, 32)) + 0.3).astype(np.float32)
     ours = kernel_inception_distance(x, y, subsets=20, subset_size=50, seed=7)
-    ref = kid_features_to_metric(torch.from_numpy(x), torch.from_numpy(y), kid_subsets=20, kid_subset_size=50,
-                                 rng_seed=7, verbose=False)
+    ref = kid_features_to_metric(
+        torch.from_numpy(x),
+        torch.from_numpy(y),
+        kid_subsets=20,
+        kid_subset_size=50,
+        rng_seed=7,
+        verbose=False,
+    )
     assert ours.mean == pytest.approx(ref["kernel_inception_distance_mean"], rel=1e-4)
     assert ours.std == pytest.approx(ref["kernel_inception_distance_std"], rel=1e-4)
 
