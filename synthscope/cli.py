@@ -125,6 +125,42 @@ def audit(
         typer.echo(str(path))
 
 
+# --- metrics (issue 5) ---------------------------------------------------------------------------
+def _fid_side(path: Path, extractor: str, weights: Path | None):
+    """A folder of images -> its statistics via the features branch's extractor; an .npz -> saved stats."""
+    from synthscope.metrics.features_to_stats import features_to_stats, load_stats
+
+    if path.suffix == ".npz":
+        return load_stats(path), None
+    from synthscope.features.extractors import embed_folder  # features branch (issue 3)
+
+    embedded = embed_folder(path, extractor, weights)
+    return features_to_stats(embedded.features), embedded.extractor
+
+
+@app.command()
+def fid(
+    dir_a: Annotated[Path, typer.Argument(help="Image folder, or an .npz of saved mu/sigma statistics.")],
+    dir_b: Annotated[Path, typer.Argument(help="Image folder, or an .npz of saved mu/sigma statistics.")],
+    extractor: Annotated[str, typer.Option(help="auto, inception-fid or mobilenet-v2.")] = "auto",
+    weights: Annotated[Path | None, typer.Option(help="Explicit weights file for the extractor.")] = None,
+    save_stats: Annotated[Path | None, typer.Option(help="Also save DIR_A's statistics to this .npz.")] = None,
+) -> None:
+    """Frechet distance of two image folders; the last printed line is the number."""
+    from synthscope.metrics.features_to_stats import save_stats as write_stats
+    from synthscope.metrics.frechet_distance import frechet_distance
+    from synthscope.metrics.suite import distance_label
+
+    stats_a, info_a = _fid_side(dir_a, extractor, weights)
+    stats_b, info_b = _fid_side(dir_b, extractor, weights)
+    if save_stats is not None:
+        write_stats(save_stats, stats_a)
+    info = info_a or info_b
+    label = distance_label(info) if info else "Frechet distance (saved statistics)"
+    typer.echo(f"{label}; N = {stats_a.n} vs {stats_b.n} (0: not recorded)")
+    typer.echo(f"{frechet_distance(stats_a, stats_b):.6f}")
+
+
 def main() -> None:
     setup_logging()
     try:
@@ -143,3 +179,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

@@ -1,0 +1,52 @@
+"""Acceptance (issue 5): on the demo data, FID and CAS order the synthetic sets by how biased they are.
+
+FID(real, biased) > FID(real, unbiased) > FID(real, real_b), and CAS the same way round
+(higher accuracy for the closer set). Needs the demo generator and the ingest/features
+stages; until those branches are merged this test is skipped (remove nothing: it starts
+running once ``synthscope.demo.generate`` and ``synthscope.features.load`` exist).
+"""
+
+import pytest
+
+pytest.importorskip("synthscope.demo.generate", reason="pending merge of the demo generator")
+pytest.importorskip("synthscope.features.load", reason="pending merge of the features stage")
+
+from synthscope.config import load_config  # noqa: E402
+from synthscope.io import read_json  # noqa: E402
+from synthscope.params import DemoParams  # noqa: E402
+from synthscope.stages import run_stage  # noqa: E402
+
+SETS = {
+    "score.fid_bootstrap_reps": 5,
+    "score.bootstrap_reps": 200,
+    "score.kid_subsets": 10,
+    "score.augmentation": False,
+    "score.cas_epochs": 10,
+}
+
+
+@pytest.mark.slow
+def test_fid_and_cas_order_biased_unbiased_real(tmp_path):
+    from synthscope.demo.generate import write_demo
+
+    data = write_demo(tmp_path / "demo", DemoParams(n_per_class=60), seed=0)
+    scores = {}
+    for variant in ("synthetic", "unbiased", "real_b"):
+        config = load_config(
+            None,
+            {
+                "synthetic": str(data[variant]),
+                "real": str(data["real"]),
+                "output_dir": str(tmp_path / variant),
+                "store_dir": str(tmp_path / "store"),
+            },
+            None,
+            SETS,
+        )
+        for stage in ("ingest", "features", "score"):
+            run_stage(stage, config)
+        scores[variant] = read_json(tmp_path / variant / "metrics.json")
+    fid = {k: v["fid"]["value"] for k, v in scores.items()}
+    cas = {k: v["cas"]["value"] for k, v in scores.items()}
+    assert fid["synthetic"] > fid["unbiased"] > fid["real_b"], fid
+    assert cas["synthetic"] < cas["unbiased"] < cas["real_b"], cas

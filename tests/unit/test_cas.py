@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from synthscope.errors import DataError
+from synthscope.metrics.cas import CasSettings, LabelledSet, classification_accuracy_score, stratified_split
+from synthscope.metrics.classifier import CnnSettings, cnn_probabilities, train_cnn
+
+CLASSES = np.array(["red", "green", "blue"])
+
+
+def colour_images(n: int, seed: int, cue: float = 1.0, size: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Noise images whose class shows as a brighter channel (strength ``cue``; 0 = no signal)."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    img = rng.normal(110, 30, size=(n, size, size, 3))
+    img[np.arange(n), :, :, y] += 60 * cue
+    return np.clip(img, 0, 255).astype(np.uint8), y
+
+
+def labelled(images: np.ndarray, y: np.ndarray, prefix: str) -> LabelledSet:
+    return LabelledSet(ids=np.array([f"{prefix}{i}" for i in range(len(y))]), labels=CLASSES[y], x=images)
+
+
+def test_stratified_split_is_seeded_and_keeps_every_class():
+    labels = np.array(["a"] * 10 + ["b"] * 3 + ["c"] * 2)
+    train, test = stratified_split(labels, 0.3, seed=4)
+    assert set(labels[test]) == set(labels[train]) == {"a", "b", "c"}
+    assert not set(train) & set(test) and len(train) + len(test) == 15
+    np.testing.assert_array_equal(stratified_split(labels, 0.3, seed=4)[1], test)
+    with pytest.raises(DataError, match="at least 2"):
+        stratified_split(np.array(["a", "a", "b"]), 0.3, 0)
+
+
+def test_small_cnn_learns_a_colour_cue_deterministically():
+    x, y = colour_images(90, 0)
+    xt, yt = colour_images(60, 1)
+    settings = CnnSettings(epochs=4, batch_size=16, width=8)
+    model = train_cnn(x, y, 3, settings, seed=0)
+    probs = cnn_probabilities(model, xt)
+    assert probs.shape == (60, 3) and np.allclose(probs.sum(axis=1), 1)
+    assert (probs.argmax(axis=1) == yt).mean() > 0.9
+    again = cnn_probabilities(train_cnn(x, y, 3, settings, seed=0), xt)
+    np.testing.assert_allclose(again, probs, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("model", ["cnn", "linear"])
+def test_cas_orders_useful_above_useless_synthetic(model):
+    real_x, real_y = colour_images(150, 0)
+    good_x, good_y = colour_images(90, 1)
+    bad_x, bad_y = colour_images(90, 2, cue=0.0)  # labels carry no signal
+    settings = CasSettings(
+        model=model, bootstrap_reps=200, is_splits=2, cnn=CnnSettings(epochs=4, batch_size=16, width=8)
+    )
+    feats = (lambda im: im.reshape(len(im), -1).astype(float)) if model == "linear" else (lambda im: im)
+    real = labelled(feats(real_x), real_y, "r")
+    good = classification_accuracy_score(labelled(feats(good_x), good_y, "g"), real, settings)
+    bad = classification_accuracy_score(labelled(feats(bad_x), bad_y, "b"), real, settings)
+    g, b = good["cas"], bad["cas"]
+    assert g["value"] > 0.85 > 0.6 > b["value"]
+    assert g["real_to_real"]["value"] == b["real_to_real"]["value"]  # same split, same baseline model
+    assert g["split"] == {**b["split"]}
+    assert g["ci95"][0] <= g["value"] <= g["ci95"][1]
+    assert set(g["per_class"]) == set(CLASSES)
+    assert b["gap"]["value"] == pytest.approx(b["real_to_real"]["value"] - b["value"])
+    aug = good["augmentation"]
+    assert aug["real_plus_synthetic"]["n_train"] == aug["real_only"]["n_train"] + 90
+    assert aug["real_only"]["train_seconds"] > 0
+    # a classifier trained on real data finds the good set's classes clearly, the bad set's barely
+    assert good["domain_inception_score"]["value"] > bad["domain_inception_score"]["value"]
