@@ -61,7 +61,7 @@ class ScanParams:
     mem_cosine: float = 0.98
     consistency_levels: tuple[float, ...] = (0.4, 0.6, 0.8)  # 1 - spread ratio
     shortcut_levels: tuple[float, ...] = (0.4, 0.6, 0.8)  # Youden J of one class from one group
-    imbalance_levels: tuple[float, ...] = (0.3, 0.5, 0.7)  # 1 - class share / reference share
+    imbalance_levels: tuple[float, ...] = (0.3, 0.5, 0.7)  # 1 - (share / reference share) vs the top class
     diversity_levels: tuple[float, ...] = (0.3, 0.5, 0.7)  # 1 - dispersion ratio
     duplicates_levels: tuple[float, ...] = (0.05, 0.15, 0.3)  # share of synthetic images
     memorization_levels: tuple[float, ...] = (0.02, 0.05, 0.1)  # share of synthetic images

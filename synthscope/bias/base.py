@@ -59,14 +59,28 @@ class Check(Protocol):
 CHECKS: Registry[type[Check]] = Registry("bias check")
 
 
-def score_row(check: str, attribute: str | None, label: str | None, metric: str, score: float,
-              reference_score: float = float("nan"), flag_value: float = float("nan"),
-              origin: str = "unknown", message: str = "") -> dict[str, Any]:
+def score_row(
+    check: str,
+    attribute: str | None,
+    label: str | None,
+    metric: str,
+    score: float,
+    reference_score: float = float("nan"),
+    flag_value: float = float("nan"),
+    origin: str = "unknown",
+    message: str = "",
+) -> dict[str, Any]:
     """One row of a check's score frame (keys are ``SCORE_COLUMNS``)."""
     return {
-        "check": check, "attribute": attribute, "class": label, "metric": metric,
-        "score": float(score), "reference_score": float(reference_score),
-        "flag_value": float(flag_value), "origin": origin, "message": message,
+        "check": check,
+        "attribute": attribute,
+        "class": label,
+        "metric": metric,
+        "score": float(score),
+        "reference_score": float(reference_score),
+        "flag_value": float(flag_value),
+        "origin": origin,
+        "message": message,
     }
 
 

@@ -22,10 +22,14 @@ UNIFORM_STD = 1.0 / np.sqrt(12.0)
 # columns absent here use the observed range of the data.
 HUE_CIRCLE_STD = 1.0 / np.sqrt(2.0)  # std of cos/sin of a uniformly random angle
 NATURAL_STD = {
-    "obj_hue_cos": HUE_CIRCLE_STD, "obj_hue_sin": HUE_CIRCLE_STD,
-    "obj_saturation": UNIFORM_STD, "obj_value": UNIFORM_STD,
-    "centroid_x": UNIFORM_STD, "centroid_y": UNIFORM_STD,
-    "bbox_w": UNIFORM_STD, "bbox_h": UNIFORM_STD,
+    "obj_hue_cos": HUE_CIRCLE_STD,
+    "obj_hue_sin": HUE_CIRCLE_STD,
+    "obj_saturation": UNIFORM_STD,
+    "obj_value": UNIFORM_STD,
+    "centroid_x": UNIFORM_STD,
+    "centroid_y": UNIFORM_STD,
+    "bbox_w": UNIFORM_STD,
+    "bbox_h": UNIFORM_STD,
 }
 RGB_COLUMNS = ("obj_r", "obj_g", "obj_b", "bg_r", "bg_g", "bg_b")
 
@@ -54,8 +58,9 @@ def group_spread(values: np.ndarray, scale: np.ndarray) -> float:
     return float(np.sqrt(np.mean(std**2)))
 
 
-def _names_message(group: str, label: str | None, syn: pd.DataFrame, real: pd.DataFrame | None,
-                   pooled: pd.DataFrame) -> str:
+def _names_message(
+    group: str, label: str | None, syn: pd.DataFrame, real: pd.DataFrame | None, pooled: pd.DataFrame
+) -> str:
     """'circle is red in 100% of synthetic images, 24% of real ones' for the modal value."""
     name, share = modal_share(value_names(group, syn, pooled))
     who = label if label is not None else "the dataset"
@@ -88,18 +93,30 @@ class Consistency:
             else:
                 scale = baseline_scale(syn, cols)
             subsets = [(None, syn, real)] + [
-                (c, syn[syn["label"] == c], None if real is None else real[real["label"] == c]) for c in labels
+                (c, syn[syn["label"] == c], None if real is None else real[real["label"] == c])
+                for c in labels
             ]
             for label, s_part, r_part in subsets:
                 spread = group_spread(s_part[list(cols)].to_numpy(dtype=np.float64), scale)
                 ref = 1.0 if r_part is None else group_spread(r_part[list(cols)].to_numpy(np.float64), scale)
                 ratio = spread / ref if ref and np.isfinite(ref) and ref > 0 else float("nan")
                 against = "the real data's" if real is not None else "an unbiased spread"
-                message = (f"{group} spread of {label or 'all classes'} is {pct(ratio)} of {against}; "
-                           + _names_message(group, label, s_part, r_part, pooled) + ".")
-                rows.append(score_row(
-                    "consistency", group, label, "spread_ratio", spread, ref,
-                    flag_value=max(0.0, 1.0 - ratio) if np.isfinite(ratio) else float("nan"),
-                    origin="introduced" if real is not None else "unknown", message=message,
-                ))
+                message = (
+                    f"{group} spread of {label or 'all classes'} is {pct(ratio)} of {against}; "
+                    + _names_message(group, label, s_part, r_part, pooled)
+                    + "."
+                )
+                rows.append(
+                    score_row(
+                        "consistency",
+                        group,
+                        label,
+                        "spread_ratio",
+                        spread,
+                        ref,
+                        flag_value=max(0.0, 1.0 - ratio) if np.isfinite(ratio) else float("nan"),
+                        origin="introduced" if real is not None else "unknown",
+                        message=message,
+                    )
+                )
         return score_frame(rows)

@@ -12,8 +12,15 @@ import pandas as pd
 
 # Hue (degrees) upper bounds of named colours, HSV convention; red wraps around 0/360.
 HUE_NAMES = (
-    (15.0, "red"), (45.0, "orange"), (70.0, "yellow"), (165.0, "green"),
-    (195.0, "cyan"), (255.0, "blue"), (285.0, "purple"), (345.0, "magenta"), (360.0, "red"),
+    (15.0, "red"),
+    (45.0, "orange"),
+    (70.0, "yellow"),
+    (165.0, "green"),
+    (195.0, "cyan"),
+    (255.0, "blue"),
+    (285.0, "purple"),
+    (345.0, "magenta"),
+    (360.0, "red"),
 )
 GRAY_SATURATION = 0.2  # below this saturation a colour is named by its value instead
 
@@ -44,7 +51,9 @@ def rgb_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     mx, mn = rgb.max(axis=1), rgb.min(axis=1)
     delta = mx - mn
     safe = np.where(delta > 0, delta, 1.0)
-    hue = np.where(mx == r, (g - b) / safe % 6.0, np.where(mx == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0))
+    hue = np.where(
+        mx == r, (g - b) / safe % 6.0, np.where(mx == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0)
+    )
     hue = np.where(delta > 0, hue * 60.0, 0.0)
     sat = np.where(mx > 0, delta / np.where(mx > 0, mx, 1.0), 0.0)
     return hue, sat, mx

@@ -26,7 +26,9 @@ def dispersion(x: np.ndarray) -> float:
     return float(np.sqrt(((x - x.mean(axis=0)) ** 2).sum(axis=1).mean()))
 
 
-def attribute_matrix(frame: pd.DataFrame, columns: list[str], mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+def attribute_matrix(
+    frame: pd.DataFrame, columns: list[str], mean: np.ndarray, std: np.ndarray
+) -> np.ndarray:
     """Attribute columns standardised by a fixed (reference) mean/std, float64 (N, C)."""
     x = frame[columns].to_numpy(dtype=np.float64)
     return np.nan_to_num((x - mean) / std)
@@ -46,8 +48,10 @@ def _spaces(data: ScanData) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
     if data.synthetic_emb is not None:
         spaces["embedding"] = (data.synthetic_emb, data.real_emb if real is not None else None)
     if columns:
-        spaces["attribute"] = (attribute_matrix(syn, columns, mean, std),
-                               None if real is None else attribute_matrix(real, columns, mean, std))
+        spaces["attribute"] = (
+            attribute_matrix(syn, columns, mean, std),
+            None if real is None else attribute_matrix(real, columns, mean, std),
+        )
     return spaces
 
 
@@ -76,16 +80,29 @@ class Diversity:
                 against = "the median class's"
             for c in labels:
                 ratio = disp[c] / ref[c] if ref[c] > 0 else float("nan")
-                rows.append(score_row(
-                    "diversity", None, c, f"{space}_dispersion_ratio", disp[c], ref[c],
-                    flag_value=max(0.0, 1.0 - ratio) if np.isfinite(ratio) else float("nan"),
-                    origin="introduced" if xr is not None else "unknown",
-                    message=f"{c} spreads {pct(ratio)} as widely as {against} in {space} space.",
-                ))
+                rows.append(
+                    score_row(
+                        "diversity",
+                        None,
+                        c,
+                        f"{space}_dispersion_ratio",
+                        disp[c],
+                        ref[c],
+                        flag_value=max(0.0, 1.0 - ratio) if np.isfinite(ratio) else float("nan"),
+                        origin="introduced" if xr is not None else "unknown",
+                        message=f"{c} spreads {pct(ratio)} as widely as {against} in {space} space.",
+                    )
+                )
                 if xr is not None:
                     cov = coverage(xr[real_idx[c]], xs[syn_idx[c]], params.coverage_k)
-                    rows.append(score_row(
-                        "diversity", None, c, f"{space}_coverage", cov,
-                        message=f"synthetic {c} images reach {pct(cov)} of real {c} images ({space} space).",
-                    ))
+                    rows.append(
+                        score_row(
+                            "diversity",
+                            None,
+                            c,
+                            f"{space}_coverage",
+                            cov,
+                            message=f"synthetic {c} reaches {pct(cov)} of real {c} images ({space} space).",
+                        )
+                    )
         return score_frame(rows)

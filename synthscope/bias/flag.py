@@ -29,8 +29,9 @@ def severity_of(value: float, levels: tuple[float, ...]) -> str:
 def flag(scores: pd.DataFrame, params: ScanParams) -> pd.DataFrame:
     """``scores`` plus a ``severity`` column, sorted most severe first (stable otherwise)."""
     out = scores.copy()
-    out["severity"] = [severity_of(v, params.levels(c)) for c, v in zip(out["check"], out["flag_value"],
-                                                                        strict=True)]
+    out["severity"] = [
+        severity_of(v, params.levels(c)) for c, v in zip(out["check"], out["flag_value"], strict=True)
+    ]
     rank = out["severity"].map(severity_rank)
     order = np.lexsort((out["check"].map(CHECKS.index).to_numpy(), -rank.to_numpy()))
     return out.iloc[order].reset_index(drop=True)

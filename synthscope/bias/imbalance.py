@@ -1,8 +1,9 @@
 """Class imbalance: counts, imbalance ratio and normalised entropy against real or uniform.
 
 Per class the score is the synthetic class share and the reference the real share (or
-1/K without a reference); ``flag_value`` = 1 - share / reference, the relative deficit,
-so under-represented classes are the ones flagged.
+1/K without a reference). With ``r_c`` = share / reference, ``flag_value`` = 1 - r_c / max_k r_k:
+the class's deficit against the best-represented class (a per-class imbalance ratio), so a
+class drawn at 45% of the largest class's rate scores 0.55 whatever the number of classes.
 """
 
 from __future__ import annotations
@@ -48,20 +49,42 @@ class Imbalance:
             r, ref_share, against = None, np.full(len(labels), 1.0 / len(labels)), "uniform"
         share = s / s.sum()
         rows = [
-            score_row("imbalance", None, None, "normalised_entropy", normalised_entropy(s),
-                      normalised_entropy(r) if r is not None else 1.0,
-                      message=f"class distribution entropy {normalised_entropy(s):.2f} of its maximum"),
-            score_row("imbalance", None, None, "imbalance_ratio", imbalance_ratio(s),
-                      imbalance_ratio(r) if r is not None else 1.0,
-                      message=f"largest class has {imbalance_ratio(s):.1f}x the rows of the smallest"),
+            score_row(
+                "imbalance",
+                None,
+                None,
+                "normalised_entropy",
+                normalised_entropy(s),
+                normalised_entropy(r) if r is not None else 1.0,
+                message=f"class distribution entropy {normalised_entropy(s):.2f} of its maximum",
+            ),
+            score_row(
+                "imbalance",
+                None,
+                None,
+                "imbalance_ratio",
+                imbalance_ratio(s),
+                imbalance_ratio(r) if r is not None else 1.0,
+                message=f"largest class has {imbalance_ratio(s):.1f}x the rows of the smallest",
+            ),
         ]
+        rel = np.divide(share, ref_share, out=np.zeros_like(share), where=ref_share > 0)
         for i, label in enumerate(labels):
-            deficit = max(0.0, 1.0 - share[i] / ref_share[i]) if ref_share[i] > 0 else 0.0
-            rows.append(score_row(
-                "imbalance", None, label, "class_share", share[i], ref_share[i], flag_value=deficit,
-                origin="introduced" if r is not None else "unknown",
-                message=(f"{label} is {pct(share[i])} of synthetic images ({int(s[i])}) against "
-                         f"{pct(ref_share[i])} {against}."),
-            ))
+            deficit = max(0.0, 1.0 - rel[i] / rel.max()) if ref_share[i] > 0 and rel.max() > 0 else 0.0
+            rows.append(
+                score_row(
+                    "imbalance",
+                    None,
+                    label,
+                    "class_share",
+                    share[i],
+                    ref_share[i],
+                    flag_value=deficit,
+                    origin="introduced" if r is not None else "unknown",
+                    message=(
+                        f"{label} is {pct(share[i])} of synthetic images ({int(s[i])}) against "
+                        f"{pct(ref_share[i])} {against}."
+                    ),
+                )
+            )
         return score_frame(rows)
-

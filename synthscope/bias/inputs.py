@@ -10,8 +10,9 @@ from synthscope.bias.neighbours import l2_normalise
 from synthscope.errors import DataError
 
 
-def scan_data(attributes: pd.DataFrame, emb_index: pd.DataFrame | None = None,
-              features: np.ndarray | None = None) -> ScanData:
+def scan_data(
+    attributes: pd.DataFrame, emb_index: pd.DataFrame | None = None, features: np.ndarray | None = None
+) -> ScanData:
     """Split attributes by role and attach L2-normalised embeddings row by row.
 
     ``attributes``: attributes.parquet (keys + group columns + ``dhash``).
@@ -19,9 +20,13 @@ def scan_data(attributes: pd.DataFrame, emb_index: pd.DataFrame | None = None,
     rows are matched on (role, path), which is unique per audit. Augmented rows are ignored.
     """
     if "synthetic" not in set(attributes["role"]):
-        raise DataError("attributes.parquet has no synthetic rows; run `synthscope stage features` on a "
-                        "config whose synthetic dataset has images")
-    parts = {role: attributes[attributes["role"] == role].reset_index(drop=True) for role in ("synthetic", "real")}
+        raise DataError(
+            "attributes.parquet has no synthetic rows; run `synthscope stage features` on a "
+            "config whose synthetic dataset has images"
+        )
+    parts = {
+        role: attributes[attributes["role"] == role].reset_index(drop=True) for role in ("synthetic", "real")
+    }
     emb: dict[str, np.ndarray | None] = {"synthetic": None, "real": None}
     if emb_index is not None and features is not None:
         keys = pd.MultiIndex.from_frame(emb_index[["role", "path"]].astype(str))
@@ -31,8 +36,10 @@ def scan_data(attributes: pd.DataFrame, emb_index: pd.DataFrame | None = None,
             rows = position.reindex(wanted)
             if rows.isna().any():
                 missing = frame["path"][rows.isna().to_numpy()].iloc[0]
-                raise DataError(f"no stored embedding for {role} image {missing}; re-run "
-                                "`synthscope stage features` so attributes and embeddings match")
+                raise DataError(
+                    f"no stored embedding for {role} image {missing}; re-run "
+                    "`synthscope stage features` so attributes and embeddings match"
+                )
             emb[role] = l2_normalise(features[rows.to_numpy(dtype=np.int64)])
     real = parts["real"] if len(parts["real"]) else None
     return ScanData(parts["synthetic"], real, emb["synthetic"], emb["real"] if real is not None else None)

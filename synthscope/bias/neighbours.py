@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def min_hamming(query: np.ndarray, base: np.ndarray, exclude_self: bool = False, block: int = 512) -> np.ndarray:
+def min_hamming(
+    query: np.ndarray, base: np.ndarray, exclude_self: bool = False, block: int = 512
+) -> np.ndarray:
     """For each query hash, the smallest Hamming distance to any base hash.
 
     ``query`` (Nq,) and ``base`` (Nb,) int64/uint64 hashes. With ``exclude_self`` (query is
@@ -22,15 +24,17 @@ def min_hamming(query: np.ndarray, base: np.ndarray, exclude_self: bool = False,
     if len(b) == 0:
         return out
     for start in range(0, len(q), block):
-        dist = np.bitwise_count(q[start:start + block, None] ^ b[None, :]).astype(np.int64)
+        dist = np.bitwise_count(q[start : start + block, None] ^ b[None, :]).astype(np.int64)
         if exclude_self:
             rows = np.arange(dist.shape[0])
             dist[rows, start + rows] = 65
-        out[start:start + block] = dist.min(axis=1)
+        out[start : start + block] = dist.min(axis=1)
     return np.minimum(out, 64)
 
 
-def max_cosine(query: np.ndarray, base: np.ndarray, exclude_self: bool = False, block: int = 1024) -> np.ndarray:
+def max_cosine(
+    query: np.ndarray, base: np.ndarray, exclude_self: bool = False, block: int = 1024
+) -> np.ndarray:
     """For each L2-normalised query row (Nq, D), the largest cosine to a base row (Nb, D).
 
     Returns float32 (Nq,); -1 when ``base`` is empty.
@@ -39,11 +43,11 @@ def max_cosine(query: np.ndarray, base: np.ndarray, exclude_self: bool = False, 
     if len(base) == 0:
         return out
     for start in range(0, len(query), block):
-        sim = query[start:start + block] @ base.T
+        sim = query[start : start + block] @ base.T
         if exclude_self:
             rows = np.arange(sim.shape[0])
             sim[rows, start + rows] = -2.0
-        out[start:start + block] = sim.max(axis=1)
+        out[start : start + block] = sim.max(axis=1)
     return out
 
 
@@ -61,10 +65,10 @@ def knn_radii(x: np.ndarray, k: int, block: int = 1024) -> np.ndarray:
     out = np.empty(len(x))
     kth = min(k, len(x) - 1)
     for start in range(0, len(x), block):
-        d2 = sq[start:start + block, None] + sq[None, :] - 2.0 * x[start:start + block] @ x.T
+        d2 = sq[start : start + block, None] + sq[None, :] - 2.0 * x[start : start + block] @ x.T
         d2 = np.maximum(d2, 0.0)
         # column 0 after sorting is the point itself (distance 0)
-        out[start:start + block] = np.sqrt(np.partition(d2, kth, axis=1)[:, kth])
+        out[start : start + block] = np.sqrt(np.partition(d2, kth, axis=1)[:, kth])
     return out
 
 

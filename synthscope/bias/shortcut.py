@@ -33,8 +33,9 @@ def stratified_subsample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.Da
 def out_of_fold_predictions(x: np.ndarray, y: np.ndarray, params: ScanParams) -> np.ndarray:
     """Cross-validated predictions of a shallow tree; x float (N, C), y labels (N,)."""
     folds = min(params.cv_folds, int(pd.Series(y).value_counts().min()))
-    model = DecisionTreeClassifier(max_depth=params.tree_depth, min_samples_leaf=params.min_class_size,
-                                   random_state=params.seed)
+    model = DecisionTreeClassifier(
+        max_depth=params.tree_depth, min_samples_leaf=params.min_class_size, random_state=params.seed
+    )
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=params.seed)
     return cross_val_predict(model, x, y, cv=cv)
 
@@ -69,7 +70,8 @@ def measure(frame: pd.DataFrame, cols: list[str], labels: list[str], params: Sca
     chance = float(pd.Series(y).value_counts(normalize=True).max())
     acc = float(np.mean(pred == y))
     return {
-        "accuracy": acc, "chance": chance,
+        "accuracy": acc,
+        "chance": chance,
         "lift": (acc - chance) / (1.0 - chance) if chance < 1 else 0.0,
         "nmi": max_binned_nmi(x, y, params.nmi_bins),
         "j": {c: youden_j(y, pred, c) for c in labels},
@@ -88,7 +90,9 @@ class Shortcut:
         if len(labels) < 2:
             return score_frame([])
         pooled = syn if real is None else pd.concat([syn, real], ignore_index=True)
-        real_labels = [] if real is None else [c for c in labels if c in classes_of(real, params.min_class_size)]
+        real_labels = (
+            [] if real is None else [c for c in labels if c in classes_of(real, params.min_class_size)]
+        )
         rows = []
         for group, columns in ATTRIBUTE_GROUPS.items():
             cols = [c for c in columns if c in syn.columns]
@@ -96,29 +100,61 @@ class Shortcut:
                 continue
             s = measure(syn, cols, labels, params)
             r = measure(real, cols, real_labels, params) if len(real_labels) >= 2 else None
-            rows.append(score_row(
-                "shortcut", group, None, "accuracy_lift", s["lift"], r["lift"] if r else float("nan"),
-                origin=origin_of(s["lift"], r["lift"] if r else None, params.copied_ratio),
-                message=(f"{group} alone predicts the class with {pct(s['accuracy'])} cross-validated "
-                         f"accuracy (chance {pct(s['chance'])}, NMI {s['nmi']:.2f})"
-                         + (f"; on real data {pct(r['accuracy'])} (NMI {r['nmi']:.2f})." if r else ".")),
-            ))
-            rows.append(score_row("shortcut", group, None, "nmi", s["nmi"], r["nmi"] if r else float("nan"),
-                                  message=f"normalised mutual information of {group} and class"))
+            rows.append(
+                score_row(
+                    "shortcut",
+                    group,
+                    None,
+                    "accuracy_lift",
+                    s["lift"],
+                    r["lift"] if r else float("nan"),
+                    origin=origin_of(s["lift"], r["lift"] if r else None, params.copied_ratio),
+                    message=(
+                        f"{group} alone predicts the class with {pct(s['accuracy'])} cross-validated "
+                        f"accuracy (chance {pct(s['chance'])}, NMI {s['nmi']:.2f})"
+                        + (f"; on real data {pct(r['accuracy'])} (NMI {r['nmi']:.2f})." if r else ".")
+                    ),
+                )
+            )
+            rows.append(
+                score_row(
+                    "shortcut",
+                    group,
+                    None,
+                    "nmi",
+                    s["nmi"],
+                    r["nmi"] if r else float("nan"),
+                    message=f"normalised mutual information of {group} and class",
+                )
+            )
             for label in labels:
                 j_syn = s["j"][label]
                 j_real = r["j"].get(label) if r else None
-                rows.append(score_row(
-                    "shortcut", group, label, "youden_j", j_syn,
-                    float("nan") if j_real is None else j_real, flag_value=j_syn,
-                    origin=origin_of(j_syn, j_real, params.copied_ratio),
-                    message=self._message(group, label, j_syn, j_real, syn, real, pooled),
-                ))
+                rows.append(
+                    score_row(
+                        "shortcut",
+                        group,
+                        label,
+                        "youden_j",
+                        j_syn,
+                        float("nan") if j_real is None else j_real,
+                        flag_value=j_syn,
+                        origin=origin_of(j_syn, j_real, params.copied_ratio),
+                        message=self._message(group, label, j_syn, j_real, syn, real, pooled),
+                    )
+                )
         return score_frame(rows)
 
     @staticmethod
-    def _message(group: str, label: str, j_syn: float, j_real: float | None, syn: pd.DataFrame,
-                 real: pd.DataFrame | None, pooled: pd.DataFrame) -> str:
+    def _message(
+        group: str,
+        label: str,
+        j_syn: float,
+        j_real: float | None,
+        syn: pd.DataFrame,
+        real: pd.DataFrame | None,
+        pooled: pd.DataFrame,
+    ) -> str:
         name, share = modal_share(value_names(group, syn[syn["label"] == label], pooled))
         text = f"{label} is {name} in {pct(share)} of synthetic images"
         if real is not None:

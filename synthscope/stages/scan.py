@@ -39,6 +39,10 @@ def run(config: AuditConfig) -> list[Path]:
     }
     write_json(paths.bias_json, result)
     write_parquet(paths.findings, flagged)
-    log.info("scan: %d findings above info from %d measurements in %.1f s", result["summary"]["n_findings"],
-             len(flagged), time.perf_counter() - started)
+    log.info(
+        "scan: %d findings above info from %d measurements in %.1f s",
+        result["summary"]["n_findings"],
+        len(flagged),
+        time.perf_counter() - started,
+    )
     return [paths.bias_json, paths.findings]
