@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from synthscope.bias.base import CHECKS, ScanData, classes_of, pct, score_frame, score_row
-from synthscope.bias.neighbours import coverage
+from synthscope.bias.neighbours import coverage, knn_radii
 from synthscope.params import ScanParams
 from synthscope.schema import ATTRIBUTE_GROUPS
 
@@ -24,6 +24,17 @@ def dispersion(x: np.ndarray) -> float:
         return float("nan")
     x = np.asarray(x, dtype=np.float64)
     return float(np.sqrt(((x - x.mean(axis=0)) ** 2).sum(axis=1).mean()))
+
+
+def median_nn_distance(x: np.ndarray) -> float:
+    """Median distance of each row of x (N, D) to its nearest other row; NaN below two rows.
+
+    Catches a class drawn from a few prototypes: its overall spread can look normal while
+    every image sits next to a near-copy.
+    """
+    if len(x) < 2:
+        return float("nan")
+    return float(np.median(knn_radii(x, 1)))
 
 
 def attribute_matrix(
@@ -78,6 +89,22 @@ class Diversity:
                 median = float(np.nanmedian(list(disp.values()))) if disp else float("nan")
                 ref = dict.fromkeys(labels, median)
                 against = "the median class's"
+            nn = {c: median_nn_distance(xs[syn_idx[c]]) for c in labels}
+            if xr is not None:
+                nn_ref = {c: median_nn_distance(xr[real_idx[c]]) for c in labels}
+            else:
+                nn_ref = dict.fromkeys(labels, float(np.nanmedian(list(nn.values()))) if nn else float("nan"))
+            for c in labels:
+                nn_ratio = nn[c] / nn_ref[c] if nn_ref[c] > 0 else float("nan")
+                rows.append(
+                    score_row(
+                        "diversity", None, c, f"{space}_nn_distance_ratio", nn[c], nn_ref[c],
+                        flag_value=max(0.0, 1.0 - nn_ratio) if np.isfinite(nn_ratio) else float("nan"),
+                        origin="introduced" if xr is not None else "unknown",
+                        message=f"{c} images sit {pct(nn_ratio)} as far from their nearest neighbour as "
+                        f"{against} ({space} space).",
+                    )
+                )
             for c in labels:
                 ratio = disp[c] / ref[c] if ref[c] > 0 else float("nan")
                 rows.append(
