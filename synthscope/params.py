@@ -48,7 +48,41 @@ class FeaturesParams:
 
 @dataclass(frozen=True)
 class ScanParams:
+    """Bias scan knobs. ``*_levels`` are the (low, medium, high) thresholds of each check's
+    ``flag_value`` (higher is worse); a score under ``low`` is reported as ``info``."""
+
     seed: int = 0
+    min_class_size: int = 5  # classes with fewer rows get no per-class score
+    max_rows: int = 4000  # per role, stratified subsample for the shortcut classifiers
+    cv_folds: int = 3
+    tree_depth: int = 3  # depth of the shortcut classifier (a shallow decision tree)
+    nmi_bins: int = 8  # quantile bins per attribute column for mutual information
+    copied_ratio: float = 0.5  # real effect >= this share of the synthetic effect -> "copied"
+    coverage_k: int = 5
+    dup_hamming: int = 2  # dhash bits: within this distance two synthetic images are near-duplicates
+    dup_cosine: float = 0.98  # embedding cosine at or above which two images are near-duplicates
+    mem_hamming: int = 2
+    mem_cosine: float = 0.98
+    consistency_levels: tuple[float, ...] = (0.4, 0.6, 0.8)  # 1 - spread ratio
+    shortcut_levels: tuple[float, ...] = (0.4, 0.6, 0.8)  # Youden J of one class from one group
+    imbalance_levels: tuple[float, ...] = (0.3, 0.5, 0.7)  # 1 - (share / reference share) vs the top class
+    diversity_levels: tuple[float, ...] = (0.3, 0.5, 0.7)  # 1 - dispersion ratio
+    duplicates_levels: tuple[float, ...] = (0.05, 0.15, 0.3)  # share of synthetic images
+    memorization_levels: tuple[float, ...] = (0.02, 0.05, 0.1)  # share of synthetic images
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            if f.name.endswith("_levels"):
+                levels = getattr(self, f.name)
+                if len(levels) != 3 or list(levels) != sorted(levels):
+                    raise ConfigError(f"scan.{f.name}: {list(levels)} must be three ascending thresholds "
+                                      "[low, medium, high]")
+        if self.cv_folds < 2:
+            raise ConfigError(f"scan.cv_folds: {self.cv_folds} is too small; use 2 or more")
+
+    def levels(self, check: str) -> tuple[float, ...]:
+        """(low, medium, high) thresholds of one check."""
+        return getattr(self, f"{check}_levels")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,12 @@
+"""The bias scan: each check a small class in ``CHECKS``; scores first, then flags.
+
+Importing this package registers every check (consistency, shortcut, imbalance,
+diversity, duplicates, memorization).
+"""
+
+from synthscope.bias import consistency, diversity, duplicates, imbalance, shortcut  # noqa: F401
+from synthscope.bias.base import CHECKS, SCORE_COLUMNS, ScanData
+from synthscope.bias.flag import findings, flag, summary
+from synthscope.bias.scan import scan, score_all
+
+__all__ = ["CHECKS", "SCORE_COLUMNS", "ScanData", "findings", "flag", "scan", "score_all", "summary"]

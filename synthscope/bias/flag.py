@@ -1,0 +1,70 @@
+"""Score, then flag: turn the checks' continuous scores into severities and findings.
+
+Thresholds come only from ``params.yaml`` (``scan.<check>_levels``). A row whose
+``flag_value`` is NaN was measured for information and is never flagged.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthscope.params import ScanParams
+from synthscope.schema import CHECKS, SEVERITIES, severity_rank
+
+FINDING_KEYS = ("check", "attribute", "class", "severity", "score", "reference_score", "origin", "message")
+
+
+def severity_of(value: float, levels: tuple[float, ...]) -> str:
+    """'info' below levels[0], else the highest of low/medium/high whose threshold is reached."""
+    if value is None or not np.isfinite(value):
+        return "info"
+    reached = int(np.searchsorted(np.asarray(levels, dtype=np.float64), value, side="right"))
+    return SEVERITIES[reached]
+
+
+def flag(scores: pd.DataFrame, params: ScanParams) -> pd.DataFrame:
+    """``scores`` plus a ``severity`` column, sorted most severe first (stable otherwise)."""
+    out = scores.copy()
+    out["severity"] = [
+        severity_of(v, params.levels(c)) for c, v in zip(out["check"], out["flag_value"], strict=True)
+    ]
+    rank = out["severity"].map(severity_rank)
+    order = np.lexsort((out["check"].map(CHECKS.index).to_numpy(), -rank.to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def _json_number(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), 6)
+
+
+def findings(flagged: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows above ``info`` in bias.json's finding shape (DESIGN.md)."""
+    rows = flagged[flagged["severity"] != "info"]
+    out = []
+    for rec in rows.to_dict("records"):
+        item = {k: rec[k] for k in FINDING_KEYS}
+        item["score"] = _json_number(rec["score"])
+        item["reference_score"] = _json_number(rec["reference_score"])
+        item["metric"] = rec["metric"]
+        out.append(item)
+    return out
+
+
+def summary(flagged: pd.DataFrame, n_synthetic: int, n_real: int) -> dict[str, Any]:
+    """Counts by severity and check, the worst severity, and what the scan compared against."""
+    above = flagged[flagged["severity"] != "info"]
+    worst = max((severity_rank(s) for s in flagged["severity"]), default=0)
+    return {
+        "n_synthetic": int(n_synthetic),
+        "n_real": int(n_real),
+        "reference": "real" if n_real else "none",
+        "n_measured": int(len(flagged)),
+        "n_findings": int(len(above)),
+        "by_severity": {s: int((above["severity"] == s).sum()) for s in SEVERITIES[1:]},
+        "by_check": {c: int((above["check"] == c).sum()) for c in CHECKS},
+        "max_severity": SEVERITIES[worst],
+    }

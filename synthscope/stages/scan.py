@@ -1,0 +1,48 @@
+"""Scan stage: attributes + embeddings -> ``bias.json`` and ``bias_findings.parquet``.
+
+The only code of the scan that touches files; the checks themselves live in
+``synthscope.bias`` and see frames and arrays only.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from synthscope.bias import findings, scan, summary
+from synthscope.bias.inputs import scan_data
+from synthscope.config import AuditConfig
+from synthscope.errors import StageInputError
+from synthscope.io import write_json, write_parquet
+from synthscope.logs import log
+from synthscope.paths import OutputPaths
+
+
+def run(config: AuditConfig) -> list[Path]:
+    """Score every check, flag with ``params.scan`` and write both outputs atomically."""
+    paths = OutputPaths(config.output_dir)
+    if not paths.attributes.is_file():
+        raise StageInputError(f"{paths.attributes} is missing; run `synthscope stage features` first")
+    started = time.perf_counter()
+    attributes = pd.read_parquet(paths.attributes)
+    from synthscope.features.load import load_embeddings  # the features stage owns the store layout
+
+    embeddings = load_embeddings(paths, config.store_dir)
+    data = scan_data(attributes, embeddings.index, embeddings.features)
+    flagged = scan(data, config.params.scan)
+    n_real = 0 if data.real is None else len(data.real)
+    result = {
+        "findings": findings(flagged),
+        "summary": summary(flagged, len(data.synthetic), n_real) | {"extractor": embeddings.extractor},
+    }
+    write_json(paths.bias_json, result)
+    write_parquet(paths.findings, flagged)
+    log.info(
+        "scan: %d findings above info from %d measurements in %.1f s",
+        result["summary"]["n_findings"],
+        len(flagged),
+        time.perf_counter() - started,
+    )
+    return [paths.bias_json, paths.findings]
