@@ -13,7 +13,13 @@ import pandas as pd
 
 from synthscope.params import GateParams, ReportParams
 from synthscope.report import sections
-from synthscope.report.contracts import headline_metrics, metric_entry, plain_words, read_findings
+from synthscope.report.contracts import (
+    headline_metrics,
+    metric_entry,
+    metric_label,
+    plain_words,
+    read_findings,
+)
 from synthscope.report.gates import evaluate_gates
 
 SCHEMA_VERSION = 1
@@ -34,7 +40,9 @@ def _notes(manifest: pd.DataFrame, inputs: dict[str, bool]) -> list[str]:
     }
     notes += [text for key, text in fixes.items() if not inputs[key]]
     if "real" not in set(manifest["role"]):
-        notes.insert(0, "no real reference dataset: FID, CAS, coverage and memorisation need one; pass --real PATH")
+        notes.insert(
+            0, "no real reference dataset: FID, CAS, coverage and memorisation need one; pass --real PATH"
+        )
     return notes
 
 
@@ -44,7 +52,7 @@ def _cas_per_class(metrics: dict[str, Any] | None) -> list[dict[str, Any]]:
     for label, value in sorted(per_class.items(), key=lambda kv: str(kv[0])):
         row: dict[str, Any] = {"label": str(label)}
         if isinstance(value, dict):
-            for k, v in value.items():
+            for k in value:
                 entry = metric_entry(value, k)
                 row[str(k)] = entry["value"] if entry else None
         else:
@@ -60,14 +68,27 @@ def _debias_section(debias: dict[str, Any] | None) -> dict[str, Any] | None:
     rows = []
     for f in debias.get("findings") or []:
         name = " / ".join(str(f[k]) for k in ("check", "attribute", "class") if f.get(k))
-        rows.append({"name": name, "check": f.get("check"), "attribute": f.get("attribute"),
-                     "class": f.get("class"), "score_before": f.get("score_before"),
-                     "score_after": f.get("score_after"), "severity_before": f.get("severity_before"),
-                     "severity_after": f.get("severity_after")})
+        rows.append(
+            {
+                "name": name,
+                "check": f.get("check"),
+                "attribute": f.get("attribute"),
+                "class": f.get("class"),
+                "score_before": f.get("score_before"),
+                "score_after": f.get("score_after"),
+                "severity_before": f.get("severity_before"),
+                "severity_after": f.get("severity_after"),
+            }
+        )
     cas = debias.get("cas") or {}
-    return {"method": debias.get("method"), "n_augmented": debias.get("n_augmented"),
-            "per_class_added": debias.get("per_class_added") or {}, "findings": rows,
-            "cas_before": metric_entry(cas, "before"), "cas_after": metric_entry(cas, "after")}
+    return {
+        "method": debias.get("method"),
+        "n_augmented": debias.get("n_augmented"),
+        "per_class_added": debias.get("per_class_added") or {},
+        "findings": rows,
+        "cas_before": metric_entry(cas, "before"),
+        "cas_after": metric_entry(cas, "after"),
+    }
 
 
 def _extractor(metrics: dict[str, Any] | None, features_info: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -75,7 +96,11 @@ def _extractor(metrics: dict[str, Any] | None, features_info: dict[str, Any] | N
     src = (metrics or {}).get("extractor") or (features_info or {}).get("extractor") or features_info
     if not isinstance(src, dict) or not src.get("name"):
         return None
-    return {"name": src["name"], "weights": src.get("weights") or "unknown", "sha256": src.get("sha256") or ""}
+    return {
+        "name": src["name"],
+        "weights": src.get("weights") or "unknown",
+        "sha256": src.get("sha256") or "",
+    }
 
 
 def build_report(
@@ -100,13 +125,21 @@ def build_report(
     for f in findings:
         f["plain"] = plain_words(f)
     result = evaluate_gates(metrics, bias, gates)
-    inputs = {"attributes": attributes is not None, "bias": bias is not None,
-              "metrics": metrics is not None, "debias": debias is not None}
+    inputs = {
+        "attributes": attributes is not None,
+        "bias": bias is not None,
+        "metrics": metrics is not None,
+        "debias": debias is not None,
+    }
     ok = manifest[manifest["status"] == "ok"]
     index = ok[["image_id", "role", "label", "path", "root"]].reset_index(drop=True)
     attrs = attributes if attributes is not None else pd.DataFrame(columns=["role", "label"])
-    histograms = {col: sections.attribute_histograms(attrs, col)
-                  for cols in sections.DISPLAY_COLUMNS.values() for col in cols if col in attrs.columns}
+    histograms = {
+        col: sections.attribute_histograms(attrs, col)
+        for cols in sections.DISPLAY_COLUMNS.values()
+        for col in cols
+        if col in attrs.columns
+    }
     return {
         "schema_version": SCHEMA_VERSION,
         "config": config,
@@ -119,6 +152,7 @@ def build_report(
         "notes": _notes(manifest, inputs),
         "extractor": _extractor(metrics, features_info),
         "metrics": headline_metrics(metrics),
+        "fid_label": metric_label("fid", _extractor(metrics, features_info)),
         "cas_per_class": _cas_per_class(metrics),
         "findings": findings,
         "top_findings": findings[: params.max_findings_first_screen],

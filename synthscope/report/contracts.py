@@ -96,7 +96,9 @@ def metric_label(key: str, extractor: dict[str, Any] | None) -> str:
     name = (extractor or {}).get("name")
     label = dict((k, lab) for k, lab, _ in METRIC_SPECS)[key]
     if key in ("fid", "kid", "inception_score") and name and name != INCEPTION:
-        kind = {"fid": "Frechet distance", "kid": "Kernel distance", "inception_score": "Classifier score"}[key]
+        kind = {"fid": "Frechet distance", "kid": "Kernel distance", "inception_score": "Classifier score"}[
+            key
+        ]
         return f"{kind} ({name})"
     return label
 
@@ -126,7 +128,9 @@ def read_findings(bias: dict[str, Any] | None) -> list[dict[str, Any]]:
     out = []
     for i, f in enumerate(findings):
         if not isinstance(f, dict) or f.get("check") not in CHECKS or f.get("severity") not in SEVERITIES:
-            raise DataError(f"bias.json finding {i} has an unknown check or severity; re-run `synthscope stage scan`")
+            raise DataError(
+                f"bias.json finding {i} has an unknown check or severity; re-run `synthscope stage scan`"
+            )
         out.append({k: f.get(k) for k in FINDING_KEYS} | dict(f))
     out.sort(key=lambda f: (-SEVERITIES.index(f["severity"]), -(_finite(f.get("score")) or 0.0)))
     return out
@@ -148,8 +152,10 @@ def plain_words(f: dict[str, Any]) -> str:
     cls = f.get("class")
     attr = f.get("attribute")
     where = f" in class '{cls}'" if cls else ""
-    origin = {"introduced": " The generator introduced it (the real data does not show it).",
-              "copied": " It is copied from the real data."}.get(f.get("origin") or "", "")
+    origin = {
+        "introduced": " The generator introduced it (the real data does not show it).",
+        "copied": " It is copied from the real data.",
+    }.get(f.get("origin") or "", "")
     text = {
         "shortcut": f"A model could tell classes apart by {attr or 'an attribute'}{where} instead of shape.",
         "consistency": f"The {attr or 'attribute'}{where} barely varies: every image looks alike there.",

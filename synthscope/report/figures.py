@@ -63,7 +63,9 @@ def class_balance_figure(rows: list[dict[str, Any]]) -> str:
     height = 0.8 / max(len(roles), 1)
     y = np.arange(len(labels))
     for k, role in enumerate(roles):
-        ax.barh(y + k * height, [r[f"{role}_fraction"] for r in rows], height, label=role, color=ROLE_COLORS[role])
+        ax.barh(
+            y + k * height, [r[f"{role}_fraction"] for r in rows], height, label=role, color=ROLE_COLORS[role]
+        )
     ax.set_yticks(y + height * (len(roles) - 1) / 2, [text(lab) for lab in labels])
     ax.invert_yaxis()
     ax.set_xlabel("share of the role's images", fontsize=8)
@@ -82,8 +84,15 @@ def histogram_figure(hist_rows: list[dict[str, Any]], column: str, labels: list[
             if not part:
                 continue
             edges = [part[0]["bin_lo"]] + [r["bin_hi"] for r in part]
-            ax.stairs([r["fraction"] for r in part], edges, color=ROLE_COLORS[role], label=role,
-                      fill=role == "synthetic", alpha=0.35 if role == "synthetic" else 1.0, linewidth=1.5)
+            ax.stairs(
+                [r["fraction"] for r in part],
+                edges,
+                color=ROLE_COLORS[role],
+                label=role,
+                fill=role == "synthetic",
+                alpha=0.35 if role == "synthetic" else 1.0,
+                linewidth=1.5,
+            )
         ax.set_title(text(label), fontsize=9)
         ax.set_xlabel(column, fontsize=8)
         _style(ax)
@@ -107,8 +116,14 @@ def location_figure(heatmaps: list[dict[str, Any]]) -> str:
             ax.set_yticks([])
             match = [h for h in heatmaps if h["role"] == role and h["label"] == label]
             if match:
-                ax.imshow(np.array(match[0]["grid"]), cmap="magma_r", vmin=0.0, vmax=vmax,
-                          extent=(0, 1, 1, 0), interpolation="nearest")
+                ax.imshow(
+                    np.array(match[0]["grid"]),
+                    cmap="magma_r",
+                    vmin=0.0,
+                    vmax=vmax,
+                    extent=(0, 1, 1, 0),
+                    interpolation="nearest",
+                )
             if i == 0:
                 ax.set_title(text(label), fontsize=9)
             if j == 0:

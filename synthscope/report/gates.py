@@ -75,8 +75,13 @@ def _metric_check(gate: str, limit: float, metrics: dict[str, Any] | None) -> Ga
     if beyond:
         status, why = "fail", f"{label} = {value:.4g} is beyond the gate ({gate}: {sign} {limit:g})"
     elif ci is not None and (ci[1] > limit if kind == "max" else ci[0] < limit):
-        status, why = "warn", (f"{label} = {value:.4g} passes {gate} ({sign} {limit:g}) but its 95% CI "
-                               f"[{ci[0]:.4g}, {ci[1]:.4g}] crosses it")
+        status, why = (
+            "warn",
+            (
+                f"{label} = {value:.4g} passes {gate} ({sign} {limit:g}) but its 95% CI "
+                f"[{ci[0]:.4g}, {ci[1]:.4g}] crosses it"
+            ),
+        )
     else:
         status, why = "pass", f"{label} = {value:.4g} within {gate} ({sign} {limit:g})"
     return GateCheck(gate, limit, value, ci, status, why)
@@ -85,7 +90,9 @@ def _metric_check(gate: str, limit: float, metrics: dict[str, Any] | None) -> Ga
 def _severity_check(limit: str, bias: dict[str, Any] | None) -> GateCheck:
     gate = "max_finding_severity"
     if bias is None:
-        return GateCheck(gate, limit, None, None, "warn", "the bias scan did not run, so findings are unchecked")
+        return GateCheck(
+            gate, limit, None, None, "warn", "the bias scan did not run, so findings are unchecked"
+        )
     findings = read_findings(bias)
     if not findings:
         return GateCheck(gate, limit, None, None, "pass", "the bias scan found nothing")
@@ -94,16 +101,36 @@ def _severity_check(limit: str, bias: dict[str, Any] | None) -> GateCheck:
     where = f"{top['check']}" + (f" / {top['attribute']}" if top.get("attribute") else "")
     where += f" in '{top['class']}'" if top.get("class") else ""
     if n_over:
-        return GateCheck(gate, limit, top["severity"], None, "fail",
-                         f"{n_over} finding(s) more severe than {limit}, worst: {top['severity']} {where}")
+        return GateCheck(
+            gate,
+            limit,
+            top["severity"],
+            None,
+            "fail",
+            f"{n_over} finding(s) more severe than {limit}, worst: {top['severity']} {where}",
+        )
     if top["severity"] == limit and severity_rank(limit) > 0:
-        return GateCheck(gate, limit, top["severity"], None, "warn",
-                         f"finding(s) at the allowed maximum severity ({limit}), e.g. {where}")
-    return GateCheck(gate, limit, top["severity"], None, "pass",
-                     f"worst finding is {top['severity']}, within {gate} ({limit})")
+        return GateCheck(
+            gate,
+            limit,
+            top["severity"],
+            None,
+            "warn",
+            f"finding(s) at the allowed maximum severity ({limit}), e.g. {where}",
+        )
+    return GateCheck(
+        gate,
+        limit,
+        top["severity"],
+        None,
+        "pass",
+        f"worst finding is {top['severity']}, within {gate} ({limit})",
+    )
 
 
-def evaluate_gates(metrics: dict[str, Any] | None, bias: dict[str, Any] | None, gates: GateParams) -> GateResult:
+def evaluate_gates(
+    metrics: dict[str, Any] | None, bias: dict[str, Any] | None, gates: GateParams
+) -> GateResult:
     """Check ``metrics.json`` and ``bias.json`` contents (either may be None) against the gates."""
     checks = [_severity_check(gates.max_finding_severity, bias)]
     for gate in METRIC_GATES:

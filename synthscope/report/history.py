@@ -16,9 +16,18 @@ from synthscope.report.contracts import metric_entry
 
 HISTORY_METRICS = ("fid", "kid", "cas_ratio", "precision", "recall", "density", "coverage")
 HISTORY_COLUMNS = (
-    "config", "timestamp", "inputs_sha256", "verdict", "extractor",
-    *HISTORY_METRICS, "fid_ci_lo", "fid_ci_hi",
-    "n_findings", "n_high", "n_medium", "worst_severity",
+    "config",
+    "timestamp",
+    "inputs_sha256",
+    "verdict",
+    "extractor",
+    *HISTORY_METRICS,
+    "fid_ci_lo",
+    "fid_ci_hi",
+    "n_findings",
+    "n_high",
+    "n_medium",
+    "worst_severity",
 )
 
 
@@ -32,7 +41,10 @@ def headline_row(
 ) -> dict[str, Any]:
     """One history row. Missing metrics are NaN (Parquet keeps them as nulls)."""
     row: dict[str, Any] = {
-        "config": config, "timestamp": timestamp, "inputs_sha256": inputs_sha256, "verdict": verdict,
+        "config": config,
+        "timestamp": timestamp,
+        "inputs_sha256": inputs_sha256,
+        "verdict": verdict,
         "extractor": ((metrics or {}).get("extractor") or {}).get("name") or "",
     }
     for key in HISTORY_METRICS:
@@ -50,9 +62,18 @@ def headline_row(
 
 
 def empty_history() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c in HISTORY_METRICS or c.startswith("fid_ci")
-                                      else "int64" if c.startswith("n_") else "object")
-                         for c in HISTORY_COLUMNS})
+    return pd.DataFrame(
+        {
+            c: pd.Series(
+                dtype="float64"
+                if c in HISTORY_METRICS or c.startswith("fid_ci")
+                else "int64"
+                if c.startswith("n_")
+                else "object"
+            )
+            for c in HISTORY_COLUMNS
+        }
+    )
 
 
 def append_run(history: pd.DataFrame | None, row: dict[str, Any]) -> pd.DataFrame:
@@ -77,6 +98,16 @@ def trend(history: pd.DataFrame, config: str) -> list[dict[str, Any]]:
     rows = history[history["config"] == config].sort_values("timestamp", kind="stable")
     out = []
     for rec in rows.to_dict("records"):
-        out.append({k: (None if isinstance(v, float) and not np.isfinite(v) else
-                        v.item() if isinstance(v, np.generic) else v) for k, v in rec.items()})
+        out.append(
+            {
+                k: (
+                    None
+                    if isinstance(v, float) and not np.isfinite(v)
+                    else v.item()
+                    if isinstance(v, np.generic)
+                    else v
+                )
+                for k, v in rec.items()
+            }
+        )
     return out

@@ -15,12 +15,17 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from synthscope.report import figures
 
-HISTORY_PLOT_KEYS = (("fid", "FID"), ("cas_ratio", "CAS ratio"), ("coverage", "coverage"), ("n_findings", "findings"))
+HISTORY_PLOT_KEYS = (("cas_ratio", "CAS ratio"), ("coverage", "coverage"), ("n_findings", "findings"))
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("synthscope.report", "templates"), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("synthscope.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["num"] = fmt_number
     return env
 
@@ -47,17 +52,22 @@ def report_figures(report: dict[str, Any]) -> dict[str, str]:
     if report["location"]:
         out["location"] = figures.location_figure(report["location"])
     if len(report["history"]) >= 2:
-        keys = [(k, lab) for k, lab in HISTORY_PLOT_KEYS if any(r.get(k) is not None for r in report["history"])]
+        keys = [("fid", report["fid_label"]), *HISTORY_PLOT_KEYS]
+        keys = [(k, lab) for k, lab in keys if any(r.get(k) is not None for r in report["history"])]
         out["history"] = figures.history_figure(report["history"], keys)
     debias = report["debias"]
     if debias and debias["findings"]:
-        rows = [r for r in debias["findings"] if r["score_before"] is not None and r["score_after"] is not None]
+        rows = [
+            r for r in debias["findings"] if r["score_before"] is not None and r["score_after"] is not None
+        ]
         if rows:
             out["debias"] = figures.before_after_figure(rows)
     return out
 
 
-def render_html(report: dict[str, Any], thumbnails: dict[str, str], charts: dict[str, str] | None = None) -> str:
+def render_html(
+    report: dict[str, Any], thumbnails: dict[str, str], charts: dict[str, str] | None = None
+) -> str:
     """The self-contained HTML page. ``thumbnails``: image_id -> data URI (missing ids are
     shown as their file name only); ``charts`` default to ``report_figures(report)``."""
     charts = report_figures(report) if charts is None else charts
@@ -77,8 +87,12 @@ def findings_table(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def summary_markdown(report: dict[str, Any], report_link: str | None = None) -> str:
     """``summary.md`` and the Prefect Markdown artifact: verdict, reasons, metrics, top findings."""
-    lines = [f"# synthscope audit: {md(report['config']['name'])}", "",
-             f"**Verdict: {report['verdict'].upper()}** — {report['headline']}", ""]
+    lines = [
+        f"# synthscope audit: {md(report['config']['name'])}",
+        "",
+        f"**Verdict: {report['verdict'].upper()}** — {report['headline']}",
+        "",
+    ]
     lines += [f"- {md(r)}" for r in report["reasons"]] + ([""] if report["reasons"] else [])
     if report["metrics"]:
         lines += ["| metric | value | 95% CI |", "|---|---|---|"]
@@ -102,8 +116,12 @@ def plot_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     cb = report["class_balance"]
     if cb:
-        long = [{"label": r["label"], "role": role, "count": r[role], "fraction": r[f"{role}_fraction"]}
-                for r in cb for role in ("synthetic", "real", "augmented") if role in r]
+        long = [
+            {"label": r["label"], "role": role, "count": r[role], "fraction": r[f"{role}_fraction"]}
+            for r in cb
+            for role in ("synthetic", "real", "augmented")
+            if role in r
+        ]
         tables["class_balance"] = pd.DataFrame(long)
     hist = [row for rows in report["attribute_histograms"].values() for row in rows]
     if hist:
@@ -117,14 +135,28 @@ def plot_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
             bins = len(h["grid"])
             for i, row in enumerate(h["grid"]):
                 for j, v in enumerate(row):
-                    cells.append({"role": h["role"], "label": h["label"], "x": (j + 0.5) / bins,
-                                  "y": (i + 0.5) / bins, "fraction": v})
+                    cells.append(
+                        {
+                            "role": h["role"],
+                            "label": h["label"],
+                            "x": (j + 0.5) / bins,
+                            "y": (i + 0.5) / bins,
+                            "fraction": v,
+                        }
+                    )
         tables["location_heatmap"] = pd.DataFrame(cells)
     if report["findings"]:
-        tables["shortcut_scores"] = pd.DataFrame([
-            {"finding": " / ".join(str(f[k]) for k in ("check", "attribute", "class") if f.get(k)),
-             "severity": f["severity"], "score": f.get("score"), "reference_score": f.get("reference_score")}
-            for f in report["findings"]])
+        tables["shortcut_scores"] = pd.DataFrame(
+            [
+                {
+                    "finding": " / ".join(str(f[k]) for k in ("check", "attribute", "class") if f.get(k)),
+                    "severity": f["severity"],
+                    "score": f.get("score"),
+                    "reference_score": f.get("reference_score"),
+                }
+                for f in report["findings"]
+            ]
+        )
     if report["history"]:
         frame = pd.DataFrame(report["history"])
         frame.insert(0, "run", range(1, len(frame) + 1))

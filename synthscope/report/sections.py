@@ -21,8 +21,12 @@ DISPLAY_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # Fixed ranges so that histograms of the two roles (and of successive runs) share bins.
 COLUMN_RANGES: dict[str, tuple[float, float]] = {
-    "obj_hue": (0.0, 360.0), "hue": (0.0, 360.0), "obj_saturation": (0.0, 1.0), "fg_area": (0.0, 1.0),
-    "centroid_x": (0.0, 1.0), "centroid_y": (0.0, 1.0),
+    "obj_hue": (0.0, 360.0),
+    "hue": (0.0, 360.0),
+    "obj_saturation": (0.0, 1.0),
+    "fg_area": (0.0, 1.0),
+    "centroid_x": (0.0, 1.0),
+    "centroid_y": (0.0, 1.0),
 }
 
 
@@ -34,7 +38,9 @@ def dataset_summary(manifest: pd.DataFrame) -> dict[str, dict[str, Any]]:
         bad = rows[rows["status"] != "ok"]
         dup = ok["duplicate_of"].fillna("").astype(str) if "duplicate_of" in ok else pd.Series([], dtype=str)
         out[str(role)] = {
-            "n_files": int(len(rows)), "n_ok": int(len(ok)), "n_quarantined": int(len(bad)),
+            "n_files": int(len(rows)),
+            "n_ok": int(len(ok)),
+            "n_quarantined": int(len(bad)),
             "quarantine_reasons": {str(k): int(v) for k, v in bad["reason"].value_counts().items()},
             "n_exact_duplicates": int((dup != "").sum()),
             "n_classes": int(ok["label"].nunique()),
@@ -70,9 +76,20 @@ def attribute_summary(attributes: pd.DataFrame) -> list[dict[str, Any]]:
                 continue
             p10, p50, p90 = np.percentile(x, [10, 50, 90])
             group = next((g for g, cols in ATTRIBUTE_GROUPS.items() if col in cols), "other")
-            rows.append({"role": str(role), "label": str(label), "attribute": group, "column": col,
-                         "n": int(len(x)), "mean": float(x.mean()), "std": float(x.std()),
-                         "p10": float(p10), "p50": float(p50), "p90": float(p90)})
+            rows.append(
+                {
+                    "role": str(role),
+                    "label": str(label),
+                    "attribute": group,
+                    "column": col,
+                    "n": int(len(x)),
+                    "mean": float(x.mean()),
+                    "std": float(x.std()),
+                    "p10": float(p10),
+                    "p50": float(p50),
+                    "p90": float(p90),
+                }
+            )
     return rows
 
 
@@ -96,8 +113,16 @@ def attribute_histograms(attributes: pd.DataFrame, column: str, bins: int = 24) 
         counts, _ = np.histogram(x, bins=edges)
         total = max(int(counts.sum()), 1)
         for i, c in enumerate(counts):
-            rows.append({"role": str(role), "label": str(label), "column": column,
-                         "bin_lo": float(edges[i]), "bin_hi": float(edges[i + 1]), "fraction": c / total})
+            rows.append(
+                {
+                    "role": str(role),
+                    "label": str(label),
+                    "column": column,
+                    "bin_lo": float(edges[i]),
+                    "bin_hi": float(edges[i + 1]),
+                    "fraction": c / total,
+                }
+            )
     return rows
 
 
@@ -115,8 +140,14 @@ def location_heatmaps(attributes: pd.DataFrame, bins: int) -> list[dict[str, Any
         xy = np.clip(xy[np.isfinite(xy).all(axis=1)], 0.0, 1.0)
         grid, _, _ = np.histogram2d(xy[:, 1], xy[:, 0], bins=[edges, edges])
         grid = grid / max(len(xy), 1)
-        out.append({"role": str(role), "label": str(label), "n": int(len(xy)),
-                    "grid": [[float(v) for v in row] for row in grid]})
+        out.append(
+            {
+                "role": str(role),
+                "label": str(label),
+                "n": int(len(xy)),
+                "grid": [[float(v) for v in row] for row in grid],
+            }
+        )
     return out
 
 
@@ -126,9 +157,15 @@ def select_samples(index: pd.DataFrame, per_class: int) -> list[dict[str, Any]]:
     out = []
     for (role, label), part in index.groupby(["role", "label"], sort=True):
         part = part.sort_values("image_id").head(per_class)
-        out.append({"role": str(role), "label": str(label),
-                    "images": [{"image_id": r.image_id, "path": r.path, "root": r.root}
-                               for r in part.itertuples()]})
+        out.append(
+            {
+                "role": str(role),
+                "label": str(label),
+                "images": [
+                    {"image_id": r.image_id, "path": r.path, "root": r.root} for r in part.itertuples()
+                ],
+            }
+        )
     return out
 
 
@@ -172,12 +209,22 @@ def memorized_pairs(
             if ni is None and features is not None and len(real_rows):
                 j, d = nearest_rows(features[[qi]], features[real_rows])
                 ni, dist = int(real_rows[j[0]]), float(d[0])
-            pairs.append({"query": _image_ref(index, qi), "neighbour": None if ni is None else _image_ref(index, ni),
-                          "distance": None if dist is None else float(dist)})
+            pairs.append(
+                {
+                    "query": _image_ref(index, qi),
+                    "neighbour": None if ni is None else _image_ref(index, ni),
+                    "distance": None if dist is None else float(dist),
+                }
+            )
     return pairs
 
 
 def _image_ref(index: pd.DataFrame, i: int) -> dict[str, Any]:
     row = index.iloc[i]
-    return {"image_id": str(row["image_id"]), "path": str(row["path"]), "root": str(row["root"]),
-            "label": str(row["label"]), "role": str(row["role"])}
+    return {
+        "image_id": str(row["image_id"]),
+        "path": str(row["path"]),
+        "root": str(row["root"]),
+        "label": str(row["label"]),
+        "role": str(row["role"]),
+    }

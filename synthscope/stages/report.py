@@ -28,8 +28,9 @@ from synthscope.report import sections
 from synthscope.report.build import build_report
 from synthscope.report.contracts import example_ids, read_findings
 from synthscope.report.figures import thumbnail_uri
-from synthscope.report.render import render_html, summary_markdown
 from synthscope.report.render import plot_tables as build_plot_tables
+from synthscope.report.render import render_html, summary_markdown
+
 
 def _read_json(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
@@ -53,12 +54,15 @@ def inputs_digest(paths: list[Path], extra: str) -> str:
     return h.hexdigest()
 
 
-def _memorized(config: AuditConfig, out: OutputPaths, findings: list[dict[str, Any]],
-               index: pd.DataFrame) -> list[dict[str, Any]]:
+def _memorized(
+    config: AuditConfig, out: OutputPaths, findings: list[dict[str, Any]], index: pd.DataFrame
+) -> list[dict[str, Any]]:
     """Memorisation examples with nearest real neighbours; embeddings only when a neighbour is missing."""
     limit = config.params.report.max_memorized_examples
-    need = any(f["check"] == "memorization" and any("neighbour_id" not in e for e in example_ids(f))
-               for f in findings)
+    need = any(
+        f["check"] == "memorization" and any("neighbour_id" not in e for e in example_ids(f))
+        for f in findings
+    )
     features = None
     if need and out.features_summary.is_file():
         from synthscope.features.load import load_embeddings
@@ -103,14 +107,25 @@ def run(config: AuditConfig) -> list[Path]:
     memorized = _memorized(config, out, findings, index)
 
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    digest = inputs_digest([out.manifest, out.attributes, out.bias_json, out.metrics_json, out.debias_json],
-                           json.dumps(config.params.gates.__dict__, sort_keys=True))
+    digest = inputs_digest(
+        [out.manifest, out.attributes, out.bias_json, out.metrics_json, out.debias_json],
+        json.dumps(config.params.gates.__dict__, sort_keys=True),
+    )
     history_path = out.history
     previous = _read_parquet(history_path)
-    common = {"config": config.to_dict() | {"params": None}, "generated_at": now, "manifest": manifest,
-              "attributes": attributes, "metrics": metrics, "bias": bias, "debias": debias,
-              "features_info": features_info, "gates": config.params.gates, "params": config.params.report,
-              "memorized": memorized}
+    common = {
+        "config": config.to_dict() | {"params": None},
+        "generated_at": now,
+        "manifest": manifest,
+        "attributes": attributes,
+        "metrics": metrics,
+        "bias": bias,
+        "debias": debias,
+        "features_info": features_info,
+        "gates": config.params.gates,
+        "params": config.params.report,
+        "memorized": memorized,
+    }
     # The verdict feeds the history row, and the history feeds the report: build once for the verdict.
     verdict = build_report(**common, history=[])["verdict"]
     table = hist.append_run(previous, hist.headline_row(config.name, now, digest, verdict, metrics, findings))
@@ -118,9 +133,11 @@ def run(config: AuditConfig) -> list[Path]:
     del report["config"]["params"]
 
     thumbs = _thumbnails(report, config.params.report.thumbnail_px)
-    written = [write_text(out.report_html, render_html(report, thumbs)),
-               write_text(out.summary_md, summary_markdown(report, out.report_html.name)),
-               write_json(out.report_json, report)]
+    written = [
+        write_text(out.report_html, render_html(report, thumbs)),
+        write_text(out.summary_md, summary_markdown(report, out.report_html.name)),
+        write_json(out.report_json, report),
+    ]
     for name, frame in build_plot_tables(report).items():
         path = out.plots_dir / f"{name}.csv"
         with atomic_path(path, suffix=".csv") as tmp:
@@ -129,3 +146,12 @@ def run(config: AuditConfig) -> list[Path]:
     written.append(write_parquet(history_path, table))
     log.info("report: %s (verdict %s)", out.report_html, report["verdict"])
     return written
+
+
+def read_verdict(config: AuditConfig) -> str:
+    """The verdict of the last report written for ``config`` (what ``audit --fail-on`` checks)."""
+    path = OutputPaths(config.output_dir).report_json
+    report = _read_json(path)
+    if report is None or report.get("verdict") not in ("pass", "warn", "fail"):
+        raise StageInputError(f"{path} has no verdict; run `synthscope stage report` first")
+    return report["verdict"]

@@ -17,9 +17,18 @@ from typing import Any
 
 from websockets.sync.client import connect
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--remote-debugging-port=0")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--remote-debugging-port=0",
+)
 
 
 def chromium_path() -> str | None:
@@ -71,8 +80,11 @@ def visit(html: Path, width: int = 1280, height: int = 1000, full_page: bool = F
     """Load ``html`` (a file path) and return what the page did. Chromium is always terminated."""
     with tempfile.TemporaryDirectory(prefix="synthscope-chromium-") as tmp:
         profile = Path(tmp)
-        proc = subprocess.Popen([chromium_path(), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [chromium_path(), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             port = _wait_port(profile, proc)
             req = urllib.request.Request(f"http://127.0.0.1:{port}/json/new?about:blank", method="PUT")
@@ -82,8 +94,13 @@ def visit(html: Path, width: int = 1280, height: int = 1000, full_page: bool = F
                 s = _Session(ws)
                 for domain in ("Page", "Runtime", "Log", "Network"):
                     s.call(f"{domain}.enable")
-                s.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                       deviceScaleFactor=1, mobile=False)
+                s.call(
+                    "Emulation.setDeviceMetricsOverride",
+                    width=width,
+                    height=height,
+                    deviceScaleFactor=1,
+                    mobile=False,
+                )
                 s.call("Page.navigate", url=html.resolve().as_uri())
                 s.wait_for("Page.loadEventFired")
                 s.call("Runtime.evaluate", expression="1")  # drain events emitted during load
@@ -105,7 +122,9 @@ def _summarise(events: list[dict[str, Any]], html: Path, title: str, png: bytes)
     for e in events:
         method, p = e.get("method"), e.get("params", {})
         if method == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-            out.console_errors.append(" ".join(str(a.get("value", a.get("description"))) for a in p.get("args", [])))
+            out.console_errors.append(
+                " ".join(str(a.get("value", a.get("description"))) for a in p.get("args", []))
+            )
         elif method == "Runtime.exceptionThrown":
             out.console_errors.append(p["exceptionDetails"].get("text", "exception"))
         elif method == "Log.entryAdded" and p["entry"].get("level") == "error":
