@@ -41,6 +41,8 @@ class PageVisit:
     requests: list[str] = field(default_factory=list)  # every URL the page asked for, navigation excluded
     screenshot: bytes = b""
     title: str = ""
+    n_scripts: int = -1  # <script> elements in the loaded DOM
+    text: str = ""  # document.body.innerText
 
 
 def _wait_port(profile: Path, proc: subprocess.Popen, timeout: float = 30.0) -> int:
@@ -105,8 +107,12 @@ def visit(html: Path, width: int = 1280, height: int = 1000, full_page: bool = F
                 s.wait_for("Page.loadEventFired")
                 s.call("Runtime.evaluate", expression="1")  # drain events emitted during load
                 title = s.call("Runtime.evaluate", expression="document.title")["result"].get("value", "")
+                n_scripts = s.call("Runtime.evaluate", expression="document.scripts.length")["result"]["value"]
+                text = s.call("Runtime.evaluate", expression="document.body.innerText")["result"]["value"]
                 shot = s.call("Page.captureScreenshot", format="png", captureBeyondViewport=full_page)
-                return _summarise(s.events, html, title, base64.b64decode(shot["data"]))
+                visit = _summarise(s.events, html, title, base64.b64decode(shot["data"]))
+                visit.n_scripts, visit.text = n_scripts, text
+                return visit
         finally:
             proc.terminate()
             try:
