@@ -20,7 +20,7 @@ from synthscope.report.contracts import (
     plain_words,
     read_findings,
 )
-from synthscope.report.gates import evaluate_gates
+from synthscope.report.gates import METRIC_GATES, evaluate_gates
 
 SCHEMA_VERSION = 1
 VERDICT_HEADLINES = {
@@ -103,6 +103,15 @@ def _extractor(metrics: dict[str, Any] | None, features_info: dict[str, Any] | N
     }
 
 
+def _with_gate_status(rows: list[dict[str, Any]], checks: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """Each metric row gets ``gate`` (the params key) and ``gate_status`` when a gate watches it."""
+    by_metric = {METRIC_GATES[c.gate][0]: c for c in checks if c.gate in METRIC_GATES}
+    for row in rows:
+        check = by_metric.get(row["key"])
+        row["gate"], row["gate_status"] = (check.gate, check.status) if check else (None, None)
+    return rows
+
+
 def build_report(
     *,
     config: dict[str, Any],
@@ -151,7 +160,7 @@ def build_report(
         "inputs": inputs,
         "notes": _notes(manifest, inputs),
         "extractor": _extractor(metrics, features_info),
-        "metrics": headline_metrics(metrics),
+        "metrics": _with_gate_status(headline_metrics(metrics), result.checks),
         "fid_label": metric_label("fid", _extractor(metrics, features_info)),
         "cas_per_class": _cas_per_class(metrics),
         "findings": findings,

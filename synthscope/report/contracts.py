@@ -164,4 +164,4 @@ def plain_words(f: dict[str, Any]) -> str:
         "duplicates": f"Near-duplicate images{where}.",
         "memorization": f"Synthetic images{where} are near copies of real training images.",
     }[f["check"]]
-    return text + origin
+    return text + (origin if f["check"] in ("shortcut", "consistency") else "")

@@ -107,7 +107,9 @@ def visit(html: Path, width: int = 1280, height: int = 1000, full_page: bool = F
                 s.wait_for("Page.loadEventFired")
                 s.call("Runtime.evaluate", expression="1")  # drain events emitted during load
                 title = s.call("Runtime.evaluate", expression="document.title")["result"].get("value", "")
-                n_scripts = s.call("Runtime.evaluate", expression="document.scripts.length")["result"]["value"]
+                n_scripts = s.call("Runtime.evaluate", expression="document.scripts.length")["result"][
+                    "value"
+                ]
                 text = s.call("Runtime.evaluate", expression="document.body.innerText")["result"]["value"]
                 shot = s.call("Page.captureScreenshot", format="png", captureBeyondViewport=full_page)
                 visit = _summarise(s.events, html, title, base64.b64decode(shot["data"]))

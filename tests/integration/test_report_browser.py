@@ -32,7 +32,9 @@ def chromium() -> str:
 @pytest.mark.service
 def test_report_opens_offline_without_errors(chromium, tmp_path):
     out = build_outputs(tmp_path)
-    report_stage.run(load_config(None, {"synthetic": str(tmp_path / "synthetic"), "output_dir": str(out.root)}))
+    report_stage.run(
+        load_config(None, {"synthetic": str(tmp_path / "synthetic"), "output_dir": str(out.root)})
+    )
     page = visit(out.report_html, full_page=True)
     assert page.console_errors == []
     assert page.requests == []
