@@ -70,7 +70,7 @@ def _metric_check(gate: str, limit: float, metrics: dict[str, Any] | None) -> Ga
     if entry is None:
         return GateCheck(gate, limit, None, None, "warn", f"{label} was not measured, so {gate} is unchecked")
     value, ci = entry["value"], entry["ci95"]
-    sign = "<=" if kind == "max" else ">="
+    sign = "≤" if kind == "max" else "≥"
     beyond = value > limit if kind == "max" else value < limit
     if beyond:
         status, why = "fail", f"{label} = {value:.4g} is beyond the gate ({gate}: {sign} {limit:g})"

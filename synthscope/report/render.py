@@ -146,7 +146,7 @@ def plot_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
                     )
         tables["location_heatmap"] = pd.DataFrame(cells)
     if report["findings"]:
-        tables["shortcut_scores"] = pd.DataFrame(
+        tables["finding_scores"] = pd.DataFrame(
             [
                 {
                     "finding": " / ".join(str(f[k]) for k in ("check", "attribute", "class") if f.get(k)),

@@ -19,12 +19,11 @@ DISPLAY_COLUMNS: dict[str, tuple[str, ...]] = {
     "size": ("fg_area",),
     "background": ("bg_clutter",),
 }
-# Fixed ranges so that histograms of the two roles (and of successive runs) share bins.
+# Fixed ranges for bounded columns, so runs share bins; other columns use the range of both roles pooled.
 COLUMN_RANGES: dict[str, tuple[float, float]] = {
     "obj_hue": (0.0, 360.0),
     "hue": (0.0, 360.0),
     "obj_saturation": (0.0, 1.0),
-    "fg_area": (0.0, 1.0),
     "centroid_x": (0.0, 1.0),
     "centroid_y": (0.0, 1.0),
 }

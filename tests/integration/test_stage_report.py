@@ -52,7 +52,7 @@ def test_full_report_content(tmp_path):
         "class_balance",
         "attribute_histograms",
         "location_heatmap",
-        "shortcut_scores",
+        "finding_scores",
         "metrics_history",
         "debias_before_after",
     }
