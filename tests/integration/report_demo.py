@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from synthscope.demo.generate import read_truth
 
 from synthscope.config import AuditConfig, load_config
-from synthscope.demo.generate import read_truth
 from synthscope.io import write_json, write_parquet
 from synthscope.paths import OutputPaths
 from synthscope.stages import ingest
