@@ -9,12 +9,12 @@ import types
 
 import pandas as pd
 import pytest
-from report_fixture import HOSTILE, HOSTILE_FILE, build_outputs
 
 from synthscope.config import load_config
 from synthscope.errors import StageInputError
 from synthscope.io import read_json, write_json
 from synthscope.stages import report as report_stage
+from tests.integration.report_fixture import HOSTILE, HOSTILE_FILE, build_outputs
 
 
 def config_for(out, tmp_path):

@@ -10,13 +10,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from headless_chromium import chromium_path, visit
-from report_fixture import HOSTILE, build_outputs
 
 from synthscope.config import load_config
 from synthscope.stages import report as report_stage
+from tests.integration.headless_chromium import chromium_path, visit
+from tests.integration.report_fixture import HOSTILE, build_outputs
 
-INSTALL = Path(__file__).parents[1] / "e2e" / "install_chromium.sh"
+INSTALL = Path(__file__).with_name("install_chromium.sh")
 
 
 @pytest.fixture(scope="module")
