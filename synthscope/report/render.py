@@ -112,23 +112,26 @@ def summary_markdown(report: dict[str, Any], report_link: str | None = None) -> 
 
 
 def plot_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """The CSVs for DVC ``plots:`` (long format), keyed by file stem; empty tables are left out."""
+    """The CSVs for DVC ``plots:``, keyed by file stem; empty tables are left out.
+
+    Wide where DVC should draw one series per column (DVC templates cannot split a long
+    table by a category column): ``class_balance`` (label; one count column per role),
+    ``hist_<column>`` (bin_center; one fraction column per ``role/class``),
+    ``metrics_history`` (run; one column per metric). ``location_heatmap`` is long
+    (role, label, x, y, fraction): data for other tools, no DVC template draws it.
+    """
     tables: dict[str, pd.DataFrame] = {}
     cb = report["class_balance"]
     if cb:
-        long = [
-            {"label": r["label"], "role": role, "count": r[role], "fraction": r[f"{role}_fraction"]}
-            for r in cb
-            for role in ("synthetic", "real", "augmented")
-            if role in r
-        ]
-        tables["class_balance"] = pd.DataFrame(long)
-    hist = [row for rows in report["attribute_histograms"].values() for row in rows]
-    if hist:
-        frame = pd.DataFrame(hist)
-        frame["bin_center"] = (frame["bin_lo"] + frame["bin_hi"]) / 2
-        frame["series"] = frame["role"] + "/" + frame["label"]
-        tables["attribute_histograms"] = frame
+        roles = [role for role in ("synthetic", "real", "augmented") if role in cb[0]]
+        tables["class_balance"] = pd.DataFrame(cb)[["label", *roles]]
+    for col, rows in report["attribute_histograms"].items():
+        if rows:
+            frame = pd.DataFrame(rows)
+            frame["bin_center"] = (frame["bin_lo"] + frame["bin_hi"]) / 2
+            frame["series"] = frame["role"] + "/" + frame["label"]
+            wide = frame.pivot_table(index="bin_center", columns="series", values="fraction", sort=True)
+            tables[f"hist_{col}"] = wide.reset_index().rename_axis(columns=None)
     if report["location"]:
         cells = []
         for h in report["location"]:

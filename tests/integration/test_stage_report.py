@@ -50,13 +50,19 @@ def test_full_report_content(tmp_path):
     plots = {p.stem: pd.read_csv(p) for p in out.plots_dir.glob("*.csv")}
     assert set(plots) == {
         "class_balance",
-        "attribute_histograms",
+        "hist_obj_hue",
+        "hist_obj_saturation",
+        "hist_fg_area",
+        "hist_bg_clutter",
         "location_heatmap",
         "finding_scores",
         "metrics_history",
         "debias_before_after",
     }
     assert set(plots["class_balance"]["label"]) == {"circle", "square", HOSTILE}
+    assert list(plots["class_balance"].columns) == ["label", "synthetic", "real"]
+    hue = plots["hist_obj_hue"]
+    assert "synthetic/circle" in hue.columns and hue["real/square"].sum() == pytest.approx(1.0)
     assert "**Verdict: FAIL**" in out.summary_md.read_text(encoding="utf-8")
 
 
