@@ -9,6 +9,7 @@ A missing optional input is named in the report's notes; it never fails the stag
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from synthscope.report import sections
 from synthscope.report.build import build_report
 from synthscope.report.contracts import example_ids, read_findings
 from synthscope.report.figures import thumbnail_uri
+from synthscope.report.gates import evaluate_gates
 from synthscope.report.render import plot_tables as build_plot_tables
 from synthscope.report.render import render_html, summary_markdown
 
@@ -107,30 +109,29 @@ def run(config: AuditConfig) -> list[Path]:
     memorized = _memorized(config, out, findings, index)
 
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    gates = config.params.gates
     digest = inputs_digest(
         [out.manifest, out.attributes, out.bias_json, out.metrics_json, out.debias_json],
-        json.dumps(config.params.gates.__dict__, sort_keys=True),
+        json.dumps(dataclasses.asdict(gates), sort_keys=True),
     )
-    history_path = out.history
-    previous = _read_parquet(history_path)
-    common = {
-        "config": config.to_dict() | {"params": None},
-        "generated_at": now,
-        "manifest": manifest,
-        "attributes": attributes,
-        "metrics": metrics,
-        "bias": bias,
-        "debias": debias,
-        "features_info": features_info,
-        "gates": config.params.gates,
-        "params": config.params.report,
-        "memorized": memorized,
-    }
-    # The verdict feeds the history row, and the history feeds the report: build once for the verdict.
-    verdict = build_report(**common, history=[])["verdict"]
-    table = hist.append_run(previous, hist.headline_row(config.name, now, digest, verdict, metrics, findings))
-    report = build_report(**common, history=hist.trend(table, config.name))
-    del report["config"]["params"]
+    # This run's history row needs the verdict; the report then shows the history including it.
+    verdict = evaluate_gates(metrics, bias, gates).verdict
+    row = hist.headline_row(config.name, now, digest, verdict, metrics, findings)
+    table = hist.append_run(_read_parquet(out.history), row)
+    report = build_report(
+        config={k: v for k, v in config.to_dict().items() if k != "params"},
+        generated_at=now,
+        manifest=manifest,
+        attributes=attributes,
+        metrics=metrics,
+        bias=bias,
+        debias=debias,
+        features_info=features_info,
+        gates=gates,
+        params=config.params.report,
+        history=hist.trend(table, config.name),
+        memorized=memorized,
+    )
 
     thumbs = _thumbnails(report, config.params.report.thumbnail_px)
     written = [
@@ -143,7 +144,9 @@ def run(config: AuditConfig) -> list[Path]:
         with atomic_path(path, suffix=".csv") as tmp:
             frame.to_csv(tmp, index=False)
         written.append(path)
-    written.append(write_parquet(history_path, table))
+    for stale in sorted(set(out.plots_dir.glob("*.csv")) - set(written)):
+        stale.unlink()  # a plot this run has no data for (e.g. debias removed) must not linger
+    written.append(write_parquet(out.history, table))
     log.info("report: %s (verdict %s)", out.report_html, report["verdict"])
     return written
 

@@ -75,9 +75,13 @@ def test_history_trend_across_runs(tmp_path):
     write_json(out.metrics_json, metrics)
     report_stage.run(cfg)
     report_stage.run(cfg)  # unchanged inputs: replaces the latest point rather than adding one
+    assert (out.plots_dir / "debias_before_after.csv").is_file()
+    out.debias_json.unlink()
+    report_stage.run(cfg)  # debias gone: its plot goes too, and the changed inputs add a point
+    assert not (out.plots_dir / "debias_before_after.csv").exists()
     report = read_json(out.report_json)
-    assert [h["fid"] for h in report["history"]] == [61.3, 42.0]
-    assert len(pd.read_parquet(out.history)) == 2
+    assert [h["fid"] for h in report["history"]] == [61.3, 42.0, 42.0]
+    assert len(pd.read_parquet(out.history)) == 3
     assert "metrics over runs" in out.report_html.read_text(encoding="utf-8")
 
 
