@@ -112,5 +112,5 @@ def test_missing_inputs_are_named_and_debias_rendered_when_present():
     }
     r = report(d)
     page = render_html(r, {})
-    assert "0.7</b> → <b>0.8" in page and "before_after" not in page
+    assert "0.7</b>" in page and "→ <b>0.8</b>" in page and "before_after" not in page
     assert list(plot_tables(r)["debias_before_after"]["score_after"]) == [0.3]
