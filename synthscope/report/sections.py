@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthscope.report.contracts import example_ids
 from synthscope.schema import ATTRIBUTE_GROUPS
 
 # Per attribute group, the columns the report plots (others stay in the summary table).
@@ -192,8 +193,6 @@ def memorized_pairs(
     to ``index`` rows, the nearest real row is found here. Returns up to ``limit`` pairs of
     ``{"query": {image_id, path, root, label}, "neighbour": {...} | None, "distance": float | None}``.
     """
-    from synthscope.report.contracts import example_ids
-
     by_id = {r.image_id: i for i, r in enumerate(index.itertuples())}
     real_rows = np.flatnonzero(index["role"].to_numpy() == "real")
     pairs = []
