@@ -92,25 +92,36 @@ def metric_entry(metrics: dict[str, Any] | None, key: str) -> dict[str, Any] | N
 
 
 def metric_label(key: str, extractor: dict[str, Any] | None) -> str:
-    """Display label; a Fréchet distance outside Inception is never called FID."""
+    """Display label. "FID", "KID" and "Inception Score" only for Inception with official weights;
+    otherwise the network is named (and custom weights said), never passed off as FID."""
     name = (extractor or {}).get("name")
     label = dict((k, lab) for k, lab, _ in METRIC_SPECS)[key]
-    if key in ("fid", "kid", "inception_score") and name and name != INCEPTION:
-        kind = {"fid": "Frechet distance", "kid": "Kernel distance", "inception_score": "Classifier score"}[
-            key
-        ]
-        return f"{kind} ({name})"
+    kinds = {"fid": "Frechet distance", "kid": "Kernel distance", "inception_score": "Classifier score"}
+    if key in kinds and name and (name != INCEPTION or (extractor or {}).get("weights") != "official"):
+        custom = ", custom weights" if (extractor or {}).get("weights") == "custom" else ""
+        return f"{kinds[key]} ({name}{custom})"
     return label
 
 
 def headline_metrics(metrics: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Every headline metric present, in display order, with label and better direction."""
+    """Every headline metric present, in display order, with label, better direction and the
+    score stage's own ``warnings`` (e.g. small-N bias), so the report repeats its caveats."""
     extractor = (metrics or {}).get("extractor")
     rows = []
     for key, _label, better in METRIC_SPECS:
         entry = metric_entry(metrics, key)
         if entry is not None:
-            rows.append({"key": key, "label": metric_label(key, extractor), "better": better, **entry})
+            raw = (metrics or {}).get(key)
+            warnings = raw.get("warnings") if isinstance(raw, dict) else None
+            rows.append(
+                {
+                    "key": key,
+                    "label": metric_label(key, extractor),
+                    "better": better,
+                    **entry,
+                    "warnings": [str(w) for w in warnings or []],
+                }
+            )
     return rows
 
 

@@ -26,7 +26,13 @@ def test_thumbnail_keeps_aspect_and_fits_the_box():
 
 def test_charts_render_with_hostile_and_mathtext_labels():
     rows = [
-        {"label": r"$\frac$ <b>", "synthetic": 3, "real": 1, "synthetic_fraction": 0.75, "real_fraction": 0.25},
+        {
+            "label": r"$\frac$ <b>",
+            "synthetic": 3,
+            "real": 1,
+            "synthetic_fraction": 0.75,
+            "real_fraction": 0.25,
+        },
         {"label": "b", "synthetic": 1, "real": 3, "synthetic_fraction": 0.25, "real_fraction": 0.75},
     ]
     assert decode(figures.class_balance_figure(rows)).size[0] > 300

@@ -92,7 +92,7 @@ def test_fail_on_semantics():
 
 
 def test_frechet_distance_outside_inception_is_not_called_fid():
-    assert metric_label("fid", {"name": "inception-fid"}) == "FID"
+    assert metric_label("fid", {"name": "inception-fid", "weights": "official"}) == "FID"
     assert metric_label("fid", {"name": "mobilenet-v2"}) == "Frechet distance (mobilenet-v2)"
     assert "FID" not in metric_label("kid", {"name": "mobilenet-v2"})
 
@@ -104,3 +104,12 @@ def test_findings_sorted_worst_first_and_validated():
     assert [(f["severity"], f["score"]) for f in out] == [("high", 0.8), ("high", 0.2), ("low", 0.9)]
     with pytest.raises(DataError, match="re-run"):
         read_findings({"findings": [finding("catastrophic")]})
+
+
+def test_inception_with_custom_weights_is_not_fid_either():
+    assert metric_label("fid", {"name": "inception-fid", "weights": "custom"}) == (
+        "Frechet distance (inception-fid, custom weights)"
+    )
+    assert (
+        metric_label("inception_score", {"name": "inception-fid", "weights": "official"}) == "Inception Score"
+    )

@@ -41,7 +41,7 @@ def report(debias=None):
         ]
     }
     metrics = {
-        "fid": {"value": 12.5, "ci95": [11.0, 14.0]},
+        "fid": {"value": 12.5, "ci95": [11.0, 14.0], "warnings": ["only 2 samples <b>"]},
         "extractor": {"name": "mobilenet-v2", "weights": "official", "sha256": "ab"},
     }
     return build_report(
@@ -80,7 +80,7 @@ def test_verdict_metrics_and_labels():
     assert r["verdict"] == "fail"
     page = render_html(r, {})
     assert ">FAIL<" in page and "Frechet distance (mobilenet-v2)" in page and ">FID<" not in page
-    assert "95% CI [11, 14]" in page
+    assert "95% CI [11, 14]" in page and "⚠ only 2 samples &lt;b&gt;" in page
 
 
 def test_markdown_and_table_rows_escape_and_include_every_finding():
