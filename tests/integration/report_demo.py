@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from synthscope.demo.generate import read_truth
 
 from synthscope.config import AuditConfig, load_config
 from synthscope.io import write_json, write_parquet
@@ -39,6 +38,8 @@ SCORE = {
 
 
 def _attributes(manifest: pd.DataFrame, demo: Path) -> pd.DataFrame:
+    from synthscope.demo.generate import read_truth  # ruff sorts it by whether the demo package exists
+
     parts = []
     for role, folder in (("synthetic", "synthetic"), ("real", "real")):
         _, truth = read_truth(demo / folder)
