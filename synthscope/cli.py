@@ -7,6 +7,7 @@ keep their traceback.
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -99,6 +100,11 @@ def stage(
         typer.echo(str(path))
 
 
+class FailOn(StrEnum):
+    warn = "warn"
+    fail = "fail"
+
+
 @app.command()
 def audit(
     config: ConfigOpt = None,
@@ -108,6 +114,10 @@ def audit(
     store_dir: StoreOpt = None,
     params: ParamsOpt = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option("--fail-on", help="Exit 2 when the verdict is this bad or worse (params.yaml gates)."),
+    ] = None,
 ) -> None:
     """Run the whole pipeline as a Prefect flow."""
     from flows.audit import audit_flow
@@ -123,6 +133,20 @@ def audit(
     typer.echo(f"outputs: {cfg.output_dir}")
     for path in result:
         typer.echo(str(path))
+    exit_on_verdict(cfg, None if fail_on is None else fail_on.value)
+
+
+def exit_on_verdict(cfg: AuditConfig, fail_on: str | None) -> None:
+    """Print the report path and verdict; exit 2 when ``--fail-on`` is crossed."""
+    from synthscope.paths import OutputPaths
+    from synthscope.report.gates import crosses
+    from synthscope.stages.report import read_verdict
+
+    verdict = read_verdict(cfg)
+    typer.echo(f"report: {OutputPaths(cfg.output_dir).report_html} (verdict: {verdict})")
+    if fail_on is not None and crosses(verdict, fail_on):
+        typer.echo(f"quality gates crossed: verdict {verdict} (--fail-on {fail_on})", err=True)
+        raise typer.Exit(2)
 
 
 # --- metrics (issue 5) ---------------------------------------------------------------------------
@@ -164,7 +188,10 @@ def fid(
 def main() -> None:
     setup_logging()
     try:
-        app(standalone_mode=False)
+        # With standalone_mode=False click returns (not raises) the code of a typer.Exit.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except SynthscopeError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -119,6 +119,10 @@ class DebiasParams:
 @dataclass(frozen=True)
 class ReportParams:
     max_samples_per_class: int = 8
+    thumbnail_px: int = 64  # side of each sample-grid thumbnail in the HTML
+    location_bins: int = 8  # the "where are the objects" heatmap is bins x bins
+    max_findings_first_screen: int = 5
+    max_memorized_examples: int = 6  # suspected copies shown with their nearest real neighbours
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,11 @@ class GateParams:
     """Quality gates: crossing one makes the verdict ``fail`` (``audit --fail-on fail``)."""
 
     max_finding_severity: Literal["info", "low", "medium", "high"] = "medium"
+    # Metric gates; null switches one off. FID/KID apply in whatever network the score stage used.
+    max_fid: float | None = 50.0
+    max_kid: float | None = 0.05
+    min_cas_ratio: float | None = 0.8  # CAS synthetic->real / real->real
+    min_coverage: float | None = 0.5
 
 
 @dataclass(frozen=True)

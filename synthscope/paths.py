@@ -76,3 +76,8 @@ class OutputPaths:
     @property
     def plots_dir(self) -> Path:
         return self.root / "plots"
+
+    @property
+    def history(self) -> Path:
+        """Run history (one row per report run, keyed by config name + timestamp); kept across runs."""
+        return self.root / "history.parquet"

@@ -1,0 +1,13 @@
+"""The report: pure functions that turn the stages' outputs into a verdict, tables and HTML.
+
+Nothing here reads or writes files; ``synthscope.stages.report.run`` does that. The pieces:
+
+- ``contracts``: how ``metrics.json``, ``bias.json`` and ``debias.json`` are read (and the
+  ``debias.json`` shape, defined here);
+- ``gates``: ``evaluate_gates(metrics, bias, gates)`` -> verdict (pass|warn|fail) and reasons;
+- ``sections``: the per-section tables (class balance, attributes, location heatmaps, ...);
+- ``build``: ``build_report(...)`` assembles everything into one JSON-able dict (``report.json``);
+- ``history``: the run-history table and its trend;
+- ``figures``: matplotlib figures and thumbnail grids as inline PNG data URIs;
+- ``render``: ``render_html``, ``summary_markdown``, ``findings_table``, ``plot_tables``.
+"""

@@ -1,0 +1,113 @@
+"""Run history: one row of headline metrics per report run, keyed by config name + timestamp.
+
+The stage keeps the table in ``<output_dir>/history.parquet`` and the report shows the
+trend over earlier runs of the same config. Re-rendering the report on unchanged inputs
+(same ``inputs_sha256``) replaces the latest row instead of adding a duplicate point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthscope.report.contracts import metric_entry
+
+HISTORY_METRICS = ("fid", "kid", "cas_ratio", "precision", "recall", "density", "coverage")
+HISTORY_COLUMNS = (
+    "config",
+    "timestamp",
+    "inputs_sha256",
+    "verdict",
+    "extractor",
+    *HISTORY_METRICS,
+    "fid_ci_lo",
+    "fid_ci_hi",
+    "n_findings",
+    "n_high",
+    "n_medium",
+    "worst_severity",
+)
+
+
+def headline_row(
+    config: str,
+    timestamp: str,
+    inputs_sha256: str,
+    verdict: str,
+    metrics: dict[str, Any] | None,
+    findings: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One history row. Missing metrics are NaN (Parquet keeps them as nulls)."""
+    row: dict[str, Any] = {
+        "config": config,
+        "timestamp": timestamp,
+        "inputs_sha256": inputs_sha256,
+        "verdict": verdict,
+        "extractor": ((metrics or {}).get("extractor") or {}).get("name") or "",
+    }
+    for key in HISTORY_METRICS:
+        entry = metric_entry(metrics, key)
+        row[key] = np.nan if entry is None else entry["value"]
+    fid = metric_entry(metrics, "fid")
+    ci = fid["ci95"] if fid and fid["ci95"] else [np.nan, np.nan]
+    row["fid_ci_lo"], row["fid_ci_hi"] = ci
+    severities = [f["severity"] for f in findings]
+    row["n_findings"] = len(findings)
+    row["n_high"] = severities.count("high")
+    row["n_medium"] = severities.count("medium")
+    row["worst_severity"] = findings[0]["severity"] if findings else ""
+    return row
+
+
+def empty_history() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            c: pd.Series(
+                dtype="float64"
+                if c in HISTORY_METRICS or c.startswith("fid_ci")
+                else "int64"
+                if c.startswith("n_")
+                else "object"
+            )
+            for c in HISTORY_COLUMNS
+        }
+    )
+
+
+def append_run(history: pd.DataFrame | None, row: dict[str, Any]) -> pd.DataFrame:
+    """``history`` with ``row`` added (or replacing this config's latest row if its inputs match).
+
+    Columns that older histories lack are added as nulls, so the table can grow new metrics.
+    """
+    frame = empty_history() if history is None or history.empty else history.copy()
+    for col in HISTORY_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = np.nan
+    same = frame.index[frame["config"] == row["config"]]
+    if len(same) and frame.loc[same[-1], "inputs_sha256"] == row["inputs_sha256"]:
+        frame = frame.drop(index=same[-1])
+    new = pd.DataFrame([row], columns=list(frame.columns))
+    frame = new if frame.empty else pd.concat([frame, new], ignore_index=True)
+    return frame.sort_values(["config", "timestamp"], kind="stable").reset_index(drop=True)
+
+
+def trend(history: pd.DataFrame, config: str) -> list[dict[str, Any]]:
+    """This config's runs, oldest first, as JSON-able dicts (NaN -> None)."""
+    rows = history[history["config"] == config].sort_values("timestamp", kind="stable")
+    out = []
+    for rec in rows.to_dict("records"):
+        out.append(
+            {
+                k: (
+                    None
+                    if isinstance(v, float) and not np.isfinite(v)
+                    else v.item()
+                    if isinstance(v, np.generic)
+                    else v
+                )
+                for k, v in rec.items()
+            }
+        )
+    return out

@@ -1,0 +1,160 @@
+"""Report stage: read whatever the earlier stages wrote, write the report files.
+
+Reads (under the config's ``output_dir``): ``manifest.parquet`` (required), and when present
+``attributes.parquet``, ``bias.json``, ``metrics.json``, ``debias.json``, ``features.json``,
+the images themselves (thumbnails), and ``history.parquet``. Writes ``report.html``,
+``summary.md``, ``report.json``, ``plots/*.csv`` and appends this run to ``history.parquet``.
+A missing optional input is named in the report's notes; it never fails the stage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthscope.config import AuditConfig
+from synthscope.errors import DataError, StageInputError
+from synthscope.io import atomic_path, read_json, write_json, write_parquet, write_text
+from synthscope.logs import log, progress
+from synthscope.paths import OutputPaths
+from synthscope.report import history as hist
+from synthscope.report import sections
+from synthscope.report.build import build_report
+from synthscope.report.contracts import example_ids, read_findings
+from synthscope.report.figures import thumbnail_uri
+from synthscope.report.gates import evaluate_gates
+from synthscope.report.render import plot_tables as build_plot_tables
+from synthscope.report.render import render_html, summary_markdown
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        return read_json(path)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path} is not valid JSON ({exc.msg}); re-run the stage that writes it") from exc
+
+
+def _read_parquet(path: Path) -> pd.DataFrame | None:
+    return pd.read_parquet(path) if path.is_file() else None
+
+
+def inputs_digest(paths: list[Path], extra: str) -> str:
+    """sha256 over the input files' bytes (absent files count as absent) and ``extra``."""
+    h = hashlib.sha256(extra.encode())
+    for p in paths:
+        h.update(p.name.encode())
+        h.update(p.read_bytes() if p.is_file() else b"<absent>")
+    return h.hexdigest()
+
+
+def _memorized(
+    config: AuditConfig, out: OutputPaths, findings: list[dict[str, Any]], index: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """Memorisation examples with nearest real neighbours; embeddings only when a neighbour is missing."""
+    limit = config.params.report.max_memorized_examples
+    need = any(
+        f["check"] == "memorization" and any("neighbour_id" not in e for e in example_ids(f))
+        for f in findings
+    )
+    features = None
+    if need and out.features_summary.is_file():
+        from synthscope.features.load import load_embeddings
+
+        emb = load_embeddings(out, config.store_dir)
+        order = pd.Series(np.arange(len(emb.index)), index=emb.index["image_id"].to_numpy())
+        aligned = order.reindex(index["image_id"].to_numpy())
+        if aligned.notna().all():
+            features = emb.features[aligned.to_numpy(dtype=np.int64)]
+    return sections.memorized_pairs(findings, index, features, limit)
+
+
+def _thumbnails(report: dict[str, Any], size: int) -> dict[str, str]:
+    from synthscope.datasets.image import load_rgb
+
+    wanted: dict[str, Path] = {}
+    for s in report["samples"]:
+        for im in s["images"]:
+            wanted[im["image_id"]] = Path(im["root"]) / im["path"]
+    for p in report["memorized"]:
+        for ref in (p["query"], p["neighbour"]):
+            if ref is not None:
+                wanted[ref["image_id"]] = Path(ref["root"]) / ref["path"]
+    thumbs = {}
+    for image_id, path in progress(wanted.items(), "report thumbnails", total=len(wanted)):
+        if path.is_file():  # a file deleted since ingest is shown by name only
+            thumbs[image_id] = thumbnail_uri(load_rgb(path), size)
+    return thumbs
+
+
+def run(config: AuditConfig) -> list[Path]:
+    out = OutputPaths(config.output_dir)
+    manifest = _read_parquet(out.manifest)
+    if manifest is None:
+        raise StageInputError(f"{out.manifest} is missing; run `synthscope stage ingest` first")
+    attributes = _read_parquet(out.attributes)
+    bias, metrics = _read_json(out.bias_json), _read_json(out.metrics_json)
+    debias, features_info = _read_json(out.debias_json), _read_json(out.features_summary)
+    findings = read_findings(bias)
+    ok = manifest[manifest["status"] == "ok"]
+    index = ok[["image_id", "role", "label", "path", "root"]].reset_index(drop=True)
+    memorized = _memorized(config, out, findings, index)
+
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    gates = config.params.gates
+    digest = inputs_digest(
+        [out.manifest, out.attributes, out.bias_json, out.metrics_json, out.debias_json],
+        json.dumps(dataclasses.asdict(gates), sort_keys=True),
+    )
+    # This run's history row needs the verdict; the report then shows the history including it.
+    verdict = evaluate_gates(metrics, bias, gates).verdict
+    row = hist.headline_row(config.name, now, digest, verdict, metrics, findings)
+    table = hist.append_run(_read_parquet(out.history), row)
+    report = build_report(
+        config={k: v for k, v in config.to_dict().items() if k != "params"},
+        generated_at=now,
+        manifest=manifest,
+        attributes=attributes,
+        metrics=metrics,
+        bias=bias,
+        debias=debias,
+        features_info=features_info,
+        gates=gates,
+        params=config.params.report,
+        history=hist.trend(table, config.name),
+        memorized=memorized,
+    )
+
+    thumbs = _thumbnails(report, config.params.report.thumbnail_px)
+    written = [
+        write_text(out.report_html, render_html(report, thumbs)),
+        write_text(out.summary_md, summary_markdown(report, out.report_html.name)),
+        write_json(out.report_json, report),
+    ]
+    for name, frame in build_plot_tables(report).items():
+        path = out.plots_dir / f"{name}.csv"
+        with atomic_path(path, suffix=".csv") as tmp:
+            frame.to_csv(tmp, index=False)
+        written.append(path)
+    for stale in sorted(set(out.plots_dir.glob("*.csv")) - set(written)):
+        stale.unlink()  # a plot this run has no data for (e.g. debias removed) must not linger
+    written.append(write_parquet(out.history, table))
+    log.info("report: %s (verdict %s)", out.report_html, report["verdict"])
+    return written
+
+
+def read_verdict(config: AuditConfig) -> str:
+    """The verdict of the last report written for ``config`` (what ``audit --fail-on`` checks)."""
+    path = OutputPaths(config.output_dir).report_json
+    report = _read_json(path)
+    if report is None or report.get("verdict") not in ("pass", "warn", "fail"):
+        raise StageInputError(f"{path} has no verdict; run `synthscope stage report` first")
+    return report["verdict"]

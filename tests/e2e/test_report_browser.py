@@ -1,0 +1,45 @@
+"""Open report.html in headless Chromium: no console errors, no network requests, a screenshot.
+
+Chromium comes from Debian (``tests/e2e/install_chromium.sh``, run here when it is missing);
+the DevTools protocol is spoken with ``websockets``, already installed with Prefect.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from synthscope.config import load_config
+from synthscope.stages import report as report_stage
+from tests.integration.headless_chromium import chromium_path, visit
+from tests.integration.report_fixture import HOSTILE, build_outputs
+
+INSTALL = Path(__file__).with_name("install_chromium.sh")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if chromium_path() is None:
+        subprocess.run(["bash", str(INSTALL)], check=True, timeout=900)
+    path = chromium_path()
+    assert path, "chromium is not installed; run tests/e2e/install_chromium.sh as root"
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.service
+def test_report_opens_offline_without_errors(chromium, tmp_path):
+    out = build_outputs(tmp_path)
+    report_stage.run(
+        load_config(None, {"synthetic": str(tmp_path / "synthetic"), "output_dir": str(out.root)})
+    )
+    page = visit(out.report_html, full_page=True)
+    assert page.console_errors == []
+    assert page.requests == []
+    assert page.n_scripts == 0 and HOSTILE in page.text  # the hostile class name is shown, as text
+    assert page.title.endswith("(fail)") and "Can I train on this data?".upper() in page.text.upper()
+    shot = tmp_path / "report.png"
+    shot.write_bytes(page.screenshot)
+    assert page.screenshot.startswith(b"\x89PNG") and len(page.screenshot) > 50_000

@@ -1,0 +1,216 @@
+"""A hand-built audit output directory for the report tests: small PNGs, a manifest, attributes and
+realistic bias.json / metrics.json / debias.json, including hostile class and file names."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from synthscope.io import write_json, write_parquet
+from synthscope.paths import OutputPaths
+
+HOSTILE = "<script>alert(1)</script>"
+HOSTILE_FILE = 'odd "quoted" ünïcødé <b>.png'
+CLASSES = ("circle", "square", HOSTILE)
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def write_images(root: Path, role: str, n_per_class: int, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Tiny 16x16 images, one colour per class for synthetic (a planted colour shortcut)."""
+    rows = []
+    for k, label in enumerate(CLASSES):
+        for i in range(n_per_class):
+            rgb = np.full((16, 16, 3), 235, np.uint8)
+            colour = (
+                [(220, 40, 40), (40, 160, 40), (40, 40, 220)][k]
+                if role == "synthetic"
+                else rng.integers(0, 255, 3)
+            )
+            x0, y0 = rng.integers(2, 10, 2) if role == "real" else (4, 4)
+            rgb[y0 : y0 + 6, x0 : x0 + 6] = colour
+            name = HOSTILE_FILE if (label == HOSTILE and i == 0) else f"{i:03d}.png"
+            rel = f"c{k}/{name}"
+            data = _png(rgb)
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(data)
+            rows.append(
+                {
+                    "image_id": hashlib.sha256(data).hexdigest() + role[0],
+                    "role": role,
+                    "label": label,
+                    "path": rel,
+                    "width": 16,
+                    "height": 16,
+                    "mode": "RGB",
+                    "status": "ok",
+                    "reason": "",
+                    "root": str(root),
+                    "format": "PNG",
+                    "bytes": len(data),
+                    "duplicate_of": "",
+                    "centroid_x": (x0 + 3) / 16,
+                    "centroid_y": (y0 + 3) / 16,
+                    "obj_hue": float(k * 120 if role == "synthetic" else rng.uniform(0, 360)),
+                    "obj_saturation": float(rng.uniform(0.5, 1.0)),
+                    "fg_area": 36 / 256,
+                    "bg_clutter": float(rng.uniform(0, 0.1)),
+                }
+            )
+    return rows
+
+
+def metrics_json(extractor: str = "mobilenet-v2") -> dict[str, Any]:
+    return {
+        "fid": {"value": 61.3, "ci95": [57.9, 65.2], "n_synthetic": 9, "n_real": 9},
+        "kid": {"value": 0.031, "ci95": [0.024, 0.039]},
+        "inception_score": {"value": 2.41, "ci95": [2.2, 2.6]},
+        "precision": {"value": 0.72, "ci95": [0.65, 0.79]},
+        "recall": {"value": 0.38, "ci95": [0.31, 0.45]},
+        "density": {"value": 0.81, "ci95": [0.7, 0.92]},
+        "coverage": {"value": 0.44, "ci95": [0.38, 0.5]},
+        "cas": {
+            "synthetic_to_real": {"value": 0.58, "ci95": [0.52, 0.64]},
+            "real_to_real": {"value": 0.91, "ci95": [0.87, 0.95]},
+            "per_class": {
+                "circle": {"synthetic_to_real": 0.7, "real_to_real": 0.93},
+                HOSTILE: {"synthetic_to_real": 0.41, "real_to_real": 0.9},
+            },
+        },
+        "extractor": {"name": extractor, "weights": "official", "sha256": "7ebf99e0" * 8},
+    }
+
+
+def bias_json(memorized: dict[str, Any]) -> dict[str, Any]:
+    f = [
+        {
+            "check": "shortcut",
+            "attribute": "color",
+            "class": HOSTILE,
+            "severity": "high",
+            "score": 0.97,
+            "reference_score": 0.36,
+            "origin": "introduced",
+            "message": f"hue predicts {HOSTILE} (AUC 0.97)",
+        },
+        {
+            "check": "consistency",
+            "attribute": "location",
+            "class": "circle",
+            "severity": "medium",
+            "score": 0.88,
+            "reference_score": 0.2,
+            "origin": "introduced",
+            "message": "objects always centred",
+        },
+        {
+            "check": "imbalance",
+            "attribute": None,
+            "class": None,
+            "severity": "low",
+            "score": 0.12,
+            "reference_score": 0.02,
+            "origin": "unknown",
+            "message": "largest/smallest class 1.3",
+        },
+        {
+            "check": "memorization",
+            "attribute": None,
+            "class": "square",
+            "severity": "medium",
+            "score": 0.05,
+            "reference_score": None,
+            "origin": "copied",
+            "message": "1 image within 0.02 of a real image",
+            "examples": [memorized],
+        },
+        {
+            "check": "duplicates",
+            "attribute": None,
+            "class": "square",
+            "severity": "info",
+            "score": 0.01,
+            "reference_score": 0.0,
+            "origin": "unknown",
+            "message": "near-duplicate pairs: 1",
+        },
+    ]
+    return {"findings": f, "summary": {"n_findings": len(f), "worst": "high"}}
+
+
+def debias_json() -> dict[str, Any]:
+    return {
+        "method": "recoloured objects",
+        "n_augmented": 18,
+        "per_class_added": {"circle": 6},
+        "findings": [
+            {
+                "check": "shortcut",
+                "attribute": "color",
+                "class": HOSTILE,
+                "score_before": 0.97,
+                "score_after": 0.41,
+                "severity_before": "high",
+                "severity_after": "low",
+            }
+        ],
+        "cas": {
+            "before": {"value": 0.71, "ci95": [0.66, 0.76]},
+            "after": {"value": 0.83, "ci95": [0.79, 0.87]},
+        },
+    }
+
+
+def build_outputs(tmp: Path, with_real: bool = True, with_optional: bool = True) -> OutputPaths:
+    """Write a complete (or, with ``with_optional=False``, manifest-only) output dir; return its paths."""
+    rng = np.random.default_rng(0)
+    rows = write_images(tmp / "synthetic", "synthetic", 3, rng)
+    if with_real:
+        rows += write_images(tmp / "real", "real", 3, rng)
+    frame = pd.DataFrame(rows)
+    out = OutputPaths(tmp / "out")
+    write_parquet(
+        out.manifest,
+        frame[
+            [
+                c
+                for c in frame.columns
+                if c not in ("centroid_x", "centroid_y", "obj_hue", "obj_saturation", "fg_area", "bg_clutter")
+            ]
+        ],
+    )
+    if with_optional:
+        write_parquet(
+            out.attributes,
+            frame.drop(
+                columns=[
+                    "width",
+                    "height",
+                    "mode",
+                    "status",
+                    "reason",
+                    "root",
+                    "format",
+                    "bytes",
+                    "duplicate_of",
+                ]
+            ),
+        )
+        square = frame[frame.label == "square"].groupby("role").image_id.first()
+        pair = {"image_id": square["synthetic"], "distance": 0.018}
+        if with_real:
+            pair["neighbour_id"] = square["real"]
+        write_json(out.bias_json, bias_json(pair))
+        write_json(out.metrics_json, metrics_json())
+        write_json(out.debias_json, debias_json())
+    return out

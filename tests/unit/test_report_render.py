@@ -1,0 +1,116 @@
+"""Rendering: hostile names render as text, the page loads nothing, every finding is listed."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from synthscope.params import GateParams, ReportParams
+from synthscope.report.build import build_report
+from synthscope.report.render import findings_table, plot_tables, render_html, summary_markdown
+
+EVIL = "<script>alert(1)</script>"
+
+
+def report(debias=None):
+    manifest = pd.DataFrame(
+        {
+            "image_id": ["a" * 64, "b" * 64],
+            "role": ["synthetic", "real"],
+            "label": [EVIL, EVIL],
+            "status": "ok",
+            "reason": "",
+            "duplicate_of": "",
+            "path": ['x/"q" ü.png', "y.png"],
+            "root": "/nowhere",
+        }
+    )
+    bias = {
+        "findings": [
+            {
+                "check": "shortcut",
+                "attribute": "color",
+                "class": EVIL,
+                "severity": "high",
+                "score": 0.9,
+                "reference_score": 0.2,
+                "origin": "introduced",
+                "message": f"{EVIL} | x",
+            }
+        ]
+    }
+    metrics = {
+        "fid": {"value": 12.5, "ci95": [11.0, 14.0], "warnings": ["only 2 samples <b>"]},
+        "extractor": {"name": "mobilenet-v2", "weights": "official", "sha256": "ab"},
+    }
+    return build_report(
+        config={"name": "t", "synthetic": "s", "real": None, "output_dir": "o"},
+        generated_at="2026-01-01T00:00:00Z",
+        manifest=manifest,
+        attributes=None,
+        metrics=metrics,
+        bias=bias,
+        debias=debias,
+        features_info=None,
+        gates=GateParams(),
+        params=ReportParams(),
+        history=[],
+        memorized=[],
+    )
+
+
+def test_hostile_class_and_file_names_render_as_text():
+    page = render_html(report(), {"a" * 64: "data:image/png;base64,AAAA"})
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'title="x/&#34;q&#34; ü.png"' in page
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+
+
+def test_page_references_nothing_outside_itself():
+    page = render_html(report(), {})
+    urls = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert urls and all(u.startswith(("#", "data:")) for u in urls)
+    assert "@import" not in page and "url(" not in page
+
+
+def test_verdict_metrics_and_labels():
+    r = report()
+    assert r["verdict"] == "fail"
+    page = render_html(r, {})
+    assert ">FAIL<" in page and "Frechet distance (mobilenet-v2)" in page and ">FID<" not in page
+    assert "95% CI [11, 14]" in page and "⚠ only 2 samples &lt;b&gt;" in page
+
+
+def test_markdown_and_table_rows_escape_and_include_every_finding():
+    r = report()
+    text = summary_markdown(r, "report.html")
+    assert "<script" not in text and "&lt;script&gt;" in text
+    assert "**Verdict: FAIL**" in text and "[Full report](report.html)" in text
+    rows = findings_table(r)
+    assert len(rows) == len(r["findings"]) == 1 and rows[0]["severity"] == "high"
+
+
+def test_missing_inputs_are_named_and_debias_rendered_when_present():
+    r = report()
+    assert any("debias" in n for n in r["notes"]) and any("features" in n for n in r["notes"])
+    assert "has not run" in render_html(r, {})
+    d = {
+        "method": "recolour",
+        "n_augmented": 4,
+        "findings": [
+            {
+                "check": "shortcut",
+                "attribute": "color",
+                "class": EVIL,
+                "score_before": 0.9,
+                "score_after": 0.3,
+            }
+        ],
+        "cas": {"before": {"value": 0.7}, "after": {"value": 0.8}},
+    }
+    r = report(d)
+    page = render_html(r, {})
+    assert "0.7</b>" in page and "→ <b>0.8</b>" in page and "before_after" not in page
+    assert list(plot_tables(r)["debias_before_after"]["score_after"]) == [0.3]
