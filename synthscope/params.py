@@ -105,8 +105,10 @@ class ScoreParams:
     cas_image_size: int = 64  # images are resized to this square side for the CNN
     cas_epochs: int = 15
     cas_batch_size: int = 64
-    cas_lr: float = 0.002
+    cas_lr: float = 0.003
     cas_width: int = 32  # CNN channels in the first block
+    cas_min_steps: int = 300  # small sets train for at least this many minibatches
+    cas_rotate: bool = True  # 90-degree rotation augmentation; false where orientation is the label
     cas_probe_c: float = 1.0  # inverse L2 strength of the linear probe
     augmentation: bool = True  # also train on real + synthetic and compare with real only
 

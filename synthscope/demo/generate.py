@@ -1,7 +1,7 @@
 """Generate shapes datasets with known attributes and planted biases, deterministically.
 
 The "real" set has natural variety: colour, size, position, rotation and background are
-drawn independently of the class. The synthetic set uses a crisper renderer and turns on
+drawn independently of the class. The synthetic set uses a slightly crisper, cleaner renderer and turns on
 one :class:`Biases` knob per bias. What was planted is written to ``truth/<name>.json``
 beside the dataset (not inside it, so ingest does not see it) for the scanner's tests.
 """
@@ -71,8 +71,11 @@ def planted(biases: Biases) -> list[dict[str, Any]]:
     """
     items: list[dict[str, Any]] = []
 
-    def add(knob: str, check: str, attribute: str | None, classes: list[str] | None, primary: bool = True) -> None:
-        origin = "copied" if (knob == "color_shortcut" and biases.real_color_shortcut >= 0.5) else "introduced"
+    def add(knob: str, check: str, attribute: str | None, classes: list[str] | None, primary: bool = True,
+            origin: str | None = "") -> None:
+        """``origin=None``: either origin is correct for this item."""
+        if origin == "":
+            origin = "copied" if (knob == "color_shortcut" and biases.real_color_shortcut >= 0.5) else "introduced"
         items.append({"knob": knob, "check": check, "attribute": attribute, "classes": classes,
                       "origin": origin, "primary": primary})
 
@@ -81,6 +84,9 @@ def planted(biases: Biases) -> list[dict[str, Any]]:
         add("color_shortcut", "consistency", "color", list(CLASSES), primary=False)
     if biases.consistent_size:
         add("consistent_size", "consistency", "size", None)
+        # At one fixed area the bounding box reveals the shape. The real data shows a weaker
+        # form of the same cue (triangles fill less of their box), so either origin is right.
+        add("consistent_size", "shortcut", "size", None, primary=False, origin=None)
     if biases.plain_background:
         add("plain_background", "consistency", "background", None)
     if biases.centered:
@@ -89,10 +95,15 @@ def planted(biases: Biases) -> list[dict[str, Any]]:
         add("imbalance", "imbalance", None, [c for c, f in IMBALANCE.items() if f < 1.0])
     if biases.near_duplicates > 0:
         add("near_duplicates", "duplicates", None, None)
+        # Copies shrink the nearest-neighbour distances the diversity check measures.
+        add("near_duplicates", "diversity", None, None, primary=False)
     if biases.limited_variety:
         add("limited_variety", "diversity", None, [LIMITED_CLASS])
         for attribute in ("color", "size", "location", "background"):
             add("limited_variety", "consistency", attribute, [LIMITED_CLASS], primary=False)
+            # Three prototypes make the class predictable from any of its attributes.
+            add("limited_variety", "shortcut", attribute, [LIMITED_CLASS], primary=False,
+                origin=None if attribute == "size" else "introduced")
         add("limited_variety", "duplicates", None, [LIMITED_CLASS], primary=False)
     if biases.memorize > 0:
         add("memorize", "memorization", None, None)
@@ -132,7 +143,8 @@ def sample_latents(n_per_class: int, biases: Biases, rng: np.random.Generator, r
             rows.append({"label": label, "obj_r": obj[0], "obj_g": obj[1], "obj_b": obj[2], "hue": hue,
                          "saturation": sat, "value": val, "area": area, "cx": cx, "cy": cy,
                          "rotation": rng.uniform(0, 360), "bg_r": bg[0], "bg_g": bg[1], "bg_b": bg[2],
-                         "texture": texture, "source": "sampled", "copied_from": ""})
+                         "texture": texture, "texture_seed": int(rng.integers(2**31)), "source": "sampled",
+                         "copied_from": ""})
     frame = pd.DataFrame(rows)
     if not real and biases.limited_variety:
         frame = _limit_variety(frame, rng)
@@ -222,7 +234,7 @@ def generate_dataset(
         else:
             rgb = render(row["label"], (int(row["obj_r"]), int(row["obj_g"]), int(row["obj_b"])), row["area"],
                          row["cx"], row["cy"], row["rotation"], (int(row["bg_r"]), int(row["bg_g"]), int(row["bg_b"])),
-                         row["texture"], size, style, rng)
+                         row["texture"], size, style, rng, texture_seed=int(row["texture_seed"]))
         write_bytes(out_dir / rel, _png(rgb))
         paths.append(rel)
     truth.insert(0, "path", paths)

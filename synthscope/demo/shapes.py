@@ -64,23 +64,31 @@ def background(size: int, rgb: tuple[int, int, int], texture: float, rng: np.ran
     return base + texture * (0.6 * blobs / 1.5 + 0.8 * gradient)
 
 
+# (Gaussian blur radius, sensor-noise sigma) per style. The synthetic renderer is a little too
+# crisp and clean: a generator artefact FID notices, but small enough that planted biases
+# dominate (measured on the demo with MobileNetV2 features, 60/class: real_b 23.5,
+# unbiased synthetic 39.6, biased demo synthetic 123.3).
+STYLES: dict[str, tuple[float, float]] = {"real": (0.7, 4.0), "synthetic": (0.6, 2.5)}
+
+
 def render(
     shape: str, obj_rgb: tuple[int, int, int], area: float, cx: float, cy: float, rotation: float,
     bg_rgb: tuple[int, int, int], texture: float, size: int, style: str, rng: np.random.Generator,
+    texture_seed: int | None = None,
 ) -> np.ndarray:
-    """(size, size, 3) uint8 image. ``style`` "real" adds lens blur and sensor noise;
-    "synthetic" is crisp and noiseless, the generator artefact FID should notice."""
-    bg = background(size, bg_rgb, texture, rng)
+    """(size, size, 3) uint8 image, blurred and noised as ``STYLES[style]`` says."""
+    # The clutter comes from its own seed so a near-duplicate can share its source's background.
+    bg = background(size, bg_rgb, texture, rng if texture_seed is None else np.random.default_rng(texture_seed))
     mask_img = Image.new("L", (size * SUPERSAMPLE, size * SUPERSAMPLE), 0)
     ImageDraw.Draw(mask_img).polygon(shape_polygon(shape, cx, cy, area, rotation, size), fill=255)
     alpha = np.asarray(mask_img.resize((size, size), Image.Resampling.BOX), dtype=np.float64)[..., None] / 255.0
     img = alpha * np.asarray(obj_rgb, dtype=np.float64) + (1.0 - alpha) * bg
-    if style == "real":
-        img = np.asarray(Image.fromarray(img.clip(0, 255).astype(np.uint8)).filter(
-            ImageFilter.GaussianBlur(0.7)), dtype=np.float64)
-        img = img + rng.normal(0.0, 4.0, size=img.shape)
-    elif style != "synthetic":
+    if style not in STYLES:
         raise ValueError(f"unknown style {style!r}")
+    blur, noise = STYLES[style]
+    img = np.asarray(Image.fromarray(img.clip(0, 255).astype(np.uint8)).filter(
+        ImageFilter.GaussianBlur(blur)), dtype=np.float64)
+    img = img + rng.normal(0.0, noise, size=img.shape)
     return np.rint(img).clip(0, 255).astype(np.uint8)
 
 

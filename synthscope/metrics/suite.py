@@ -179,7 +179,8 @@ def cas_settings(p: ScoreParams) -> CasSettings:
         is_splits=p.is_splits,
         augmentation=p.augmentation,
         probe_c=p.cas_probe_c,
-        cnn=CnnSettings(epochs=p.cas_epochs, batch_size=p.cas_batch_size, lr=p.cas_lr, width=p.cas_width),
+        cnn=CnnSettings(epochs=p.cas_epochs, batch_size=p.cas_batch_size, lr=p.cas_lr, width=p.cas_width,
+                        min_steps=p.cas_min_steps, rotate=p.cas_rotate),
     )
 
 

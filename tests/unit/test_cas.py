@@ -34,7 +34,7 @@ def test_stratified_split_is_seeded_and_keeps_every_class():
 def test_small_cnn_learns_a_colour_cue_deterministically():
     x, y = colour_images(90, 0)
     xt, yt = colour_images(60, 1)
-    settings = CnnSettings(epochs=4, batch_size=16, width=8)
+    settings = CnnSettings(epochs=4, batch_size=16, width=8, min_steps=0)
     model = train_cnn(x, y, 3, settings, seed=0)
     probs = cnn_probabilities(model, xt)
     assert probs.shape == (60, 3) and np.allclose(probs.sum(axis=1), 1)
@@ -49,7 +49,7 @@ def test_cas_orders_useful_above_useless_synthetic(model):
     good_x, good_y = colour_images(90, 1)
     bad_x, bad_y = colour_images(90, 2, cue=0.0)  # labels carry no signal
     settings = CasSettings(
-        model=model, bootstrap_reps=200, is_splits=2, cnn=CnnSettings(epochs=4, batch_size=16, width=8)
+        model=model, bootstrap_reps=200, is_splits=2, cnn=CnnSettings(epochs=4, batch_size=16, width=8, min_steps=0)
     )
     feats = (lambda im: im.reshape(len(im), -1).astype(float)) if model == "linear" else (lambda im: im)
     real = labelled(feats(real_x), real_y, "r")
