@@ -120,10 +120,10 @@ def audit(
     ] = None,
 ) -> None:
     """Run the whole pipeline as a Prefect flow."""
-    from flows.audit import audit_flow
+    from flows.audit import audit_flow_for
 
     cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
-    result = audit_flow(
+    result = audit_flow_for()(
         config=str(config) if config else None,
         overrides={k: v for k, v in {"synthetic": synthetic, "real": real, "output_dir": output_dir,
                                      "store_dir": store_dir}.items() if v is not None},
@@ -134,6 +134,22 @@ def audit(
     for path in result:
         typer.echo(str(path))
     exit_on_verdict(cfg, None if fail_on is None else fail_on.value)
+
+
+@app.command()
+def serve(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Audit config YAML to run on the schedule.")] = Path(
+        "configs/demo.yaml"
+    ),
+    cron: Annotated[str | None, typer.Option(help="Cron schedule, e.g. '0 3 * * *'; omit for UI-triggered runs only.")] = (
+        "0 3 * * *"
+    ),
+    params: ParamsOpt = None,
+) -> None:
+    """Serve the audit flow as a Prefect deployment on a cron schedule (needs PREFECT_API_URL; see `make ui`)."""
+    from flows.deploy import serve as serve_flow
+
+    serve_flow(str(config), cron or None, str(params) if params else None)
 
 
 def exit_on_verdict(cfg: AuditConfig, fail_on: str | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+# Prefect's home (database, result storage) in a throwaway folder, never the user's ~/.prefect.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="synthscope-prefect-"))
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +27,23 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     write_demo(out, DemoParams(seed=0, n_per_class=20, image_size=64))
     return out
+
+
+# Fast settings for tests that run whole audits on a few dozen images (the numbers are still real).
+FAST_PARAMS = {
+    "score.cas_model": "linear",
+    "score.fid_bootstrap_reps": 5,
+    "score.bootstrap_reps": 100,
+    "score.kid_subsets": 10,
+    "score.is_bootstrap_reps": 20,
+    "score.augmentation": False,
+}
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server per session (a temporary server costs 10-24 s each time)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield

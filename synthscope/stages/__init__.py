@@ -12,6 +12,44 @@ from synthscope.errors import ConfigError
 
 STAGES = ("ingest", "features", "scan", "score", "debias", "report")
 
+# The params.yaml sections each stage reads: the Prefect cache keys and dvc.yaml's ``params:``
+# lists both follow this (a test checks dvc.yaml against it).
+STAGE_PARAMS: dict[str, tuple[str, ...]] = {
+    "ingest": ("ingest",),
+    "features": ("features",),
+    "scan": ("scan",),
+    "score": ("score",),
+    # debias re-runs ingest, features and scan on the augmented set and scores CAS before/after
+    "debias": ("debias", "ingest", "features", "scan", "score"),
+    "report": ("report", "gates"),
+}
+# The stage each one reads its inputs from (besides the feature store).
+UPSTREAM: dict[str, tuple[str, ...]] = {
+    "ingest": (),
+    "features": ("ingest",),
+    "scan": ("features",),
+    "score": ("features",),
+    "debias": ("scan", "score"),
+    "report": ("scan", "score", "debias"),
+}
+
+
+
+def expected_outputs(stage: str, config: AuditConfig) -> list[Path]:
+    """Files a finished stage leaves behind: a cached result whose files are gone must re-run."""
+    from synthscope.paths import OutputPaths
+
+    out = OutputPaths(config.output_dir)
+    return {
+        "ingest": [out.manifest],
+        "features": [out.attributes, out.features_summary, Path(config.store_dir)],
+        "scan": [out.bias_json],
+        "score": [out.metrics_json],
+        "debias": [out.debias_json, out.augmented_manifest],
+        "report": [out.report_html, out.report_json],
+    }[stage]
+
+
 StageFn = Callable[[AuditConfig], list[Path]]
 
 

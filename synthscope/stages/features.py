@@ -209,22 +209,29 @@ def finalize(
     return [paths.attributes, paths.features_summary]
 
 
-def run(config: AuditConfig) -> list[Path]:
+def plan(config: AuditConfig) -> tuple[Extractor, list[Shard]]:
+    """The extractor to use and the shards of images whose rows are missing from the store."""
     params = config.params.features
+    ok = read_manifest(OutputPaths(config.output_dir))
+    extractor = resolve_extractor(params.extractor, params.weights, params.download)
+    shards = plan_shards(
+        ok["image_id"].tolist(), ok["file"].tolist(), FeatureStore(config.store_dir), extractor.key, params.shard_size
+    )
+    return extractor, shards
+
+
+def compute(config: AuditConfig, extractor: Extractor, shard: Shard) -> dict[str, int]:
+    """One shard into the store (what a Dask worker runs); returns rows written."""
+    params = config.params.features
+    return compute_shard(
+        shard, extractor, str(config.store_dir), params.batch_size, spare_workers(params.workers), params.part_rows
+    )
+
+
+def complete(config: AuditConfig, extractor: Extractor, counts: dict[str, int]) -> list[Path]:
+    """After every shard: log what was computed versus served from cache, write the outputs."""
     paths = OutputPaths(config.output_dir)
     ok = read_manifest(paths)
-    extractor = resolve_extractor(params.extractor, params.weights, params.download)
-    store = FeatureStore(config.store_dir)
-    shards = plan_shards(
-        ok["image_id"].tolist(), ok["file"].tolist(), store, extractor.key, params.shard_size
-    )
-    counts = {"embeddings": 0, "attributes": 0}
-    workers = spare_workers(params.workers)
-    for shard in shards:
-        done = compute_shard(
-            shard, extractor, str(config.store_dir), params.batch_size, workers, params.part_rows
-        )
-        counts = {k: counts[k] + done[k] for k in counts}
     unique = ok["image_id"].nunique()
     log.info(
         "features: %s (%s weights); embeddings computed %d, served from cache %d; "
@@ -236,4 +243,13 @@ def run(config: AuditConfig) -> list[Path]:
         counts["attributes"],
         unique - counts["attributes"],
     )
-    return finalize(ok, store, extractor, counts, paths)
+    return finalize(ok, FeatureStore(config.store_dir), extractor, counts, paths)
+
+
+def run(config: AuditConfig) -> list[Path]:
+    extractor, shards = plan(config)
+    counts = {"embeddings": 0, "attributes": 0}
+    for shard in shards:
+        done = compute(config, extractor, shard)
+        counts = {k: counts[k] + done[k] for k in counts}
+    return complete(config, extractor, counts)

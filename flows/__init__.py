@@ -1,0 +1,1 @@
+"""Prefect flows: the audit flow and its deployment (schedule)."""

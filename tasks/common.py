@@ -1,0 +1,86 @@
+"""What every stage task shares: rebuilding the config, cache keys, retries, the task factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prefect import Task, task
+from prefect.cache_policies import INPUTS, TASK_SOURCE
+
+from synthscope.config import AuditConfig
+from synthscope.errors import SynthscopeError
+from synthscope.fingerprint import dataset_fingerprint, outputs_digest
+from synthscope.params import build_params
+from synthscope.stages import STAGE_PARAMS, run_stage
+
+# ``config`` is the full config as a plain dict (to rebuild it in the worker); it is left out
+# of the cache key, which is ``key``: exactly what the stage reads (see ``cache_key``).
+CACHE_POLICY = (INPUTS - "config") + TASK_SOURCE
+RETRIES = 2
+
+
+def config_from_dict(data: dict[str, Any]) -> AuditConfig:
+    """The inverse of ``AuditConfig.to_dict`` (params re-validated by ``build_params``)."""
+    return AuditConfig(
+        name=data["name"],
+        synthetic=Path(data["synthetic"]),
+        real=None if data["real"] is None else Path(data["real"]),
+        output_dir=Path(data["output_dir"]),
+        store_dir=Path(data["store_dir"]),
+        params=build_params(data["params"]),
+    )
+
+
+def cache_key(config: AuditConfig, stage: str, upstream: list[str]) -> dict[str, Any]:
+    """Everything a stage's outputs depend on: its params sections, its input digests, where it writes.
+
+    ``upstream`` are the digests returned by the stages it reads from; ingest instead reads
+    the datasets, fingerprinted by listing.
+    """
+    params = config.params.to_dict()
+    key: dict[str, Any] = {
+        "stage": stage,
+        "params": {section: params[section] for section in STAGE_PARAMS[stage]},
+        "output_dir": str(Path(config.output_dir).resolve()),
+        "store_dir": str(Path(config.store_dir).resolve()),
+        "upstream": list(upstream),
+    }
+    if stage == "ingest":
+        key["datasets"] = {role: dataset_fingerprint(path) for role, path in config.datasets().items()}
+    return key
+
+
+def transient(_task: Task, _run: Any, state: Any) -> bool:
+    """Retry only what may pass on a second try (I/O hiccups); a user error fails at once."""
+    exc = state.result(raise_on_failure=False)
+    return isinstance(exc, OSError) and not isinstance(exc, SynthscopeError)
+
+
+def stage_result(paths: list[Path]) -> dict[str, Any]:
+    """What a task returns: its output paths (strings) and their content digest (for the next key)."""
+    return {"paths": [str(p) for p in paths], "digest": outputs_digest(p for p in paths if Path(p).exists())}
+
+
+def stage_task(stage: str, after: Callable[[AuditConfig, dict[str, Any]], None] | None = None) -> Task:
+    """A cached, retried Prefect task running ``synthscope.stages.<stage>.run``."""
+
+    def body(config: dict[str, Any], key: dict[str, Any]) -> dict[str, Any]:
+        cfg = config_from_dict(config)
+        result = stage_result(run_stage(stage, cfg))
+        if after is not None:
+            after(cfg, result)
+        return result
+
+    body.__name__ = body.__qualname__ = f"{stage}_stage"
+    return task(
+        body,
+        name=stage,
+        task_run_name=f"{stage}",
+        cache_policy=CACHE_POLICY,
+        persist_result=True,
+        retries=RETRIES,
+        retry_delay_seconds=2,
+        retry_condition_fn=transient,
+    )

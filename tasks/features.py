@@ -1,0 +1,49 @@
+"""The features stage as three kinds of task, so a Dask task runner can spread the shards.
+
+``plan`` (uncached: it asks the store what is missing) -> one ``shard`` task per shard of
+missing images (the store is their cache) -> ``features`` (cached like every stage: the
+attributes table and ``features.json`` for the manifest's images).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from synthscope.features.extractors import Extractor
+from synthscope.stages import features as stage
+from synthscope.stages.features import Shard
+from tasks.common import CACHE_POLICY, RETRIES, config_from_dict, stage_result, transient
+
+
+@task(name="features-plan", cache_policy=NO_CACHE)
+def plan(config: dict[str, Any]) -> tuple[Extractor, list[Shard]]:
+    return stage.plan(config_from_dict(config))
+
+
+@task(
+    name="features-shard",
+    task_run_name="features-shard-{shard.index}",
+    cache_policy=NO_CACHE,
+    retries=RETRIES,
+    retry_delay_seconds=2,
+    retry_condition_fn=transient,
+)
+def shard(config: dict[str, Any], extractor: Extractor, shard: Shard) -> dict[str, int]:
+    return stage.compute(config_from_dict(config), extractor, shard)
+
+
+@task(
+    name="features",
+    cache_policy=CACHE_POLICY - "extractor" - "counts",
+    persist_result=True,
+    retries=RETRIES,
+    retry_delay_seconds=2,
+    retry_condition_fn=transient,
+)
+def finalize(config: dict[str, Any], key: dict[str, Any], extractor: Extractor, counts: list[dict[str, int]]) -> dict:
+    """``key`` names the extractor (its weights' sha256) through the params; ``counts`` only feed the log."""
+    total = {"embeddings": sum(c["embeddings"] for c in counts), "attributes": sum(c["attributes"] for c in counts)}
+    return stage_result(stage.complete(config_from_dict(config), extractor, total))

@@ -1,0 +1,117 @@
+"""The audit flow end to end under a Prefect test server: outputs, caching, artifacts, Dask."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthscope.io import read_json
+from synthscope.paths import OutputPaths
+from tests.conftest import FAST_PARAMS
+
+pytestmark = [pytest.mark.slow, pytest.mark.service]
+
+
+def _overrides(demo: Path, out: Path, store: Path) -> dict[str, str]:
+    return {"synthetic": str(demo / "synthetic"), "real": str(demo / "real"), "output_dir": str(out),
+            "store_dir": str(store), "name": "flowtest"}
+
+
+def _task_states(flow_run_id) -> dict[str, str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, TaskRunFilter
+
+    async def read():
+        async with get_client() as client:
+            runs = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])), task_run_filter=TaskRunFilter()
+            )
+            return {r.name: r.state.name for r in runs}
+
+    return asyncio.run(read())
+
+
+def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_dir, tmp_path):
+    from flows.audit import audit_flow
+
+    out = tmp_path / "out"
+    kwargs = {"config": None, "overrides": _overrides(demo_dir, out, tmp_path / "store"), "param_overrides": FAST_PARAMS}
+    first = audit_flow(**kwargs, return_state=True)
+    assert first.is_completed(), first
+    paths = OutputPaths(out)
+    for f in (paths.manifest, paths.attributes, paths.bias_json, paths.metrics_json, paths.debias_json,
+              paths.report_html):
+        assert f.is_file(), f
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+
+    second = audit_flow(**kwargs, return_state=True)
+    assert second.is_completed()
+    states = _task_states(second.state_details.flow_run_id)
+    stage_states = {name: s for name, s in states.items() if not name.startswith("features-")}
+    assert set(stage_states) == {"ingest", "features", "scan", "score", "debias", "report"}, states
+    assert set(stage_states.values()) == {"Cached"}, states
+    assert not [n for n in states if n.startswith("features-shard")], states  # nothing left to embed
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps  # nothing rewritten
+
+    # A gates change re-runs only the report; a deleted output re-runs its stage.
+    third = audit_flow(**(kwargs | {"param_overrides": FAST_PARAMS | {"gates.max_fid": 1.0}}), return_state=True)
+    states = _task_states(third.state_details.flow_run_id)
+    assert states["report"] == "Completed" and states["scan"] == states["score"] == "Cached", states
+    paths.bias_json.unlink()
+    fourth = audit_flow(**kwargs, return_state=True)
+    states = _task_states(fourth.state_details.flow_run_id)
+    assert states["scan"] == "Completed" and states["ingest"] == "Cached" and paths.bias_json.is_file(), states
+
+
+def test_flow_publishes_artifacts(prefect_harness, demo_dir, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    from flows.audit import audit_flow
+
+    out = tmp_path / "out"
+    overrides = _overrides(demo_dir, out, tmp_path / "store") | {"name": "artifacts"}
+    audit_flow(config=None, overrides=overrides, param_overrides=FAST_PARAMS)
+
+    async def read():
+        async with get_client() as client:
+            return {k: await client.read_latest_artifacts() for k in ("all",)}["all"]
+
+    artifacts = {a.key: a for a in asyncio.run(read()) if a.key and a.key.startswith("synthscope-artifacts-")}
+    assert set(artifacts) == {"synthscope-artifacts-summary", "synthscope-artifacts-findings",
+                              "synthscope-artifacts-report"}
+    verdict = read_json(OutputPaths(out).report_json)["verdict"]
+    assert f"verdict: {verdict}" in artifacts["synthscope-artifacts-summary"].description
+    assert artifacts["synthscope-artifacts-report"].data.endswith("report.html")
+
+
+def test_dask_runner_gives_the_same_features(prefect_harness, demo_dir, tmp_path):
+    """Two Dask workers embed the shards; the features equal the default runner's."""
+    from prefect_dask import DaskTaskRunner
+
+    from flows.audit import audit_flow
+
+    params = FAST_PARAMS | {"features.shard_size": 40}
+    runs = {}
+    for name, flow in {
+        "default": audit_flow,
+        "dask": audit_flow.with_options(task_runner=DaskTaskRunner(
+            cluster_class="distributed.LocalCluster",
+            cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True, "dashboard_address": None},
+        )),
+    }.items():
+        out, store = tmp_path / name, tmp_path / f"store-{name}"
+        state = flow(config=None, overrides=_overrides(demo_dir, out, store), param_overrides=params, return_state=True)
+        assert state.is_completed(), state
+        states = _task_states(state.state_details.flow_run_id)
+        assert len([n for n in states if n.startswith("features-shard")]) >= 3, states
+        from synthscope.features.load import load_embeddings
+
+        emb = load_embeddings(OutputPaths(out), store)
+        runs[name] = (pd.read_parquet(OutputPaths(out).attributes), emb.features, emb.logits)
+    pd.testing.assert_frame_equal(runs["default"][0], runs["dask"][0])
+    np.testing.assert_allclose(runs["default"][1], runs["dask"][1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(runs["default"][2], runs["dask"][2], rtol=1e-5, atol=1e-5)
