@@ -10,6 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
+export PREFECT_RESULTS_LOCAL_STORAGE_PATH ?= $(CURDIR)/.prefect/results
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup demo test bench ui lint clean
@@ -33,9 +34,13 @@ test: setup
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
+ui: setup
+	scripts/ui.sh
+
 bench: setup
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/scan.py
 
 lint: setup
 	$(BIN)/python -m ruff check .
