@@ -58,9 +58,16 @@ def transient(_task: Task, _run: Any, state: Any) -> bool:
     return isinstance(exc, OSError) and not isinstance(exc, SynthscopeError)
 
 
-def stage_result(paths: list[Path]) -> dict[str, Any]:
-    """What a task returns: its output paths (strings) and their content digest (for the next key)."""
-    return {"paths": [str(p) for p in paths], "digest": outputs_digest(p for p in paths if Path(p).exists())}
+def stage_result(paths: list[Path], salt: str = "") -> dict[str, Any]:
+    """What a task returns: its output paths (strings) and a digest that keys the next stages.
+
+    Only the first path, the stage's primary table, is digested: the summaries beside it
+    (``ingest.json``, ``features.json``) carry timings and cache-hit counts that change on
+    every run and would re-run everything downstream for identical data. ``salt`` adds what
+    the table does not show (the features stage's extractor key).
+    """
+    primary = [p for p in paths[:1] if Path(p).exists()]
+    return {"paths": [str(p) for p in paths], "digest": outputs_digest(primary) + salt}
 
 
 def stage_task(stage: str, after: Callable[[AuditConfig, dict[str, Any]], None] | None = None) -> Task:

@@ -46,4 +46,4 @@ def shard(config: dict[str, Any], extractor: Extractor, shard: Shard) -> dict[st
 def finalize(config: dict[str, Any], key: dict[str, Any], extractor: Extractor, counts: list[dict[str, int]]) -> dict:
     """``key`` names the extractor (its weights' sha256) through the params; ``counts`` only feed the log."""
     total = {"embeddings": sum(c["embeddings"] for c in counts), "attributes": sum(c["attributes"] for c in counts)}
-    return stage_result(stage.complete(config_from_dict(config), extractor, total))
+    return stage_result(stage.complete(config_from_dict(config), extractor, total), salt=extractor.key)
