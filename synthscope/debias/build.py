@@ -49,15 +49,15 @@ def _items(rows: pd.DataFrame, role: str, variant: int, attributes: tuple[str, .
     ]
 
 
-def fill(ranked: pd.DataFrame, n: int, attributes: tuple[str, ...], first_variant: int) -> list[Item]:
+def fill(ranked: pd.DataFrame, n: int, attributes: tuple[str, ...], first_variant: int, label: str) -> list[Item]:
     """``n`` synthetic items from ``ranked`` (best first), cycling with growing variant numbers.
 
     Items of variant 0 are the sources themselves (with the flagged transforms); later rounds
     are transformed copies, which also get ``VARIANT_EXTRA``.
     """
     if n > 0 and ranked.empty:
-        raise DataError("a class to fill has no usable synthetic image; add synthetic images of it "
-                        "or give it a smaller share in debias.target")
+        raise DataError(f"class {label!r} has no usable synthetic image to fill it with; add synthetic "
+                        "images of it or give it a smaller share in debias.target")
     out: list[Item] = []
     for j in range(n):
         variant = first_variant + j // len(ranked)
@@ -109,14 +109,14 @@ def build_items(
         if plan.role == "synthetic":
             keep = ranked.iloc[:target]
             items += _items(keep, "synthetic", 0, plan.attributes)
-            items += fill(ranked, target - len(keep), plan.attributes, 1)
+            items += fill(ranked, target - len(keep), plan.attributes, 1, label)
         else:
             own = real_unique[real_unique["label"].astype(str) == label]
             # Undersampling drops a seeded, order-free choice of real images.
             order = sorted(own["image_id"], key=lambda i: image_seed(params.seed, str(i), 0))
             keep = own.set_index("image_id").loc[order[:target]].reset_index()
             items += _items(keep, "real", 0, ())
-            items += fill(ranked, target - len(keep), plan.attributes, 0)
+            items += fill(ranked, target - len(keep), plan.attributes, 0, label)
     items.sort(key=lambda it: (it.label, it.source_role, it.image_id, it.variant))
     counts["realism_median"] = float(np.median(realism)) if len(realism) else None
     return plan, items, counts
