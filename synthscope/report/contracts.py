@@ -32,7 +32,9 @@ objects (used for the memorisation section).
 Scores in ``findings`` are the scan's flag values (higher = more biased; what its thresholds
 compare), so "after < before" is an improvement. CAS "before" is trained on the original
 synthetic set (or on the real training split when the debias stage rebalanced the real set
-with synthetic images), "after" on the augmented set; ``trained_on`` says which. Every key
+with synthetic images), "after" on the augmented set; ``trained_on`` says which. When the real
+set was rebalanced, the findings compare reference-free scans of the real set and of the
+augmented set (``"scan_reference": "none"``), since the augmented set contains the real one. Every key
 except ``findings`` and ``cas`` is optional; ``cas`` is null without a real reference.
 """
 

@@ -5,8 +5,9 @@ synthetic images (``select``), rebalances the planned set to the target with tra
 variants or synthetic fill, and breaks the flagged shortcuts (``transforms``). The new
 dataset is built in a temporary folder beside ``augmented/`` and swapped in; the inputs are
 only read. Then ingest, features and scan re-run on it (``<output_dir>/debias_after``, same
-real set and store) and ``debias.json`` records each finding's score and CAS before and after,
-so the DVC stage and the Prefect task do the same thing.
+real set and store; see :func:`scans_before_after` for the real-set case) and ``debias.json``
+records each finding's score and CAS before and after, so the DVC stage and the Prefect task
+do the same thing.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from synthscope.metrics.suite import cas_settings
 from synthscope.paths import OutputPaths
 
 AFTER_DIR = "debias_after"
+BEFORE_DIR = "debias_before"  # only when the real set is the one rebalanced
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -92,15 +94,33 @@ def write_augmented(items: list[Item], params: Any, donors: list[Path], target: 
     return pd.DataFrame(rows).sort_values("path", kind="mergesort").reset_index(drop=True)
 
 
-def rescan(config: AuditConfig, augmented: Path) -> AuditConfig:
-    """Ingest, features and scan of the augmented set against the same real set and store."""
+def rescan(config: AuditConfig, synthetic: Path, real: Path | None, subdir: str) -> AuditConfig:
+    """Ingest, features and scan of ``synthetic`` against ``real`` (same store) in ``output_dir/subdir``."""
     from synthscope.stages import features, ingest, scan
 
-    after = replace(config, name=f"{config.name}-debiased", synthetic=augmented,
-                    output_dir=config.output_dir / AFTER_DIR, source=None)
+    sub = replace(config, name=f"{config.name}-{subdir}", synthetic=synthetic, real=real,
+                  output_dir=config.output_dir / subdir, source=None)
     for stage in (ingest, features, scan):
-        stage.run(after)
-    return after
+        stage.run(sub)
+    return sub
+
+
+def scans_before_after(config: AuditConfig, role: str, augmented: Path) -> tuple[pd.DataFrame, AuditConfig]:
+    """(findings before, config of the after scan).
+
+    Synthetic set repaired: the audit's own scan before; after, the augmented set against the
+    same real set. Real set filled: a scan against the real set is meaningless after (the
+    augmented set contains it: every real image would read as memorised, and the balanced
+    classes as imbalanced against the real shares), so both sides are scanned without a
+    reference: the real set alone before, the augmented set alone after.
+    """
+    if role == "real":
+        assert config.real is not None
+        before = rescan(config, config.real, None, BEFORE_DIR)
+        after = rescan(config, augmented, None, AFTER_DIR)
+        return pd.read_parquet(OutputPaths(before.output_dir).findings), after
+    after = rescan(config, augmented, config.real, AFTER_DIR)
+    return pd.read_parquet(OutputPaths(config.output_dir).findings), after
 
 
 def _labelled(index: pd.DataFrame, features: np.ndarray, role: str, model: str, size: int) -> LabelledSet:
@@ -149,7 +169,7 @@ def run(config: AuditConfig) -> list[Path]:
                      .itertuples(index=False)})
     manifest = write_augmented(items, params, donors, paths.augmented_dir)
     write_parquet(paths.augmented_manifest, manifest)
-    after = rescan(config, paths.augmented_dir)
+    before_findings, after = scans_before_after(config, plan.role, paths.augmented_dir)
     after_findings = pd.read_parquet(OutputPaths(after.output_dir).findings)
     counts = manifest["label"].value_counts()
     added = manifest[(manifest["variant"] > 0) | (manifest["source_role"] != plan.role)]
@@ -166,7 +186,8 @@ def run(config: AuditConfig) -> list[Path]:
         "n_augmented": int(len(added)),
         "per_class_added": {c: int((added["label"] == c).sum()) for c in plan.target_shares},
         "selection": selection,
-        "findings": compare_findings(findings, after_findings),
+        "findings": compare_findings(before_findings, after_findings),
+        "scan_reference": "real" if plan.role == "synthetic" and config.real is not None else "none",
         "cas": cas_comparison(config, after, manifest, plan.role),
         "rescan_dir": str(after.output_dir),
         "seed": params.seed,

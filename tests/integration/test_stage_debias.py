@@ -54,6 +54,7 @@ def test_synthetic_set_is_repaired_into_a_new_dataset(tmp_path, demo_dir):
     assert not [p for p in out.root.iterdir() if p.name.startswith(".augmented")]  # temp dirs swapped away
     result = json.loads(out.debias_json.read_text())
     assert result["role"] == "synthetic" and result["deficit"]["after"] < result["deficit"]["before"]
+    assert result["scan_reference"] == "real"
     counts = manifest["label"].value_counts()
     assert result["class_counts"] == {c: int(counts[c]) for c in counts.index}
     assert len(set(counts)) == 1  # the demo's real set is balanced: so is the target
@@ -88,6 +89,11 @@ def test_an_imbalanced_real_set_is_filled_with_synthetic_images(tmp_path, demo_d
     fill = manifest[manifest["source_role"] == "synthetic"]
     assert fill["label"].value_counts().to_dict() == {"square": 12, "triangle": 16}
     assert result["per_class_added"] == {"circle": 0, "square": 12, "triangle": 16}
+    # Both scans without a reference (the augmented set holds the real one): real alone, then augmented.
+    assert result["scan_reference"] == "none" and (config.output_dir / "debias_before" / "bias.json").is_file()
+    imbalance = [f for f in result["findings"] if f["check"] == "imbalance" and f["class"] == "triangle"]
+    assert imbalance[0]["severity_before"] == "high" and imbalance[0]["severity_after"] == "info"
+    assert not [f for f in result["findings"] if f["check"] == "memorization"]
     cas = result["cas"]
     assert cas["trained_on"]["before"] == "real training split"
     assert cas["n_after_dropped_test_sources"] == cas["n_test_real"]  # real test images are not trained on
