@@ -128,7 +128,9 @@ class DebiasParams:
     # Shortcut / consistency findings at or above this severity name the attributes to decorrelate.
     min_severity: Literal["low", "medium", "high"] = "low"
     realism_k: int = 5  # k-NN radius of the real embeddings for the realism score
-    background_source: Literal["texture", "images"] = "texture"  # new backgrounds: noise or other images
+    # New backgrounds: real images' backgrounds (object filled in; texture when none contrasts or there
+    # is no real set) or noise textures. Never the synthetic set's own: they carry the bias.
+    background_source: Literal["texture", "images"] = "images"
     scale_range: tuple[float, ...] = (0.6, 1.5)  # size transform: object scale factor range
     max_translate: float = 0.3  # location transform: largest centroid move, fraction of the side
     grayscale_p: float = 0.0  # colour transform: chance of a grey object instead of a hue shift

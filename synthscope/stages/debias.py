@@ -164,8 +164,8 @@ def run(config: AuditConfig) -> list[Path]:
     emb = load_embeddings(paths, config.store_dir)
     plan, items, selection = build_items(attributes, emb.index, emb.features, findings, params,
                                          config.params.scan)
-    donor_role = "real" if (emb.index["role"] == "real").any() else "synthetic"
-    donors = sorted({Path(r) / p for r, p in emb.index.loc[emb.index["role"] == donor_role, ["root", "path"]]
+    # Background donors are real images only: the synthetic set's backgrounds carry its bias.
+    donors = sorted({Path(r) / p for r, p in emb.index.loc[emb.index["role"] == "real", ["root", "path"]]
                      .itertuples(index=False)})
     manifest = write_augmented(items, params, donors, paths.augmented_dir)
     write_parquet(paths.augmented_manifest, manifest)
