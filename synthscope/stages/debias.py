@@ -13,6 +13,7 @@ do the same thing.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ from synthscope.io import write_json, write_parquet
 from synthscope.logs import log, progress
 from synthscope.metrics.cas import LabelledSet
 from synthscope.metrics.suite import cas_settings
+from synthscope.params import DebiasParams
 from synthscope.paths import OutputPaths
 
 AFTER_DIR = "debias_after"
@@ -43,14 +45,12 @@ BEFORE_DIR = "debias_before"  # only when the real set is the one rebalanced
 
 
 def _png(rgb: np.ndarray) -> bytes:
-    import io
-
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="PNG")
     return buf.getvalue()
 
 
-def _render(item: Item, params: Any, donors: list[Path]) -> tuple[bytes, str, list[dict[str, Any]]]:
+def _render(item: Item, params: DebiasParams, donors: list[Path]) -> tuple[bytes, str, list[dict[str, Any]]]:
     """One item -> (file bytes, extension, transform log). Untransformed sources are copied byte for byte."""
     if not item.attributes:
         return item.file.read_bytes(), item.file.suffix.lower(), []
@@ -64,7 +64,7 @@ def _render(item: Item, params: Any, donors: list[Path]) -> tuple[bytes, str, li
     return _png(np.ascontiguousarray(rgb)), ".png", steps
 
 
-def write_augmented(items: list[Item], params: Any, donors: list[Path], target: Path) -> pd.DataFrame:
+def write_augmented(items: list[Item], params: DebiasParams, donors: list[Path], target: Path) -> pd.DataFrame:
     """Write every item under a temporary folder beside ``target``, then swap it in; return the manifest."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
