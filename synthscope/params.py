@@ -115,7 +115,39 @@ class ScoreParams:
 
 @dataclass(frozen=True)
 class DebiasParams:
-    seed: int = 0
+    """Debias stage knobs. Transforms are applied only for attributes the scan flagged."""
+
+    seed: int = 0  # every random choice derives from (seed, image_id, variant): order-free
+    # Target class distribution: real (the real set's shares), uniform, or {class: share}.
+    target: Literal["real", "uniform"] | dict[str, float] = "real"
+    # Which set is rebalanced: synthetic (repair it), real (fill real's rare classes with the best
+    # synthetic images), or auto (real when it misses the target by scan.imbalance_levels[0]).
+    role: Literal["auto", "synthetic", "real"] = "auto"
+    # false: only add images up to the target; true: keep the total and also drop surplus images.
+    undersample: bool = False
+    # Shortcut / consistency findings at or above this severity name the attributes to decorrelate.
+    min_severity: Literal["low", "medium", "high"] = "low"
+    realism_k: int = 5  # k-NN radius of the real embeddings for the realism score
+    # New backgrounds: real images' backgrounds (object filled in; texture when none contrasts or there
+    # is no real set) or noise textures. Never the synthetic set's own: they carry the bias.
+    background_source: Literal["texture", "images"] = "images"
+    scale_range: tuple[float, ...] = (0.6, 1.5)  # size transform: object scale factor range
+    max_translate: float = 0.3  # location transform: largest centroid move, fraction of the side
+    grayscale_p: float = 0.0  # colour transform: chance of a grey object instead of a hue shift
+    color_jitter: float = 0.3  # colour transform: saturation and brightness factors in [1 - j, 1 + j]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.target, dict):
+            bad = [k for k, v in self.target.items() if not v > 0]
+            if not self.target or bad:
+                raise ConfigError("debias.target: give every class a share > 0, or use real or uniform")
+        if len(self.scale_range) != 2 or not 0 < self.scale_range[0] <= self.scale_range[1]:
+            raise ConfigError(f"debias.scale_range: {list(self.scale_range)} must be [min, max] with 0 < min <= max")
+        if self.realism_k < 1:
+            raise ConfigError(f"debias.realism_k: {self.realism_k} must be 1 or more")
+        if not 0 <= self.max_translate <= 0.5 or not 0 <= self.grayscale_p <= 1 or not 0 <= self.color_jitter < 1:
+            raise ConfigError("debias.max_translate must be in [0, 0.5], debias.grayscale_p in [0, 1] "
+                              "and debias.color_jitter in [0, 1)")
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ def _debias_section(debias: dict[str, Any] | None) -> dict[str, Any] | None:
         "findings": rows,
         "cas_before": metric_entry(cas, "before"),
         "cas_after": metric_entry(cas, "after"),
+        "cas_trained_on": cas.get("trained_on") or {"before": "original set", "after": "augmented set"},
     }
 
 

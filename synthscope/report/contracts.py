@@ -18,18 +18,24 @@ objects (used for the memorisation section).
       "n_augmented": 120,                       # images added
       "per_class_added": {"circle": 40, ...},   # optional
       "findings": [                              # one row per finding re-scanned after debiasing
-        {"check": "shortcut", "attribute": "color", "class": "circle",
+        {"check": "shortcut", "attribute": "color", "class": "circle", "metric": "youden_j",
          "score_before": 0.93, "score_after": 0.41,
          "severity_before": "high", "severity_after": "low"}
       ],
-      "cas": {                                   # accuracy on the held-out real test split
-        "before": {"value": 0.71, "ci95": [0.66, 0.76]},   # trained on real only
-        "after":  {"value": 0.83, "ci95": [0.79, 0.87]}    # trained on real + augmented
+      "cas": {                                   # accuracy on the score stage's held-out real test split
+        "before": {"value": 0.56, "ci95": [0.39, 0.72]},   # trained on the original set
+        "after":  {"value": 0.92, "ci95": [0.81, 1.0]},    # trained on the augmented set
+        "trained_on": {"before": "synthetic", "after": "augmented"}
       }
     }
 
-Scores in ``findings`` are the scan's own scores (higher = more biased), so "after < before"
-is an improvement. Every key except ``findings`` and ``cas`` is optional.
+Scores in ``findings`` are the scan's flag values (higher = more biased; what its thresholds
+compare), so "after < before" is an improvement. CAS "before" is trained on the original
+synthetic set (or on the real training split when the debias stage rebalanced the real set
+with synthetic images), "after" on the augmented set; ``trained_on`` says which. When the real
+set was rebalanced, the findings compare reference-free scans of the real set and of the
+augmented set (``"scan_reference": "none"``), since the augmented set contains the real one. Every key
+except ``findings`` and ``cas`` is optional; ``cas`` is null without a real reference.
 """
 
 from __future__ import annotations
