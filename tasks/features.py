@@ -18,7 +18,7 @@ from synthscope.stages.features import Shard
 from tasks.common import CACHE_POLICY, RETRIES, config_from_dict, stage_result, transient
 
 
-@task(name="features-plan", cache_policy=NO_CACHE)
+@task(name="features-plan", task_run_name="features-plan", cache_policy=NO_CACHE)
 def plan(config: dict[str, Any]) -> tuple[Extractor, list[Shard]]:
     return stage.plan(config_from_dict(config))
 
@@ -37,6 +37,7 @@ def shard(config: dict[str, Any], extractor: Extractor, shard: Shard) -> dict[st
 
 @task(
     name="features",
+    task_run_name="features",
     cache_policy=CACHE_POLICY - "extractor" - "counts",
     persist_result=True,
     retries=RETRIES,

@@ -14,6 +14,7 @@ that, not by the dataset, and a killed run loses at most one part.
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,8 @@ def spare_workers(requested: int) -> int:
     intra-op threads leave free. On a 2-core machine running torch on 2 threads, workers
     preempt the forward pass and cost 10-35% (``bench/features.py --workers 2`` vs 0), while
     decoding in the main process costs ~8%; with spare cores they overlap for free."""
+    if multiprocessing.current_process().daemon:
+        return 0  # a Dask worker process is daemonic and may not have children: decode in-process
     spare = (os.cpu_count() or 1) - torch.get_num_threads()
     return max(0, min(requested, spare))
 

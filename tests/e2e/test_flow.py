@@ -85,7 +85,7 @@ def test_flow_publishes_artifacts(prefect_harness, demo_dir, tmp_path):
                               "synthscope-artifacts-report"}
     verdict = read_json(OutputPaths(out).report_json)["verdict"]
     assert f"verdict: {verdict}" in artifacts["synthscope-artifacts-summary"].description
-    assert artifacts["synthscope-artifacts-report"].data.endswith("report.html")
+    assert artifacts["synthscope-artifacts-report"].data.endswith(f"({(out / 'report.html').resolve().as_uri()})")
 
 
 def test_dask_runner_gives_the_same_features(prefect_harness, demo_dir, tmp_path):
