@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from multiprocessing import current_process, get_context
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ CHUNK = 64
 
 def inspect_all(jobs: list[tuple], workers: int) -> list[dict[str, Any]]:
     """``inspect_file`` over ``jobs`` in order, in ``workers`` spawned processes when worth it."""
-    if workers <= 1 or len(jobs) < POOL_MIN_FILES:
+    # A Dask worker process is daemonic and may not have children: decode in-process there.
+    if workers <= 1 or len(jobs) < POOL_MIN_FILES or current_process().daemon:
         return [inspect_file(*job) for job in progress(jobs, "ingest")]
     chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
     # spawn, not fork: the flow process may hold torch threads, which fork can deadlock.
