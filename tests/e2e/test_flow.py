@@ -115,3 +115,23 @@ def test_dask_runner_gives_the_same_features(prefect_harness, demo_dir, tmp_path
     pd.testing.assert_frame_equal(runs["default"][0], runs["dask"][0])
     np.testing.assert_allclose(runs["default"][1], runs["dask"][1], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(runs["default"][2], runs["dask"][2], rtol=1e-5, atol=1e-5)
+
+
+def test_cli_audit_runs_the_flow_and_fails_on_the_gates(prefect_harness, demo_dir, tmp_path, monkeypatch, capsys):
+    """`synthscope audit --fail-on fail` on the biased demo: the flow runs, the verdict is fail, exit 2."""
+    import sys
+
+    from synthscope import cli
+
+    out = tmp_path / "cli-out"
+    argv = ["synthscope", "audit", "--synthetic", str(demo_dir / "synthetic"), "--real", str(demo_dir / "real"),
+            "--output-dir", str(out), "--store-dir", str(tmp_path / "store"), "--fail-on", "fail"]
+    for key, value in FAST_PARAMS.items():
+        argv += ["--set", f"{key}={value}"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    captured = capsys.readouterr()
+    assert exc.value.code == 2, captured
+    assert f"report: {out / 'report.html'} (verdict: fail)" in captured.out
+    assert "quality gates crossed" in captured.err
