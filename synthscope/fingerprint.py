@@ -9,6 +9,7 @@ scheduled run over 100k unchanged images costs a directory walk, not a full read
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -64,6 +65,22 @@ def outputs_digest(paths: Iterable[Path]) -> str:
             if file.is_file():
                 digest.update(str(file.name).encode())
                 digest.update(file_sha256(file).encode())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def code_digest(package: Path | None = None) -> str:
+    """sha256 over synthscope's own source files (and templates).
+
+    Prefect's TASK_SOURCE policy hashes only a task's body, a thin wrapper here, so an upgrade
+    of the stage code would be served stale results without this in the cache key.
+    """
+    package = Path(__file__).resolve().parent if package is None else package
+    files = sorted(p for p in package.rglob("*") if p.suffix in (".py", ".j2") and p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(package)).encode())
+        digest.update(file_sha256(file).encode())
     return digest.hexdigest()
 
 

@@ -11,7 +11,7 @@ from prefect.cache_policies import INPUTS, TASK_SOURCE
 
 from synthscope.config import AuditConfig
 from synthscope.errors import SynthscopeError
-from synthscope.fingerprint import dataset_fingerprint, outputs_digest
+from synthscope.fingerprint import code_digest, dataset_fingerprint, outputs_digest
 from synthscope.params import build_params
 from synthscope.stages import STAGE_PARAMS, run_stage
 
@@ -46,6 +46,7 @@ def cache_key(config: AuditConfig, stage: str, upstream: list[str]) -> dict[str,
         "output_dir": str(Path(config.output_dir).resolve()),
         "store_dir": str(Path(config.store_dir).resolve()),
         "upstream": list(upstream),
+        "code": code_digest(),  # the stage code, which TASK_SOURCE (the wrapper's body) does not cover
     }
     if stage == "ingest":
         key["datasets"] = {role: dataset_fingerprint(path) for role, path in config.datasets().items()}
