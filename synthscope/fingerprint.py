@@ -15,7 +15,6 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 _CHUNK = 1 << 20
 
@@ -62,9 +61,8 @@ def outputs_digest(paths: Iterable[Path]) -> str:
     for path in sorted(Path(p) for p in paths):
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            if file.is_file():
-                digest.update(str(file.name).encode())
-                digest.update(file_sha256(file).encode())
+            digest.update(str(file.name).encode())
+            digest.update(file_sha256(file).encode())
     return digest.hexdigest()
 
 
@@ -82,8 +80,3 @@ def code_digest(package: Path | None = None) -> str:
         digest.update(str(file.relative_to(package)).encode())
         digest.update(file_sha256(file).encode())
     return digest.hexdigest()
-
-
-def stable_json(value: Any) -> str:
-    """Canonical JSON (sorted keys) so equal params give equal cache keys."""
-    return json.dumps(value, sort_keys=True, default=str)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from synthscope import fingerprint
 from synthscope.errors import WeightsError
 from synthscope.io import atomic_path
 from synthscope.logs import log
@@ -61,11 +62,7 @@ def file_sha256(path: Path) -> str:
     stat = path.stat()
     memo_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if memo_key not in _DIGESTS:
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        _DIGESTS[memo_key] = digest.hexdigest()
+        _DIGESTS[memo_key] = fingerprint.file_sha256(path)
     return _DIGESTS[memo_key]
 
 

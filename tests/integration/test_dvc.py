@@ -17,6 +17,7 @@ from synthscope.stages import STAGE_PARAMS, STAGES
 from tests.conftest import FAST_PARAMS
 
 ROOT = Path(__file__).resolve().parents[2]
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
 
 
 def test_dvc_yaml_lists_each_stage_with_the_params_it_reads():
@@ -61,10 +62,9 @@ def scratch_repo(tmp_path: Path) -> Path:
         section, key = dotted.split(".")
         params[section][key] = value
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
     _run(["git", "init", "-q"], repo)
-    _run(git + ["add", "-A"], repo)
-    _run(git + ["commit", "-qm", "scratch"], repo)
+    _run(GIT + ["add", "-A"], repo)
+    _run(GIT + ["commit", "-qm", "scratch"], repo)
     return repo
 
 
@@ -100,9 +100,8 @@ def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_
     again = _run(["dvc", "repro"], repo)
     assert _ran(again) == set(), again
 
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    _run(git + ["add", "-A"], repo)
-    _run(git + ["commit", "-qm", "first audit"], repo)
+    _run(GIT + ["add", "-A"], repo)
+    _run(GIT + ["commit", "-qm", "first audit"], repo)
 
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["ingest"]["min_side"] = 8  # no demo image is that small: the manifest does not change
