@@ -6,6 +6,12 @@ run leaves only whole parts and a re-run computes only the ids no part holds. Ro
 keyed by the image's sha256, so two datasets sharing an image share its row, and two
 writers racing on one id both produce valid parts (readers keep the first).
 
+Integrity: a part that cannot be read (truncated, not Parquet) is moved to
+``<store_dir>/quarantine/<key>/`` with a warning naming it, so its rows count as missing and
+are recomputed instead of failing every later run. Writers that compute rows take
+:meth:`FeatureStore.lock` (a ``filelock`` per key under ``<store_dir>/.locks/``) and ask what
+is missing again once they hold it, so concurrent audits on one store compute each row once.
+
 A column is either a scalar per row (1-D array) or a fixed-length vector per row (2-D
 array, stored as a Parquet fixed-size list of float32), read back as one (N, D) array.
 """
@@ -13,20 +19,29 @@ array, stored as a Parquet fixed-size list of float32), read back as one (N, D) 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock
 
 from synthscope.errors import DataError
 from synthscope.io import atomic_path
+from synthscope.logs import log
 
 ID = "image_id"
+QUARANTINE = "quarantine"
+LOCKS = ".locks"
+# What reading a damaged part raises: pyarrow's errors (ArrowInvalid "magic bytes not found",
+# ArrowIOError) plus OSError for an unreadable file.
+_UNREADABLE = (pa.ArrowException, OSError)
 
 
 def _to_arrow(values: np.ndarray) -> pa.Array:
@@ -60,9 +75,35 @@ class FeatureStore:
         self._indexes: dict[str, _KeyIndex] = {}
 
     def key_dir(self, key: str) -> Path:
-        if not key or "/" in key or key.startswith("."):
+        if not key or "/" in key or key.startswith(".") or key == QUARANTINE:
             raise ValueError(f"bad store key {key!r}")
         return self.root / key
+
+    @contextmanager
+    def lock(self, *keys: str) -> Iterator[None]:
+        """Hold an exclusive inter-process lock on each key (taken in sorted order, so two
+        writers asking for the same keys cannot deadlock). ``flock`` based: a killed holder
+        releases it with its file descriptors."""
+        with ExitStack() as stack:
+            for key in sorted(set(keys)):
+                self.key_dir(key)  # validates the name
+                path = self.root / LOCKS / f"{key}.lock"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(FileLock(path))
+            yield
+
+    def quarantine(self, key: str, part: Path, error: Exception) -> None:
+        """Move an unreadable part out of the key's folder and forget its rows (they will be recomputed)."""
+        dest = self.root / QUARANTINE / key / part.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.move(part, dest)
+        except FileNotFoundError:
+            pass  # another process quarantined it first
+        else:
+            log.warning("feature store: unreadable part %s (%s) moved to %s; its rows will be recomputed",
+                        part, str(error).splitlines()[0][:200], dest)
+        self._indexes.pop(key, None)  # rows pointing into the part are gone; rebuild from disk
 
     def parts(self, key: str) -> list[Path]:
         directory = self.key_dir(key)
@@ -74,7 +115,13 @@ class FeatureStore:
         for part in self.parts(key):
             if part.name in index.parts:
                 continue
-            ids = pq.read_table(part, columns=[ID]).column(ID).to_pylist()
+            try:
+                ids = pq.read_table(part, columns=[ID]).column(ID).to_pylist()
+            except FileNotFoundError:
+                continue  # quarantined by another process since the listing
+            except _UNREADABLE as exc:
+                self.quarantine(key, part, exc)
+                return self._index(key)
             for row, image_id in enumerate(ids):
                 index.rows.setdefault(image_id, (part, row))
             index.parts.add(part.name)
@@ -129,8 +176,7 @@ class FeatureStore:
             rows.append(row)
         out: dict[str, np.ndarray] = {}
         for part, (out_pos, rows) in by_part.items():
-            table = pq.read_table(part, columns=None if columns is None else list(columns))
-            table = table.take(pa.array(rows))
+            table = self._read_part(key, part, columns).take(pa.array(rows))
             for name in table.column_names:
                 if name == ID:
                     continue
@@ -139,3 +185,14 @@ class FeatureStore:
                     out[name] = np.empty((len(image_ids), *values.shape[1:]), dtype=values.dtype)
                 out[name][out_pos] = values
         return out
+
+    def _read_part(self, key: str, part: Path, columns: Sequence[str] | None) -> pa.Table:
+        """One part's columns; a part whose footer read but whose data does not is quarantined."""
+        try:
+            return pq.read_table(part, columns=None if columns is None else list(columns))
+        except _UNREADABLE as exc:
+            self.quarantine(key, part, exc)
+            raise DataError(
+                f"feature store part {part} was unreadable and has been quarantined; "
+                "re-run `synthscope stage features` to recompute its rows"
+            ) from exc

@@ -126,9 +126,36 @@ def plan_shards(
 def compute_shard(
     shard: Shard, extractor: Extractor, store_dir: str, batch_size: int, workers: int, part_rows: int
 ) -> dict[str, int]:
-    """Compute one shard's missing rows into the store; return counts of rows written."""
+    """Compute one shard's missing rows into the store; return counts of rows written.
+
+    Holds the store's lock on the keys it writes and asks again what is missing once it has
+    it: another audit sharing the store may have computed some of these rows meanwhile, and
+    each row is computed once.
+    """
     store = FeatureStore(store_dir)
+    keys = (extractor.key, ATTRIBUTES_KEY) if shard.embed else (ATTRIBUTES_KEY,)
+    with store.lock(*keys):
+        todo = _still_missing(shard, store, extractor.key)
+        if not todo.image_ids:
+            return {"embeddings": 0, "attributes": 0}
+        return _compute_rows(todo, extractor, store, batch_size, workers, part_rows)
+
+
+def _still_missing(shard: Shard, store: FeatureStore, key: str) -> Shard:
+    """The part of ``shard`` whose rows are still missing (``embed`` only if some embeddings are)."""
+    need_embed = set(store.missing(shard.image_ids, key)) if shard.embed else set()
+    need = need_embed | set(store.missing(shard.image_ids, ATTRIBUTES_KEY))
+    keep = [j for j, i in enumerate(shard.image_ids) if i in need]
+    return Shard(shard.index, tuple(shard.image_ids[j] for j in keep), tuple(shard.paths[j] for j in keep),
+                 bool(need_embed))
+
+
+def _compute_rows(
+    shard: Shard, extractor: Extractor, store: FeatureStore, batch_size: int, workers: int, part_rows: int
+) -> dict[str, int]:
+    """Decode, embed and write ``shard``'s rows, a part every ``part_rows`` images (the lock is held)."""
     attr_missing = set(store.missing(shard.image_ids, ATTRIBUTES_KEY))
+    embed_missing = set(store.missing(shard.image_ids, extractor.key)) if shard.embed else set()
     rows = ImageRows(shard.paths, extractor.spec_name if shard.embed else None)
     loader = DataLoader(rows, batch_size=batch_size, num_workers=workers, shuffle=False, collate_fn=collate)
     model = load_model(extractor) if shard.embed else None
@@ -139,13 +166,14 @@ def compute_shard(
         if not buf["idx"]:
             return
         ids = [shard.image_ids[i] for i in buf["idx"]]
-        if model is not None:
+        emb = [j for j, i in enumerate(ids) if i in embed_missing]
+        if model is not None and emb:
             store.write(
                 extractor.key,
-                ids,
-                {"features": np.concatenate(buf["feat"]), "logits": np.concatenate(buf["logit"])},
+                [ids[j] for j in emb],
+                {"features": np.concatenate(buf["feat"])[emb], "logits": np.concatenate(buf["logit"])[emb]},
             )
-            counts["embeddings"] += len(ids)
+            counts["embeddings"] += len(emb)
         keep = [j for j, i in enumerate(ids) if i in attr_missing]
         if keep:
             attrs = np.concatenate(buf["attr"])[keep]

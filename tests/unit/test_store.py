@@ -85,3 +85,47 @@ def test_reading_10k_rows_is_fast(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - t0
     assert got["features"].shape == (10_000, 2048)
     assert elapsed < 5.0, elapsed
+
+
+def test_truncated_part_is_quarantined_with_a_warning_and_its_rows_count_as_missing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FeatureStore(tmp_path)
+    store.write("k", ids(2), {"x": np.array([1.0, 2.0])})
+    bad = store.write("k", ids(2, 2), {"x": np.array([3.0, 4.0])})
+    bad.write_bytes(bad.read_bytes()[:100])  # "Parquet magic bytes not found" before this change
+    fresh = FeatureStore(tmp_path)
+    with caplog.at_level("WARNING", logger="synthscope"):
+        assert fresh.missing(ids(4), "k") == ids(2, 2)
+    moved = tmp_path / "quarantine" / "k" / bad.name
+    assert moved.is_file() and not bad.exists() and len(moved.read_bytes()) == 100
+    assert str(bad) in caplog.text and "quarantine" in caplog.text
+    np.testing.assert_array_equal(fresh.read(ids(2), "k")["x"], [1.0, 2.0])
+    assert fresh.parts("k") == [p for p in fresh.parts("k") if p != bad] and len(fresh.parts("k")) == 1
+
+
+def test_part_whose_data_is_damaged_after_indexing_is_quarantined_on_read(tmp_path: Path) -> None:
+    """The index reads only the id column; a part damaged later fails the read with the fix, once."""
+    store = FeatureStore(tmp_path)
+    part = store.write("k", ids(2), {"x": np.array([1.0, 2.0])})
+    assert store.has("k") == 2
+    part.write_bytes(b"PAR1" + b"\0" * 50)
+    with pytest.raises(DataError, match="quarantined; re-run `synthscope stage features`"):
+        store.read(ids(2), "k")
+    assert (tmp_path / "quarantine" / "k" / part.name).is_file()
+    assert store.missing(ids(2), "k") == ids(2)
+
+
+def test_lock_is_exclusive_between_holders_and_released_on_exit(tmp_path: Path) -> None:
+    from filelock import FileLock, Timeout
+
+    store = FeatureStore(tmp_path)
+    with store.lock("b", "a"):
+        other = FileLock(tmp_path / ".locks" / "a.lock", timeout=0.05)  # another process's view
+        with pytest.raises(Timeout):
+            other.acquire()
+    with FileLock(tmp_path / ".locks" / "a.lock", timeout=0.05):
+        pass
+    with pytest.raises(ValueError, match="bad store key"):
+        with store.lock("quarantine"):
+            pass

@@ -1,1 +1,0 @@
-"""Prefect flows: the audit flow and its deployment (schedule)."""

@@ -1,5 +1,0 @@
-"""The scan stage as a Prefect task (cached on its inputs and params, retried on I/O errors)."""
-
-from tasks.common import stage_task
-
-scan = stage_task("scan")

@@ -1,0 +1,165 @@
+"""Feature-store integrity on a small demo audit (ingest -> features -> scan, MobileNetV2):
+a truncated part is quarantined and recomputed, two concurrent audits compute each row
+once, and runs SIGKILLed at random points re-run to outputs identical to a clean run."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from synthscope.config import load_config
+from synthscope.features.load import load_embeddings
+from synthscope.io import read_json
+from synthscope.logs import log
+from synthscope.paths import OutputPaths
+from synthscope.stages import run_stage
+from synthscope.stages.features import ATTRIBUTES_KEY
+from tests import stage_child
+
+PARAMS = {"features.extractor": "mobilenet-v2", "features.download": False, "features.part_rows": 4,
+          "features.batch_size": 4, "features.shard_size": 12, "features.workers": 0}
+STAGES = ["ingest", "features", "scan"]
+KILL_TRIALS = 10
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from synthscope.demo.generate import write_demo
+    from synthscope.params import DemoParams
+
+    out = tmp_path_factory.mktemp("small-demo")
+    write_demo(out, DemoParams(seed=3, n_per_class=6, image_size=32))
+    return out
+
+
+def overrides(demo: Path, out: Path, store: Path) -> dict[str, str]:
+    return {"synthetic": str(demo / "synthetic"), "real": str(demo / "real"), "output_dir": str(out),
+            "store_dir": str(store), "name": "integrity"}
+
+
+def outputs(out: Path, store: Path, scanned: bool = True) -> dict:
+    """Every output the stages leave, minus what differs by design (timings, cache counts, dirs)."""
+    paths = OutputPaths(out)
+    features = read_json(paths.features_summary)
+    for key in ("embeddings", "attributes", "store_dir"):
+        features.pop(key)
+    emb = load_embeddings(paths, store)
+    tables = [("manifest", paths.manifest), ("attributes", paths.attributes)]
+    tables += [("findings", paths.findings)] if scanned else []
+    got = {name: pd.read_parquet(path).to_json(orient="split", double_precision=15)  # NaN-safe equality
+           for name, path in tables}
+    got |= {"bias": read_json(paths.bias_json)} if scanned else {}
+    return got | {"features": features, "embeddings": emb.features.tobytes(), "logits": emb.logits.tobytes()}
+
+
+def stored_rows(store: Path, key: str) -> int:
+    return sum(pq.read_metadata(p).num_rows for p in (store / key).glob("part-*.parquet"))
+
+
+def spawn(over: dict[str, str], go: Path | None = None, stages: list[str] = STAGES) -> multiprocessing.Process:
+    proc = stage_child.context().Process(target=stage_child.run_stages,
+                                         args=(over, PARAMS, stages, str(go) if go else None))
+    proc.start()
+    return proc
+
+
+def finish(proc: multiprocessing.Process) -> None:
+    proc.join(timeout=300)
+    assert proc.exitcode == 0, proc.exitcode
+
+
+class Records(logging.Handler):
+    """Collects synthscope's log records whatever the logger's propagation (the CLI turns it off)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_truncated_part_is_quarantined_and_the_rerun_gives_identical_outputs(small_demo: Path, tmp_path: Path):
+    store, out = tmp_path / "store", tmp_path / "out"
+    config = load_config(None, overrides(small_demo, out, store), None, PARAMS)
+    for stage in STAGES:
+        run_stage(stage, config)
+    clean = outputs(out, store)
+    key = read_json(OutputPaths(out).features_summary)["extractor"]["key"]
+    part = sorted((store / key).glob("part-*.parquet"))[1]
+    n_rows = pq.read_metadata(part).num_rows
+    part.write_bytes(part.read_bytes()[:100])
+
+    records = Records()
+    log.addHandler(records)
+    try:
+        for stage in STAGES:
+            run_stage(stage, config)
+    finally:
+        log.removeHandler(records)
+    assert [m for m in records.messages if str(part) in m and "quarantine" in m], records.messages
+    assert (store / "quarantine" / key / part.name).is_file()
+    assert read_json(OutputPaths(out).features_summary)["embeddings"]["computed"] == n_rows  # recomputed
+    assert outputs(out, store) == clean
+
+
+@pytest.mark.slow
+def test_two_concurrent_audits_on_one_store_compute_each_row_once(small_demo: Path, tmp_path: Path):
+    store, go = tmp_path / "store", tmp_path / "go"
+    procs = [spawn(overrides(small_demo, tmp_path / f"out{i}", store), go) for i in (0, 1)]
+    deadline = time.monotonic() + 300
+    while len(list(tmp_path.glob("go.ready-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()  # both are waiting: they plan and compute at the same moment
+    for proc in procs:
+        finish(proc)
+    summaries = [read_json(OutputPaths(tmp_path / f"out{i}").features_summary) for i in (0, 1)]
+    unique = summaries[0]["unique_images"]
+    key = summaries[0]["extractor"]["key"]
+    assert stored_rows(store, key) == unique and stored_rows(store, ATTRIBUTES_KEY) == unique
+    assert sum(s["embeddings"]["computed"] for s in summaries) == unique
+    assert outputs(tmp_path / "out0", store) == outputs(tmp_path / "out1", store)
+
+
+@pytest.mark.slow
+def test_runs_killed_at_random_points_rerun_to_the_clean_outputs(small_demo: Path, tmp_path: Path):
+    """Each trial SIGKILLs ``stage features`` (the stage that writes the store) in a child process
+    at a random moment, re-runs it (in this process) and compares with a clean child run."""
+    base = tmp_path / "ingested"
+    run_stage("ingest", load_config(None, overrides(small_demo, base, tmp_path / "unused"), None, PARAMS))
+
+    def trial_dirs(name: str) -> dict[str, str]:
+        (tmp_path / name).mkdir()
+        shutil.copy2(OutputPaths(base).manifest, OutputPaths(tmp_path / name).manifest)
+        return overrides(small_demo, tmp_path / name, tmp_path / f"{name}-store")
+
+    finish(spawn(trial_dirs("warm"), stages=["features"]))  # starts the fork server
+    clean_dirs = trial_dirs("clean")
+    start = time.perf_counter()
+    finish(spawn(clean_dirs, stages=["features"]))
+    duration = time.perf_counter() - start  # the span a kill can land in
+    clean = outputs(Path(clean_dirs["output_dir"]), Path(clean_dirs["store_dir"]), scanned=False)
+
+    rng = np.random.default_rng(15)
+    killed_mid_run = 0
+    for trial in range(KILL_TRIALS):
+        over = trial_dirs(f"t{trial}")
+        proc = spawn(over, stages=["features"])
+        time.sleep(rng.uniform(0, duration))
+        proc.kill()  # SIGKILL
+        proc.join(timeout=60)
+        killed_mid_run += proc.exitcode == -signal.SIGKILL
+        config = load_config(None, over, None, PARAMS)
+        run_stage("features", config)
+        assert outputs(config.output_dir, config.store_dir, scanned=False) == clean, f"trial {trial}"
+        assert not (config.store_dir / "quarantine").exists(), f"trial {trial}: a kill left an unreadable part"
+    assert killed_mid_run >= KILL_TRIALS // 2, killed_mid_run  # most kills land inside the run

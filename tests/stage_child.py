@@ -1,0 +1,39 @@
+"""Child processes for the store-integrity tests, forked from a preloaded fork server.
+
+Importing torch and synthscope takes 3-20 s here (more on a busy machine); a fork server
+that imported them once (and never ran a torch op, so forking is safe) starts each child
+in milliseconds, which is what makes ten SIGKILL trials affordable.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from multiprocessing.context import ForkServerContext
+from pathlib import Path
+from typing import Any
+
+PRELOAD = ["synthscope.stages.ingest", "synthscope.stages.features", "synthscope.stages.scan",
+           "synthscope.features.extractors", "torchvision.models", "sklearn.tree", "tests.stage_child"]
+
+
+def context() -> ForkServerContext:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def run_stages(overrides: dict[str, str], params: dict[str, Any], stages: list[str], go: str | None = None) -> None:
+    """Run ``stages`` of one audit config; with ``go``, first create ``<go>.ready-<pid>`` and
+    wait until ``go`` exists (so two children plan and compute at the same moment)."""
+    from synthscope.config import load_config
+    from synthscope.stages import run_stage
+
+    config = load_config(None, overrides, None, params)
+    if go:
+        Path(f"{go}.ready-{os.getpid()}").touch()
+    while go and not Path(go).exists():
+        time.sleep(0.002)
+    for stage in stages:
+        run_stage(stage, config)
