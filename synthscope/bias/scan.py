@@ -6,12 +6,13 @@ import pandas as pd
 
 from synthscope.bias.base import CHECKS, SCORE_COLUMNS, ScanData
 from synthscope.bias.flag import flag
+from synthscope.logs import progress
 from synthscope.params import ScanParams
 
 
 def score_all(data: ScanData, params: ScanParams) -> pd.DataFrame:
     """Concatenate the score frames of every registered check (``SCORE_COLUMNS``)."""
-    frames = [check().score(data, params) for _, check in CHECKS]
+    frames = [check().score(data, params) for _, check in progress(list(CHECKS), "scan checks")]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=list(SCORE_COLUMNS))

@@ -7,6 +7,7 @@ one code path. Training is seeded: the same inputs and seed give the same probab
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from synthscope.errors import DataError
+from synthscope.logs import progress
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ def train_cnn(
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=settings.lr, total_steps=total)
     model.train()
     step = 0
-    while step < total:
+    # ``total`` is at least one step; an epoch can give fewer steps than batches (a 1-image batch is skipped)
+    for _epoch in progress(itertools.count(), "CAS training epochs", total=-(-total // steps_per_epoch)):
         order = torch.randperm(len(x), generator=generator)
         for start in range(0, len(x), settings.batch_size):
             if step == total:
@@ -103,6 +106,8 @@ def train_cnn(
             optimiser.step()
             schedule.step()
             step += 1
+        if step >= total:
+            break
     return model.eval()
 
 

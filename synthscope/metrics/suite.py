@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthscope.logs import progress
 from synthscope.metrics.bootstrap import bootstrap_ci, bootstrap_mean_ci
 from synthscope.metrics.cas import CasSettings, LabelledSet, classification_accuracy_score
 from synthscope.metrics.classifier import CnnSettings
@@ -214,7 +215,7 @@ def score_all(inp: ScoreInputs) -> dict:
         "n_real": 0 if inp.real is None else len(inp.real.ids),
         "skipped": {},
     }
-    for name, metric in METRICS:
+    for name, metric in progress(list(METRICS), "score metrics"):
         if metric.needs_reference and inp.real is None:
             out["skipped"][name] = "no real reference: pass --real (or real: in the config) to compute it"
             continue
