@@ -83,7 +83,7 @@ def demo(
 
 @app.command()
 def stage(
-    name: Annotated[str, typer.Argument(help="ingest, features, scan, score, debias or report")],
+    name: Annotated[str, typer.Argument(help="ingest, features, scan, score, debias, compare or report")],
     config: ConfigOpt = None,
     synthetic: SyntheticOpt = None,
     real: RealOpt = None,
@@ -91,11 +91,20 @@ def stage(
     store_dir: StoreOpt = None,
     params: ParamsOpt = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
+    rescan: Annotated[
+        str | None,
+        typer.Option(help="before|after: run ingest, features or scan on the set around debias (debias_<side>/)."),
+    ] = None,
 ) -> None:
     """Run one stage without Prefect (this is what dvc.yaml calls)."""
     from synthscope.stages import run_stage
+    from synthscope.stages.rescan import RESCANNED, rescan_config
 
     cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
+    if rescan is not None:
+        if name not in RESCANNED:
+            raise ConfigError(f"--rescan applies to {', '.join(RESCANNED)}, not {name!r}")
+        cfg = rescan_config(cfg, rescan)
     for path in run_stage(name, cfg):
         typer.echo(str(path))
 
@@ -120,7 +129,7 @@ def audit(
     ] = None,
 ) -> None:
     """Run the whole pipeline as a Prefect flow."""
-    from flows.audit import audit_flow_for
+    from synthscope.orchestration.audit import audit_flow_for
 
     cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
     result = audit_flow_for()(
@@ -147,7 +156,7 @@ def serve(
     params: ParamsOpt = None,
 ) -> None:
     """Serve the audit flow as a Prefect deployment on a cron schedule (needs PREFECT_API_URL; see `make ui`)."""
-    from flows.deploy import serve as serve_flow
+    from synthscope.orchestration.deploy import serve as serve_flow
 
     serve_flow(str(config), cron or None, str(params) if params else None)
 

@@ -57,6 +57,18 @@ class OutputPaths:
         return self.root / "augmented_manifest.parquet"
 
     @property
+    def augmented_summary(self) -> Path:
+        """The augmented manifest's header: plan, target shares, deficits, selection counts."""
+        return self.root / "augmented.json"
+
+    def rescan_dir(self, side: str) -> Path:
+        """Where the pipeline re-runs ingest, features and scan ``before``/``after`` debiasing."""
+        if side not in ("before", "after"):
+            raise ValueError(f"rescan side is 'before' or 'after', got {side!r}")
+        return self.root / f"debias_{side}"
+
+    # compare
+    @property
     def debias_json(self) -> Path:
         return self.root / "debias.json"
 

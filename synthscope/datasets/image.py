@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from synthscope.logs import progress
 
 # Formats Pillow decodes that we accept; anything else is quarantined as unsupported.
 SUPPORTED_FORMATS = frozenset({"PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "TIFF"})
@@ -64,3 +67,17 @@ def load_rgb(path: Path | str) -> np.ndarray:
     with open(path, "rb") as fh:
         _, rgb = decode(fh.read())
     return np.asarray(rgb, dtype=np.uint8)
+
+
+def load_images(files: Sequence[Path | str], size: int) -> np.ndarray:
+    """Image files -> uint8 (N, size, size, 3): EXIF-transposed RGB, bilinear-resized when needed.
+
+    What the CNN classifiers (CAS in the score stage, before/after CAS of debias) train on.
+    """
+    out = np.empty((len(files), size, size, 3), dtype=np.uint8)
+    for i, file in enumerate(progress(files, "load images", total=len(files))):
+        rgb = load_rgb(file)
+        if rgb.shape[:2] != (size, size):
+            rgb = np.asarray(Image.fromarray(rgb).resize((size, size), Image.Resampling.BILINEAR))
+        out[i] = rgb
+    return out

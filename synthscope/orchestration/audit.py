@@ -1,6 +1,7 @@
-"""The audit flow: ingest -> features (one task per shard) -> scan | score -> debias -> report.
+"""The audit flow: ingest -> features (one task per shard) -> scan | score -> debias ->
+re-scans before and after (ingest -> features -> scan each) -> compare -> report.
 
-Each stage is a cached task (``tasks/``) whose key is the content digest of what it reads
+Each stage is a cached task (``synthscope.orchestration``) whose key is the content digest of what it reads
 plus its ``params.yaml`` sections, so a second run on unchanged data is served from the
 cache, and changing a threshold re-runs only the stages that read it. The parameters are
 what the CLI takes, so a run triggered from the UI can point at another config or change a
@@ -16,9 +17,11 @@ from typing import Any
 from prefect import flow, unmapped
 
 from synthscope.config import AuditConfig, load_config
+from synthscope.orchestration import features, report
+from synthscope.orchestration.common import cache_key
+from synthscope.orchestration.stages import compare, debias, ingest, scan, score
 from synthscope.stages import UPSTREAM, expected_outputs
-from tasks import debias, features, ingest, report, scan, score
-from tasks.common import cache_key
+from synthscope.stages.rescan import SIDES, rescan_config
 
 DASK_ADDRESS_ENV = "SYNTHSCOPE_DASK_ADDRESS"
 
@@ -29,6 +32,36 @@ def _missing_outputs(stage: str, cfg: AuditConfig) -> bool:
 
 def _key(cfg: AuditConfig, stage: str, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return cache_key(cfg, stage, [results[u]["digest"] for u in UPSTREAM[stage]])
+
+
+def _submit(stage: str, task: Any, cfg: AuditConfig, key: dict[str, Any], suffix: str = "") -> Any:
+    """Submit ``task`` for ``cfg``; re-run it (refresh the cache) when its files were deleted."""
+    name = f"{stage}{suffix}"
+    return task.with_options(name=name, task_run_name=name, refresh_cache=_missing_outputs(stage, cfg) or None).submit(
+        cfg.to_dict(), key
+    )
+
+
+def _ingest_features(cfg: AuditConfig, suffix: str = "") -> dict[str, dict[str, Any]]:
+    """ingest -> features (one task per shard of missing rows) of one config."""
+    results: dict[str, dict[str, Any]] = {}
+    data = cfg.to_dict()
+    results["ingest"] = _submit("ingest", ingest, cfg, _key(cfg, "ingest", results), suffix).result()
+    extractor, shards = features.plan.with_options(task_run_name=f"features-plan{suffix}")(data)
+    counts = features.shard.map(unmapped(data), unmapped(extractor), shards).result()
+    key = _key(cfg, "features", results) | {"extractor": extractor.key}
+    results["features"] = features.finalize.with_options(
+        name=f"features{suffix}", task_run_name=f"features{suffix}", refresh_cache=_missing_outputs("features", cfg) or None
+    )(data, key, extractor, counts)
+    return results
+
+
+def _rescan(cfg: AuditConfig, side: str) -> dict[str, dict[str, Any]]:
+    """ingest -> features -> scan of the set on one side of debias (``stages.rescan``)."""
+    sub = rescan_config(cfg, side)
+    results = _ingest_features(sub, f"-{side}")
+    results["scan"] = _submit("scan", scan, sub, _key(sub, "scan", results), f"-{side}").result()
+    return results
 
 
 @flow(name="synthscope-audit", log_prints=False)
@@ -46,29 +79,21 @@ def audit_flow(
     cfg = load_config(
         Path(config) if config else None, overrides or {}, Path(params_file) if params_file else None, param_overrides
     )
-    data = cfg.to_dict()
-    results: dict[str, dict[str, Any]] = {}
-
-    def run(stage: str, task: Any) -> Any:
-        """Submit ``task``; re-run it (refresh the cache) when its files were deleted."""
-        return task.with_options(refresh_cache=_missing_outputs(stage, cfg) or None).submit(
-            data, _key(cfg, stage, results)
-        )
-
-    results["ingest"] = run("ingest", ingest.ingest).result()
-
-    extractor, shards = features.plan(data)
-    counts = features.shard.map(unmapped(data), unmapped(extractor), shards).result()
-    key = _key(cfg, "features", results) | {"extractor": extractor.key}
-    results["features"] = features.finalize.with_options(
-        refresh_cache=_missing_outputs("features", cfg) or None
-    )(data, key, extractor, counts)
-
-    scanned, scored = run("scan", scan.scan), run("score", score.score)  # independent: run side by side
-    results["scan"], results["score"] = scanned.result(), scored.result()
-    results["debias"] = run("debias", debias.debias).result()
-    results["report"] = run("report", report.report).result()
-    return [path for stage in results.values() for path in stage["paths"]]
+    results = _ingest_features(cfg)
+    scanned, scored = _submit("scan", scan, cfg, _key(cfg, "scan", results)), _submit(
+        "score", score, cfg, _key(cfg, "score", results)
+    )  # independent: score runs beside scan, debias and the re-scans
+    results["scan"] = scanned.result()
+    results["debias"] = _submit("debias", debias, cfg, _key(cfg, "debias", results)).result()
+    # Judging the debiased set is the pipeline's job: scan before and after, then compare.
+    rescans = {side: _rescan(cfg, side) for side in SIDES}
+    results["score"] = scored.result()
+    upstream = [results[u]["digest"] for u in UPSTREAM["compare"]]
+    upstream += [rescans[side][stage]["digest"] for side in SIDES for stage in ("features", "scan")]
+    results["compare"] = _submit("compare", compare, cfg, cache_key(cfg, "compare", upstream)).result()
+    results["report"] = _submit("report", report.report, cfg, _key(cfg, "report", results)).result()
+    paths = [path for stage in results.values() for path in stage["paths"]]
+    return paths + [path for side in SIDES for stage in rescans[side].values() for path in stage["paths"]]
 
 
 def audit_flow_for(dask_address: str | None = None) -> Any:

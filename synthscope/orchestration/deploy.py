@@ -17,7 +17,7 @@ def deployment_name(config: str) -> str:
 
 
 def serve(config: str, cron: str | None, params_file: str | None = None) -> None:
-    from flows.audit import audit_flow_for
+    from synthscope.orchestration.audit import audit_flow_for
 
     load_config(Path(config), None, Path(params_file) if params_file else None)  # fail now, not at 3 a.m.
     parameters: dict[str, Any] = {"config": config, "params_file": params_file}

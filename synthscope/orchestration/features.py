@@ -13,9 +13,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from synthscope.features.extractors import Extractor
+from synthscope.orchestration.common import CACHE_POLICY, RETRIES, config_from_dict, stage_result, transient
 from synthscope.stages import features as stage
 from synthscope.stages.features import Shard
-from tasks.common import CACHE_POLICY, RETRIES, config_from_dict, stage_result, transient
 
 
 @task(name="features-plan", task_run_name="features-plan", cache_policy=NO_CACHE)

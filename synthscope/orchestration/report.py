@@ -13,9 +13,9 @@ from typing import Any
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from synthscope.config import AuditConfig
+from synthscope.orchestration.common import stage_task
 from synthscope.paths import OutputPaths
 from synthscope.report.artifacts import findings_table, headline
-from tasks.common import stage_task
 
 
 def artifact_key(config: AuditConfig, what: str) -> str:

@@ -1,6 +1,6 @@
 """What the Prefect UI shows for a run: the findings as table rows and a one-line headline.
 
-Pure: JSON dicts in, small lists and strings out. ``tasks/report.py`` turns them into
+Pure: JSON dicts in, small lists and strings out. ``synthscope/orchestration/report.py`` turns them into
 Prefect artifacts; keeping the shaping here keeps the task body free of logic.
 """
 

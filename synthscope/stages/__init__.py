@@ -10,7 +10,7 @@ from pathlib import Path
 from synthscope.config import AuditConfig
 from synthscope.errors import ConfigError
 
-STAGES = ("ingest", "features", "scan", "score", "debias", "report")
+STAGES = ("ingest", "features", "scan", "score", "debias", "compare", "report")
 
 # The params.yaml sections each stage reads: the Prefect cache keys and dvc.yaml's ``params:``
 # lists both follow this (a test checks dvc.yaml against it).
@@ -19,8 +19,10 @@ STAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "features": ("features",),
     "scan": ("scan",),
     "score": ("score",),
-    # debias re-runs ingest, features and scan on the augmented set and scores CAS before/after
-    "debias": ("debias", "ingest", "features", "scan", "score"),
+    "debias": ("debias", "scan"),  # the plan reads the scan's levels to pick the findings to repair
+    # the pipeline re-runs ingest, features and scan around debias (stages.rescan) with their own
+    # sections; compare trains the CAS classifiers with the score stage's settings
+    "compare": ("score",),
     "report": ("report", "gates"),
 }
 # The stage each one reads its inputs from (besides the feature store).
@@ -29,10 +31,10 @@ UPSTREAM: dict[str, tuple[str, ...]] = {
     "features": ("ingest",),
     "scan": ("features",),
     "score": ("features",),
-    "debias": ("scan", "score"),
-    "report": ("scan", "score", "debias"),
+    "debias": ("scan",),
+    "compare": ("features", "debias"),  # plus the re-scans before and after (their own ingest -> features -> scan)
+    "report": ("scan", "score", "compare"),
 }
-
 
 
 def expected_outputs(stage: str, config: AuditConfig) -> list[Path]:
@@ -45,7 +47,8 @@ def expected_outputs(stage: str, config: AuditConfig) -> list[Path]:
         "features": [out.attributes, out.features_summary, Path(config.store_dir)],
         "scan": [out.bias_json],
         "score": [out.metrics_json],
-        "debias": [out.debias_json, out.augmented_manifest],
+        "debias": [out.augmented_manifest, out.augmented_summary],
+        "compare": [out.debias_json],
         "report": [out.report_html, out.report_json],
     }[stage]
 

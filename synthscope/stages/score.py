@@ -11,28 +11,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 from synthscope.config import AuditConfig
+from synthscope.datasets.image import load_images as load_image_files
 from synthscope.errors import DataError
 from synthscope.io import write_json
-from synthscope.logs import log, progress
+from synthscope.logs import log
 from synthscope.metrics.suite import RoleData, ScoreInputs, score_all
 from synthscope.paths import OutputPaths
 
 
 def load_images(index: pd.DataFrame, size: int) -> np.ndarray:
-    """Rows with ``root``/``path`` -> uint8 (N, size, size, 3), EXIF-transposed RGB, bilinear-resized."""
-    from synthscope.datasets.image import load_rgb
-
-    out = np.empty((len(index), size, size, 3), dtype=np.uint8)
-    rows = zip(index["root"], index["path"], strict=True)
-    for i, (root, rel) in enumerate(progress(rows, "load images", total=len(index))):
-        rgb = load_rgb(Path(root) / rel)
-        if rgb.shape[:2] != (size, size):
-            rgb = np.asarray(Image.fromarray(rgb).resize((size, size), Image.Resampling.BILINEAR))
-        out[i] = rgb
-    return out
+    """Rows with ``root``/``path`` -> uint8 (N, size, size, 3) (``datasets.image.load_images``)."""
+    return load_image_files([Path(r) / p for r, p in zip(index["root"], index["path"], strict=True)], size)
 
 
 def role_data(index: pd.DataFrame, features: np.ndarray, logits: np.ndarray, role: str) -> RoleData | None:

@@ -36,23 +36,36 @@ def _task_states(flow_run_id) -> dict[str, str]:
 
 
 def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_dir, tmp_path):
-    from flows.audit import audit_flow
+    from synthscope.orchestration.audit import audit_flow
 
     out = tmp_path / "out"
     kwargs = {"config": None, "overrides": _overrides(demo_dir, out, tmp_path / "store"), "param_overrides": FAST_PARAMS}
     first = audit_flow(**kwargs, return_state=True)
     assert first.is_completed(), first
     paths = OutputPaths(out)
-    for f in (paths.manifest, paths.attributes, paths.bias_json, paths.metrics_json, paths.debias_json,
-              paths.report_html):
+    for f in (paths.manifest, paths.attributes, paths.bias_json, paths.metrics_json, paths.augmented_manifest,
+              paths.debias_json, paths.report_html, paths.rescan_dir("before") / "bias.json",
+              paths.rescan_dir("after") / "bias_findings.parquet"):
         assert f.is_file(), f
+    # compare read the flow's own re-scans: each finding's after score is the after scan's
+    after = pd.read_parquet(paths.rescan_dir("after") / "bias_findings.parquet")
+    debiased = read_json(paths.debias_json)
+    assert debiased["rescan_dir"] == str(paths.rescan_dir("after"))
+    for finding in debiased["findings"]:
+        row = after[(after["check"] == finding["check"]) & (after["metric"] == finding["metric"])
+                    & (after["attribute"].fillna("") == (finding["attribute"] or ""))
+                    & (after["class"].fillna("") == (finding["class"] or ""))]
+        if finding["score_after"] is not None:
+            assert abs(float(row["flag_value"].iloc[0]) - finding["score_after"]) < 1e-4, finding
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
 
     second = audit_flow(**kwargs, return_state=True)
     assert second.is_completed()
     states = _task_states(second.state_details.flow_run_id)
     stage_states = {name: s for name, s in states.items() if not name.startswith("features-")}
-    assert set(stage_states) == {"ingest", "features", "scan", "score", "debias", "report"}, states
+    rescans = {f"{stage}-{side}" for side in ("before", "after") for stage in ("ingest", "scan")}
+    assert set(stage_states) == {"ingest", "features", "scan", "score", "debias", "compare", "report"} | rescans, states
+    assert {states[f"features-{side}"] for side in ("before", "after")} == {"Cached"}, states
     assert set(stage_states.values()) == {"Cached"}, states
     assert not [n for n in states if n.startswith("features-shard")], states  # nothing left to embed
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps  # nothing rewritten
@@ -70,7 +83,7 @@ def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_
 def test_flow_publishes_artifacts(prefect_harness, demo_dir, tmp_path):
     from prefect.client.orchestration import get_client
 
-    from flows.audit import audit_flow
+    from synthscope.orchestration.audit import audit_flow
 
     out = tmp_path / "out"
     overrides = _overrides(demo_dir, out, tmp_path / "store") | {"name": "artifacts"}
@@ -92,7 +105,7 @@ def test_dask_runner_gives_the_same_features(prefect_harness, demo_dir, tmp_path
     """Two Dask workers embed the shards; the features equal the default runner's."""
     from prefect_dask import DaskTaskRunner
 
-    from flows.audit import audit_flow
+    from synthscope.orchestration.audit import audit_flow
 
     params = FAST_PARAMS | {"features.shard_size": 40}
     runs = {}

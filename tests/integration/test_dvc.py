@@ -14,20 +14,35 @@ import pytest
 import yaml
 
 from synthscope.stages import STAGE_PARAMS, STAGES
+from synthscope.stages.rescan import RESCANNED, SIDES
 from tests.conftest import FAST_PARAMS
 
 ROOT = Path(__file__).resolve().parents[2]
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
 
 
+RESCANS = [f"{stage}_{side}" for side in SIDES for stage in RESCANNED]
+ALL_STAGES = ["demo", *STAGES[: STAGES.index("debias") + 1], *RESCANS, *STAGES[STAGES.index("debias") + 1 :]]
+
+
 def test_dvc_yaml_lists_each_stage_with_the_params_it_reads():
     spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     stages = spec["stages"]
-    assert list(stages) == ["demo", *STAGES]
-    for name in STAGES:
-        assert stages[name]["cmd"].startswith(f"synthscope stage {name} --config"), name
-        assert tuple(stages[name]["params"]) == STAGE_PARAMS[name], name
-        assert any(f"synthscope/stages/{name}.py" == d for d in stages[name]["deps"]), name
+    assert list(stages) == ALL_STAGES
+    for name in ALL_STAGES[1:]:
+        stage, _, side = name.partition("_")
+        rescan = f" --rescan {side}" if side else ""
+        assert stages[name]["cmd"] == f"synthscope stage {stage} --config ${{cfg}}{rescan}", name
+        assert tuple(stages[name]["params"]) == STAGE_PARAMS[stage], name
+        assert f"synthscope/stages/{stage}.py" in stages[name]["deps"], name
+        if side:  # the re-scans read debias' summary (which set was rebalanced) and write only their folder
+            assert "${out}/augmented.json" in stages[name]["deps"] and "synthscope/stages/rescan.py" in stages[name]["deps"]
+            assert all(o.startswith(f"${{out}}/debias_{side}/") for o in stages[name]["outs"]), name
+    produced = {o if isinstance(o, str) else next(iter(o)) for s in stages.values() for o in s.get("outs", [])}
+    produced |= {m for s in stages.values() for m in s.get("metrics", [])}
+    for name in ("compare", "report"):  # every output file a stage reads is some stage's output
+        reads = [d for d in stages[name]["deps"] if d.startswith("${out}/")]
+        assert set(reads) <= produced, name
 
 
 def _env() -> dict[str, str]:
@@ -83,16 +98,16 @@ def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_
                                                                         monkeypatch: pytest.MonkeyPatch):
     repo = scratch_repo
     first = _run(["dvc", "repro"], repo)
-    assert _ran(first) == {"demo", *STAGES}, first[-2000:]
+    assert _ran(first) == set(ALL_STAGES), first[-2000:]
     metrics = json.loads((repo / "outputs/demo/metrics.json").read_text())
     assert metrics["fid"]["value"] > 0 and (repo / "outputs/demo/report.html").is_file()
 
     # The Prefect flow on the same config gives the same metrics and findings.
-    from flows.audit import audit_flow
+    from synthscope.orchestration.audit import audit_flow
 
     monkeypatch.chdir(repo)
     audit_flow(config="configs/demo.yaml", overrides={"output_dir": "outputs/flow"})
-    for name in ("metrics.json", "bias.json", "debias.json"):
+    for name in ("metrics.json", "bias.json", "debias.json", "debias_after/bias.json", "debias_before/bias.json"):
         dvc_side = json.loads((repo / "outputs/demo" / name).read_text())
         flow_side = json.loads((repo / "outputs/flow" / name).read_text())
         assert _comparable(flow_side) == _comparable(dvc_side), name
@@ -115,7 +130,9 @@ def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_
     params["scan"]["dup_cosine"] = 0.9
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     changed = _run(["dvc", "repro"], repo)
-    assert _ran(changed) == {"scan", "debias", "report"}, changed[-2000:]  # not ingest, features, score
+    ran = _ran(changed)  # the scans and what reads them; never ingest, features or score of the audit
+    assert {"scan", "debias", "scan_before", "scan_after", "compare", "report"} <= ran, changed[-2000:]
+    assert not ran & {"demo", "ingest", "features", "score"}, changed[-2000:]
     _run(["git", "checkout", "--", "params.yaml"], repo)
     _run(["dvc", "checkout", "-q"], repo)
 

@@ -14,6 +14,7 @@ from synthscope.config import AuditConfig, load_config
 from synthscope.errors import StageInputError
 from synthscope.paths import OutputPaths
 from synthscope.stages import run_stage
+from tests.debias_pipeline import debias_and_compare
 
 MANIFEST_COLUMNS = {"image_id", "role", "label", "path", "source_image_id", "source_role", "source_path",
                     "variant", "transforms", "sha256"}
@@ -44,7 +45,9 @@ def test_synthetic_set_is_repaired_into_a_new_dataset(tmp_path, demo_dir):
     inputs = {role: digests(demo_dir / role) for role in ("synthetic", "real")}
     config = audit(tmp_path, demo_dir / "synthetic", demo_dir / "real")
     out = OutputPaths(config.output_dir)
-    assert run_stage("debias", config) == [out.augmented_dir, out.augmented_manifest, out.debias_json]
+    assert run_stage("debias", config) == [out.augmented_manifest, out.augmented_summary, out.augmented_dir]
+    assert not out.debias_json.exists() and not out.rescan_dir("after").exists()  # judging it is not debias' job
+    debias_and_compare(config)
     assert {role: digests(demo_dir / role) for role in inputs} == inputs  # inputs never touched
     manifest = pd.read_parquet(out.augmented_manifest)
     assert MANIFEST_COLUMNS <= set(manifest.columns) and set(manifest["role"]) == {"augmented"}
@@ -77,7 +80,7 @@ def test_an_imbalanced_real_set_is_filled_with_synthetic_images(tmp_path, demo_d
         for path in sorted((real / label).iterdir())[keep:]:
             path.unlink()
     config = audit(tmp_path, demo_dir / "unbiased", real, **{"debias.target": "uniform"})
-    run_stage("debias", config)
+    debias_and_compare(config)
     out = OutputPaths(config.output_dir)
     result = json.loads(out.debias_json.read_text())
     manifest = pd.read_parquet(out.augmented_manifest)

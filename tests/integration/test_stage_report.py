@@ -108,7 +108,7 @@ def test_audit_fail_on_exits_2_when_gates_are_crossed(tmp_path, monkeypatch, cap
 
     out = build_outputs(tmp_path)
     # The exit-code logic only: the flow is replaced by the report stage (tests/e2e/test_flow.py runs the real one).
-    monkeypatch.setattr("flows.audit.audit_flow_for", lambda address=None: lambda **kw: report_stage.run(
+    monkeypatch.setattr("synthscope.orchestration.audit.audit_flow_for", lambda address=None: lambda **kw: report_stage.run(
         config_for(out, tmp_path)))
     argv = ["synthscope", "audit", "--synthetic", str(tmp_path / "synthetic"), "--output-dir", str(out.root)]
     monkeypatch.setattr(sys, "argv", argv + (["--fail-on", fail_on] if fail_on else []))

@@ -1,0 +1,104 @@
+"""Compare stage: the scans before and after debiasing -> ``debias.json``.
+
+Reads the debias stage's ``augmented_manifest.parquet`` and ``augmented.json``, the
+findings of the two re-scans the pipeline ran (``synthscope.stages.rescan``) and, for CAS,
+the audit's and the augmented set's embeddings. Writes each finding's score before and
+after, and CAS before and after on the score stage's real test split
+(``synthscope.debias.evaluate``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthscope.config import AuditConfig
+from synthscope.datasets.image import load_images
+from synthscope.debias.evaluate import cas_before_after, compare_findings
+from synthscope.errors import StageInputError
+from synthscope.features.load import load_embeddings
+from synthscope.io import read_json, write_json
+from synthscope.logs import log
+from synthscope.metrics.cas import LabelledSet
+from synthscope.metrics.suite import cas_settings
+from synthscope.paths import OutputPaths
+from synthscope.stages.rescan import rescan_config
+
+
+def _labelled(index: pd.DataFrame, features: np.ndarray, role: str, model: str, size: int) -> LabelledSet:
+    """One role's rows as CAS input: embeddings for the linear probe, pixels for the CNN."""
+    mask = (index["role"] == role).to_numpy()
+    rows = index[mask]
+    if model == "cnn":
+        x = load_images([Path(r) / p for r, p in zip(rows["root"], rows["path"], strict=True)], size)
+    else:
+        x = features[mask]
+    return LabelledSet(rows["image_id"].astype(str).to_numpy(), rows["label"].astype(str).to_numpy(), x)
+
+
+def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFrame, role: str) -> dict | None:
+    """CAS before and after on the score stage's real test split (None without a real set)."""
+    if config.real is None:
+        return None
+    p = config.params.score
+    settings = cas_settings(p)
+    emb = load_embeddings(OutputPaths(config.output_dir), config.store_dir)
+    emb_after = load_embeddings(OutputPaths(after.output_dir), config.store_dir)
+    real = _labelled(emb.index, emb.features, "real", settings.model, p.cas_image_size)
+    before = None if role == "real" else _labelled(emb.index, emb.features, "synthetic", settings.model,
+                                                   p.cas_image_size)
+    aug = _labelled(emb_after.index, emb_after.features, "synthetic", settings.model, p.cas_image_size)
+    aug_paths = emb_after.index.loc[emb_after.index["role"] == "synthetic", "path"]
+    sources = aug_paths.map(manifest.set_index("path")["source_image_id"]).astype(str).to_numpy()
+    return cas_before_after(before, aug, sources, real, settings)
+
+
+def _inputs(config: AuditConfig) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, pd.DataFrame, AuditConfig]:
+    """(augmented.json, augmented manifest, findings before, findings after, config of the after scan)."""
+    paths = OutputPaths(config.output_dir)
+    for needed, stage in ((paths.augmented_summary, "debias"), (paths.augmented_manifest, "debias")):
+        if not needed.is_file():
+            raise StageInputError(f"{needed} is missing; run `synthscope stage {stage}` first")
+    before, after = rescan_config(config, "before"), rescan_config(config, "after")
+    findings = []
+    for side, cfg in (("before", before), ("after", after)):
+        path = OutputPaths(cfg.output_dir).findings
+        if not path.is_file():
+            raise StageInputError(f"{path} is missing; run `synthscope stage scan --rescan {side}` "
+                                  f"(after ingest and features with --rescan {side})")
+        findings.append(pd.read_parquet(path))
+    return read_json(paths.augmented_summary), pd.read_parquet(paths.augmented_manifest), *findings, after
+
+
+def run(config: AuditConfig) -> list[Path]:
+    summary, manifest, before_findings, after_findings, after = _inputs(config)
+    role = summary["role"]
+    counts = manifest["label"].value_counts()
+    added = manifest[(manifest["variant"] > 0) | (manifest["source_role"] != role)]
+    shares = summary["target_shares"]
+    result = {
+        "method": (f"{role} set rebalanced to the {summary['target']} "
+                   f"class distribution with the most realistic synthetic images (near-copies of real images and "
+                   f"near-duplicates dropped); transforms for {', '.join(summary['attributes']) or 'no flagged attribute'}"),
+        "role": role,
+        "attributes": summary["attributes"],
+        "target_shares": shares,
+        "class_counts": {c: int(counts.get(c, 0)) for c in shares},
+        "deficit": summary["deficit"],
+        "n_images": int(len(manifest)),
+        "n_augmented": int(len(added)),
+        "per_class_added": {c: int((added["label"] == c).sum()) for c in shares},
+        "selection": summary["selection"],
+        "findings": compare_findings(before_findings, after_findings),
+        "scan_reference": "real" if role == "synthetic" and config.real is not None else "none",
+        "cas": cas_comparison(config, after, manifest, role),
+        "rescan_dir": str(after.output_dir),
+        "seed": summary["seed"],
+    }
+    path = write_json(OutputPaths(config.output_dir).debias_json, result)
+    log.info("compare: %d images (%d added); deficit %.2f -> %.2f", len(manifest), len(added),
+             result["deficit"]["before"], result["deficit"]["after"])
+    return [path]

@@ -1,0 +1,51 @@
+"""The configs the pipeline re-scans with around the debias stage.
+
+Judging a debiased set means scanning it: the Prefect flow and ``dvc.yaml`` run ingest,
+features and scan with :func:`rescan_config` (``synthscope stage NAME --rescan SIDE``), into
+``<output_dir>/debias_before`` and ``debias_after``, sharing the audit's feature store; then
+the ``compare`` stage reads both scans. No stage runs another.
+
+- Synthetic set repaired: before is the audit's own scan (synthetic against real; it is
+  re-run into ``debias_before``, its rows served from the store); after is the augmented
+  set against the same real set.
+- Real set filled: the augmented set contains the real one, so a scan against it is
+  meaningless (every real image would read as memorised, balanced classes as imbalanced
+  against the real shares); both sides are scanned without a reference: the real set alone
+  before, the augmented set alone after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from synthscope.config import AuditConfig
+from synthscope.errors import ConfigError, StageInputError
+from synthscope.io import read_json
+from synthscope.paths import OutputPaths
+
+SIDES = ("before", "after")
+RESCANNED = ("ingest", "features", "scan")
+
+
+def derive_config(config: AuditConfig, side: str, role: str) -> AuditConfig:
+    """The audit config of one side, for a debias plan that rebalanced ``role`` (synthetic|real)."""
+    out = OutputPaths(config.output_dir)
+    if side == "after":
+        synthetic, real = out.augmented_dir, (config.real if role == "synthetic" else None)
+    elif role == "real":
+        synthetic, real = config.real, None
+    else:
+        synthetic, real = config.synthetic, config.real
+    assert synthetic is not None  # a real-set plan exists only with a real set
+    return replace(config, name=f"{config.name}-debias_{side}", synthetic=synthetic, real=real,
+                   output_dir=out.rescan_dir(side), source=None)
+
+
+def rescan_config(config: AuditConfig, side: str) -> AuditConfig:
+    """:func:`derive_config` with the role the debias stage wrote to ``augmented.json``."""
+    if side not in SIDES:
+        raise ConfigError(f"--rescan: expected one of {', '.join(SIDES)}, got {side!r}")
+    summary = OutputPaths(config.output_dir).augmented_summary
+    if not summary.is_file():
+        raise StageInputError(f"{summary} is missing; run `synthscope stage debias` first")
+    return derive_config(config, side, read_json(summary)["role"])

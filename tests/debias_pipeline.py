@@ -1,0 +1,17 @@
+"""What the pipeline (flow, dvc.yaml) does after the scan, for tests that call stages directly:
+debias, the re-scans before and after (ingest -> features -> scan each), then compare."""
+
+from __future__ import annotations
+
+from synthscope.config import AuditConfig
+from synthscope.stages import run_stage
+from synthscope.stages.rescan import RESCANNED, SIDES, rescan_config
+
+
+def debias_and_compare(config: AuditConfig) -> None:
+    run_stage("debias", config)
+    for side in SIDES:
+        sub = rescan_config(config, side)
+        for stage in RESCANNED:
+            run_stage(stage, sub)
+    run_stage("compare", config)
