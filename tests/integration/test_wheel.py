@@ -56,7 +56,9 @@ def fresh_venv(tmp: Path, wheel: Path) -> tuple[Path, dict[str, str]]:
     (purelib / "project-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env |= {"PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}", "PREFECT_HOME": str(tmp / "prefect"),
-            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(tmp / "prefect" / "results")}
+            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(tmp / "prefect" / "results"),
+            # a fresh Prefect home migrates its database first: slow on a busy 2-core machine
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"}
     # --force-reinstall: pip sees the project venv's editable synthscope on sys.path and would call it installed.
     _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], tmp, env)
     return python, env
