@@ -32,8 +32,9 @@ from synthscope.debias.build import Item, build_items
 from synthscope.debias.evaluate import cas_before_after, compare_findings
 from synthscope.debias.plan import max_deficit
 from synthscope.debias.transforms import apply_transforms, image_seed
+from synthscope.documents import DebiasDocument, write_document
 from synthscope.errors import StageInputError
-from synthscope.io import write_json, write_parquet
+from synthscope.io import write_parquet
 from synthscope.logs import log, progress
 from synthscope.metrics.cas import LabelledSet
 from synthscope.metrics.suite import cas_settings
@@ -173,7 +174,7 @@ def run(config: AuditConfig) -> list[Path]:
     after_findings = pd.read_parquet(OutputPaths(after.output_dir).findings)
     counts = manifest["label"].value_counts()
     added = manifest[(manifest["variant"] > 0) | (manifest["source_role"] != plan.role)]
-    result = {
+    result = DebiasDocument.model_validate({
         "method": (f"{plan.role} set rebalanced to the {params.target if isinstance(params.target, str) else 'given'} "
                    f"class distribution with the most realistic synthetic images (near-copies of real images and "
                    f"near-duplicates dropped); transforms for {', '.join(plan.attributes) or 'no flagged attribute'}"),
@@ -191,8 +192,8 @@ def run(config: AuditConfig) -> list[Path]:
         "cas": cas_comparison(config, after, manifest, plan.role),
         "rescan_dir": str(after.output_dir),
         "seed": params.seed,
-    }
-    write_json(paths.debias_json, result)
+    })
+    write_document(paths.debias_json, result)
     log.info("debias: %d images (%d added) in %s; deficit %.2f -> %.2f", len(manifest), len(added),
-             paths.augmented_dir, result["deficit"]["before"], result["deficit"]["after"])
+             paths.augmented_dir, result.deficit.before, result.deficit.after)
     return [paths.augmented_dir, paths.augmented_manifest, paths.debias_json]
