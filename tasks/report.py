@@ -26,13 +26,12 @@ def artifact_key(config: AuditConfig, what: str) -> str:
 def publish(config: AuditConfig, _result: dict[str, Any]) -> None:
     out = OutputPaths(config.output_dir)
     report = json.loads(out.report_json.read_text(encoding="utf-8"))
-    bias = json.loads(out.bias_json.read_text(encoding="utf-8")) if out.bias_json.is_file() else None
     title = headline(report)
     create_markdown_artifact(
         markdown=out.summary_md.read_text(encoding="utf-8"), key=artifact_key(config, "summary"), description=title
     )
     create_table_artifact(
-        table=findings_table(bias) or [{"severity": "none", "message": "no findings"}],
+        table=findings_table(report) or [{"severity": "none", "message": "no findings"}],
         key=artifact_key(config, "findings"),
         description=f"bias findings, worst first ({title})",
     )

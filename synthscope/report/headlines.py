@@ -1,50 +1,16 @@
-"""How the report reads the other stages' JSON outputs, and the ``debias.json`` contract.
+"""The report's headline numbers and findings, read from the typed stage documents, in words.
 
-``metrics.json`` (score stage, DESIGN.md): one object per metric, ``{"value": x, "ci95": [lo, hi]}``,
-keys ``fid, kid, inception_score, precision, recall, density, coverage`` and
-``cas = {"synthetic_to_real": {...}, "real_to_real": {...}, "per_class": {...}}``, plus
-``"extractor": {"name", "weights": "official|custom", "sha256"}``. Any metric may be absent
-(no real reference, a metric switched off); the report then says so instead of guessing.
-
-``bias.json`` (scan stage): ``{"findings": [{check, attribute, class, severity, score,
-reference_score, origin, message}], "summary": {...}}``. A finding may also carry
-``examples``: a list of image ids, or of ``{"image_id", "neighbour_id"?, "distance"?}``
-objects (used for the memorisation section).
-
-``debias.json`` (debias stage), defined here::
-
-    {
-      "method": "short description of what was generated",
-      "n_augmented": 120,                       # images added
-      "per_class_added": {"circle": 40, ...},   # optional
-      "findings": [                              # one row per finding re-scanned after debiasing
-        {"check": "shortcut", "attribute": "color", "class": "circle", "metric": "youden_j",
-         "score_before": 0.93, "score_after": 0.41,
-         "severity_before": "high", "severity_after": "low"}
-      ],
-      "cas": {                                   # accuracy on the score stage's held-out real test split
-        "before": {"value": 0.56, "ci95": [0.39, 0.72]},   # trained on the original set
-        "after":  {"value": 0.92, "ci95": [0.81, 1.0]},    # trained on the augmented set
-        "trained_on": {"before": "synthetic", "after": "augmented"}
-      }
-    }
-
-Scores in ``findings`` are the scan's flag values (higher = more biased; what its thresholds
-compare), so "after < before" is an improvement. CAS "before" is trained on the original
-synthetic set (or on the real training split when the debias stage rebalanced the real set
-with synthetic images), "after" on the augmented set; ``trained_on`` says which. When the real
-set was rebalanced, the findings compare reference-free scans of the real set and of the
-augmented set (``"scan_reference": "none"``), since the augmented set contains the real one. Every key
-except ``findings`` and ``cas`` is optional; ``cas`` is null without a real reference.
+The documents are parsed and validated by ``synthscope.documents`` (the stage calls
+``read_document``); this module only picks values out of the models, derives the CAS
+ratio and names things ("FID" or the network's Fréchet distance, a finding in plain words).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from synthscope.errors import DataError
-from synthscope.schema import CHECKS, SEVERITIES
+from synthscope.documents import BiasDocument, Estimate, ExtractorRef, MetricsDocument, dump
+from synthscope.schema import FID_NETWORK, SEVERITIES
 
 # Headline metrics in display order: key, display label, which direction is better.
 METRIC_SPECS: tuple[tuple[str, str, str], ...] = (
@@ -57,110 +23,60 @@ METRIC_SPECS: tuple[tuple[str, str, str], ...] = (
     ("coverage", "Coverage", "higher"),
     ("inception_score", "Inception Score", "higher"),
 )
-INCEPTION = "inception-fid"
-FINDING_KEYS = ("check", "attribute", "class", "severity", "score", "reference_score", "origin", "message")
 
 
-def _finite(x: Any) -> float | None:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return None
-    return float(x) if math.isfinite(x) else None
-
-
-def metric_entry(metrics: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
-    """``{"value": float, "ci95": [lo, hi] | None}`` for a metric key, or None when absent.
+def metric_entry(metrics: MetricsDocument | None, key: str) -> Estimate | None:
+    """The estimate of metric ``key``, or None when it was not measured.
 
     ``cas_ratio`` is derived: synthetic_to_real / real_to_real. Its interval is the
     conservative bound [lo_s/hi_r, hi_s/lo_r] from the two CIs (not an exact 95% CI).
     """
-    if not metrics:
+    if metrics is None:
         return None
-    if key == "cas_ratio":
-        cas = metrics.get("cas") or {}
-        s2r, r2r = metric_entry(cas, "synthetic_to_real"), metric_entry(cas, "real_to_real")
-        if s2r is None or r2r is None or not r2r["value"]:
-            return None
-        ci = None
-        if s2r["ci95"] and r2r["ci95"] and r2r["ci95"][0] > 0:
-            ci = [s2r["ci95"][0] / r2r["ci95"][1], s2r["ci95"][1] / r2r["ci95"][0]]
-        return {"value": s2r["value"] / r2r["value"], "ci95": ci}
-    raw = metrics.get(key)
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        raw = {"value": raw}
-    if not isinstance(raw, dict) or _finite(raw.get("value")) is None:
+    if key != "cas_ratio":
+        return getattr(metrics, key)
+    if metrics.cas is None or not metrics.cas.real_to_real.value:
         return None
-    ci = raw.get("ci95")
-    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_finite(c) is not None for c in ci):
-        ci = [float(ci[0]), float(ci[1])]
-    else:
-        ci = None
-    return {"value": float(raw["value"]), "ci95": ci}
+    s2r, r2r = metrics.cas.synthetic_to_real, metrics.cas.real_to_real
+    ci = None
+    if s2r.ci95 and r2r.ci95 and r2r.ci95[0] > 0:
+        ci = (s2r.ci95[0] / r2r.ci95[1], s2r.ci95[1] / r2r.ci95[0])
+    return Estimate(value=s2r.value / r2r.value, ci95=ci)
 
 
-def metric_label(key: str, extractor: dict[str, Any] | None) -> str:
+def metric_label(key: str, extractor: ExtractorRef | None) -> str:
     """Display label. "FID", "KID" and "Inception Score" only for Inception with official weights;
     otherwise the network is named (and custom weights said), never passed off as FID."""
-    name = (extractor or {}).get("name")
     label = dict((k, lab) for k, lab, _ in METRIC_SPECS)[key]
     kinds = {"fid": "Frechet distance", "kid": "Kernel distance", "inception_score": "Classifier score"}
-    if key in kinds and name and (name != INCEPTION or (extractor or {}).get("weights") != "official"):
-        custom = ", custom weights" if (extractor or {}).get("weights") == "custom" else ""
-        return f"{kinds[key]} ({name}{custom})"
+    if key in kinds and extractor is not None and (extractor.name != FID_NETWORK or extractor.weights != "official"):
+        custom = ", custom weights" if extractor.weights == "custom" else ""
+        return f"{kinds[key]} ({extractor.name}{custom})"
     return label
 
 
-def headline_metrics(metrics: dict[str, Any] | None) -> list[dict[str, Any]]:
+def headline_metrics(metrics: MetricsDocument | None) -> list[dict[str, Any]]:
     """Every headline metric present, in display order, with label, better direction and the
     score stage's own ``warnings`` (e.g. small-N bias), so the report repeats its caveats."""
-    extractor = (metrics or {}).get("extractor")
+    extractor = metrics.extractor if metrics else None
     rows = []
     for key, _label, better in METRIC_SPECS:
         entry = metric_entry(metrics, key)
         if entry is not None:
-            raw = (metrics or {}).get(key)
-            warnings = raw.get("warnings") if isinstance(raw, dict) else None
-            rows.append(
-                {
-                    "key": key,
-                    "label": metric_label(key, extractor),
-                    "better": better,
-                    **entry,
-                    "warnings": [str(w) for w in warnings or []],
-                }
-            )
+            rows.append({
+                "key": key, "label": metric_label(key, extractor), "better": better,
+                "value": entry.value, "ci95": None if entry.ci95 is None else list(entry.ci95),
+                "warnings": list(getattr(entry, "warnings", [])),
+            })
     return rows
 
 
-def read_findings(bias: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Validated findings from ``bias.json``, worst first (severity, then score).
-
-    Raises ``DataError`` on a finding outside the contract, so a scan bug is not rendered
-    as a confident-looking report.
-    """
-    if not bias:
+def ranked_findings(bias: BiasDocument | None) -> list[dict[str, Any]]:
+    """``bias.json``'s findings as dicts, worst first (severity, then score)."""
+    if bias is None:
         return []
-    findings = bias.get("findings")
-    if not isinstance(findings, list):
-        raise DataError("bias.json has no 'findings' list; re-run `synthscope stage scan`")
-    out = []
-    for i, f in enumerate(findings):
-        if not isinstance(f, dict) or f.get("check") not in CHECKS or f.get("severity") not in SEVERITIES:
-            raise DataError(
-                f"bias.json finding {i} has an unknown check or severity; re-run `synthscope stage scan`"
-            )
-        out.append({k: f.get(k) for k in FINDING_KEYS} | dict(f))
-    out.sort(key=lambda f: (-SEVERITIES.index(f["severity"]), -(_finite(f.get("score")) or 0.0)))
-    return out
-
-
-def example_ids(finding: dict[str, Any]) -> list[dict[str, Any]]:
-    """A finding's ``examples`` normalised to ``[{"image_id", "neighbour_id"?, "distance"?}]``."""
-    out = []
-    for ex in finding.get("examples") or []:
-        if isinstance(ex, str):
-            out.append({"image_id": ex})
-        elif isinstance(ex, dict) and isinstance(ex.get("image_id"), str):
-            out.append({k: ex[k] for k in ("image_id", "neighbour_id", "distance") if k in ex})
+    out = [dump(f) for f in bias.findings]
+    out.sort(key=lambda f: (-SEVERITIES.index(f["severity"]), -(f["score"] or 0.0)))
     return out
 
 
