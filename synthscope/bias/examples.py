@@ -41,7 +41,7 @@ def _nearest(data: ScanData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
         block = rows[start : start + BLOCK]
         bits = np.bitwise_count(syn_hash[block, None] ^ real_hash[None, :]).astype(np.int64)
         if with_emb:
-            sim = data.synthetic_emb[block].astype(np.float64) @ data.real_emb.T.astype(np.float64)
+            sim = data.synthetic_emb[block] @ data.real_emb.T  # float32, as the check's max_cosine
             best = sim.argmax(axis=1)
         else:
             best = bits.argmin(axis=1)

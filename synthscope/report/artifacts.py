@@ -25,7 +25,6 @@ def findings_table(report: dict[str, Any], limit: int = 50) -> list[dict[str, An
 
 def headline(report: dict[str, Any]) -> str:
     """``verdict: fail - 3 findings above low`` style line for the markdown artifact's title."""
-    verdict = report.get("verdict", "unknown")
-    findings = report.get("findings") or []
-    worse = [f for f in findings if isinstance(f, dict) and f.get("severity") in ("medium", "high")]
+    verdict = report["verdict"]
+    worse = [f for f in report["findings"] if f["severity"] in ("medium", "high")]
     return f"verdict: {verdict} - {len(worse)} finding(s) above low"

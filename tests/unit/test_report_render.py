@@ -8,6 +8,7 @@ import pandas as pd
 
 from synthscope.documents import ReportDocument, dump
 from synthscope.params import GateParams, ReportParams
+from synthscope.report import artifacts
 from synthscope.report.build import build_report
 from synthscope.report.render import findings_table, plot_tables, render_html, summary_markdown
 from tests.documents_fakes import bias_doc, debias_doc, finding, metrics_doc
@@ -90,3 +91,11 @@ def test_missing_inputs_are_named_and_debias_rendered_when_present():
     page = render_html(r, {})
     assert "0.7</b>" in page and "→ <b>0.8</b>" in page and "before_after" not in page
     assert list(plot_tables(r)["debias_before_after"]["score_after"]) == [0.3]
+
+
+def test_prefect_artifact_rows_and_headline_come_from_report_json():
+    r = report()
+    rows = artifacts.findings_table(r)
+    assert rows == [{"severity": "high", "check": "shortcut", "attribute": "color", "class": EVIL, "score": 0.9,
+                     "reference_score": 0.1, "origin": "introduced", "message": f"{EVIL} | x"}]
+    assert artifacts.headline(r) == "verdict: fail - 1 finding(s) above low"
