@@ -60,3 +60,17 @@ def test_without_embeddings_the_nearest_is_by_dhash_and_without_real_there_is_no
         f"s/{s}.png": f"r/{r}.png" for s, r in copies.items()}
     assert all(e["cosine_distance"] is None for e in examples)
     assert memorised_examples(ScanData(scan.synthetic), ScanParams()) == []
+
+
+def test_findings_carry_the_examples_of_their_class_up_to_the_limit(data):
+    from synthscope.bias import findings, scan
+
+    scan_data, copies = data
+    flagged = scan(scan_data, ScanParams())
+    examples = memorised_examples(scan_data, ScanParams())
+    items = [f for f in findings(flagged, examples, 2) if f["check"] == "memorization"]
+    assert items, "three of forty synthetic images copy a real one: a memorisation finding"
+    for f in items:
+        wanted = [e for e in examples if f["class"] is None or e["synthetic"]["label"] == f["class"]][:2]
+        assert f["examples"] == wanted and len(f["examples"]) <= 2
+    assert all("examples" not in f for f in findings(flagged) if f["check"] != "memorization")
