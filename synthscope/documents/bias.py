@@ -65,8 +65,8 @@ class BiasSummary(Document):
     reference: Literal["real", "none"]
     n_measured: int
     n_findings: int
-    by_severity: dict[str, int]
-    by_check: dict[str, int]
+    by_severity: dict[Severity, int]
+    by_check: dict[Check, int]
     max_severity: Severity
     extractor: ExtractorInfo
 

@@ -10,7 +10,7 @@ shape they had before the models existed.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -44,7 +44,7 @@ class ExtractorRef(Document):
     """The network behind a set of numbers (what metrics.json and the report name)."""
 
     name: str
-    weights: str  # official | custom (DESIGN.md: only a verified sha256 is official)
+    weights: Literal["official", "custom"]  # DESIGN.md: only a verified sha256 is official
     sha256: str | None = None
 
 

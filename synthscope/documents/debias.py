@@ -65,7 +65,7 @@ class Selection(Document):
 class DebiasDocument(Document):
     method: str
     role: Literal["synthetic", "real"]  # the set that was rebalanced
-    attributes: list[str]  # attributes transformed to break flagged shortcuts
+    attributes: list[Literal[ATTRIBUTES]]  # attributes transformed to break flagged shortcuts
     target_shares: dict[str, float]
     class_counts: dict[str, int]
     deficit: Deficit

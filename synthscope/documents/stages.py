@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from synthscope.documents.common import Document, ExtractorRef
+from synthscope.schema import ROLES
 
 
 class RoleCounts(Document):
@@ -19,7 +22,7 @@ class RoleCounts(Document):
 class IngestDocument(Document):
     """``ingest.json`` (owner: ``synthscope.stages.ingest``)."""
 
-    roles: dict[str, RoleCounts]
+    roles: dict[Literal[ROLES], RoleCounts]
     seconds: float
     files_per_second: float | None
 
@@ -32,7 +35,7 @@ class ExtractorInfo(ExtractorRef):
     n_logits: int
     input_size: int
     preprocess: str
-    weights_source: str  # explicit | env | hub-cache | package | download
+    weights_source: Literal["explicit", "env", "hub-cache", "package", "download"]
     weights_path: str
 
 
