@@ -210,6 +210,23 @@ def fid(
     typer.echo(f"{frechet_distance(stats_a, stats_b):.6f}")
 
 
+@app.command()
+def schema(
+    name: Annotated[str | None, typer.Argument(help="ingest, features, bias, metrics, debias or report")] = None,
+    write: Annotated[Path | None, typer.Option(help="Write every document's schema as DIR/NAME.json instead.")] = None,
+) -> None:
+    """Print the JSON Schema of a stage document (or write them all: --write docs/schemas)."""
+    from synthscope.documents import DOCUMENTS, schema_text, write_schemas
+
+    if write is not None:
+        for path in write_schemas(write):
+            typer.echo(str(path))
+        return
+    if name is None:
+        raise ConfigError(f"name a document: synthscope schema NAME, NAME one of {', '.join(DOCUMENTS.names())}")
+    typer.echo(schema_text(name), nl=False)
+
+
 def main() -> None:
     setup_logging()
     try:

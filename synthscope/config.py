@@ -7,21 +7,24 @@ Relative paths are resolved against the working directory (the project root, whe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic.dataclasses import dataclass
 
 from synthscope.errors import ConfigError
-from synthscope.params import Params, apply_overrides, build_params
+from synthscope.params import SECTION, Params, apply_overrides, build_params
 
 CONFIG_KEYS = ("name", "synthetic", "real", "output_dir", "store_dir")
 DEFAULT_PARAMS_FILE = Path("params.yaml")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class AuditConfig:
+    """Validated on construction (pydantic), also by ``dataclasses.replace``; frozen afterwards."""
+
     name: str
     synthetic: Path
     real: Path | None
@@ -29,6 +32,11 @@ class AuditConfig:
     store_dir: Path
     params: Params = field(default_factory=Params)
     source: Path | None = None  # the config file it came from, if any
+
+    def __post_init__(self) -> None:
+        # The name becomes a folder and a Prefect artifact key: no separators, no traversal.
+        if not self.name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise ConfigError(f"name: {self.name!r} may hold only letters, digits, '-', '_' and '.'")
 
     def datasets(self) -> dict[str, Path]:
         """Role -> dataset path, synthetic first (the order every table uses)."""
@@ -99,8 +107,6 @@ def load_config(
         raise ConfigError("synthetic: no synthetic dataset given; pass --config FILE or --synthetic PATH")
     synthetic = _as_path(raw["synthetic"], "synthetic")
     name = str(raw.get("name") or synthetic.name or "audit")
-    if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        raise ConfigError(f"name: {name!r} may hold only letters, digits, '-', '_' and '.'")
     real = raw.get("real")
     return AuditConfig(
         name=name,

@@ -3,72 +3,91 @@
 DVC tracks ``params.yaml`` per section, so each stage's knobs live in their own section
 and a change to one section re-runs only the stages that read it. Thresholds live here
 and nowhere else ("score, then flag").
+
+The sections are pydantic dataclasses: a key is one annotated line, validated when a
+section is built (from YAML or in code); ``Int``/``Float``/``Bool``/``Str`` are strict, so
+``"3"`` is not an integer and ``true`` is not a number. :func:`build_section` turns
+pydantic's errors into one-line ``ConfigError``s naming the key, the value and what is allowed.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
-from dataclasses import dataclass, field
-from typing import Any, Literal, get_args, get_origin
+from dataclasses import field
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Strict, StrictBool, StrictInt, StrictStr, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from synthscope.errors import ConfigError
 
+Int = StrictInt
+Float = Annotated[float, Strict()]  # an int is accepted (and stored as float); a string or bool is not
+Bool = StrictBool
+Str = StrictStr
+SECTION = ConfigDict(extra="forbid")
 
-@dataclass(frozen=True)
+
+def dataclass(cls: type) -> type:
+    """A frozen, validated params section (``dataclasses.replace``/``asdict`` keep working)."""
+    return pydantic_dataclass(frozen=True, config=SECTION)(cls)
+
+
+@dataclass
 class IngestParams:
     # Pillow's own decompression-bomb limit; anything larger is quarantined, not decoded.
-    max_pixels: int = 89_478_485
-    max_file_mb: float = 256.0
-    min_side: int = 4
-    extensions: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-    workers: int = 2
+    max_pixels: Int = 89_478_485
+    max_file_mb: Float = 256.0
+    min_side: Int = 4
+    extensions: tuple[Str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+    workers: Int = 2
 
 
-@dataclass(frozen=True)
+@dataclass
 class DemoParams:
-    seed: int = 0
-    n_per_class: int = 100
-    image_size: int = 64
+    seed: Int = 0
+    n_per_class: Int = 100
+    image_size: Int = 64
 
 
-@dataclass(frozen=True)
+@dataclass
 class FeaturesParams:
     extractor: Literal["auto", "inception-fid", "mobilenet-v2"] = "auto"
-    weights: str | None = None
-    batch_size: int = 32
-    workers: int = 2
-    shard_size: int = 512
+    weights: Str | None = None
+    batch_size: Int = 32
+    workers: Int = 2
+    shard_size: Int = 512
     # Rows per feature-store part: memory is bounded by this; a killed run loses at most one part.
-    part_rows: int = 128
+    part_rows: Int = 128
     # Try downloading weights when no local file is found (the last step of the lookup).
-    download: bool = True
+    download: Bool = True
 
 
-@dataclass(frozen=True)
+@dataclass
 class ScanParams:
     """Bias scan knobs. ``*_levels`` are the (low, medium, high) thresholds of each check's
     ``flag_value`` (higher is worse); a score under ``low`` is reported as ``info``."""
 
-    seed: int = 0
-    min_class_size: int = 5  # classes with fewer rows get no per-class score
-    max_rows: int = 4000  # per role, stratified subsample for the shortcut classifiers
-    cv_folds: int = 3
-    tree_depth: int = 3  # depth of the shortcut classifier (a shallow decision tree)
-    nmi_bins: int = 8  # quantile bins per attribute column for mutual information
-    copied_ratio: float = 0.5  # real effect >= this share of the synthetic effect -> "copied"
-    coverage_k: int = 5
-    dup_hamming: int = 2  # dhash bits: within this distance two synthetic images are near-duplicates
-    dup_cosine: float = 0.98  # embedding cosine at or above which two images are near-duplicates
-    mem_hamming: int = 2
-    mem_cosine: float = 0.98
-    consistency_levels: tuple[float, ...] = (0.4, 0.6, 0.8)  # 1 - spread ratio
-    shortcut_levels: tuple[float, ...] = (0.4, 0.6, 0.8)  # Youden J of one class from one group
-    imbalance_levels: tuple[float, ...] = (0.3, 0.5, 0.7)  # 1 - (share / reference share) vs the top class
-    diversity_levels: tuple[float, ...] = (0.3, 0.5, 0.7)  # 1 - dispersion ratio
-    duplicates_levels: tuple[float, ...] = (0.05, 0.15, 0.3)  # share of synthetic images
-    memorization_levels: tuple[float, ...] = (0.02, 0.05, 0.1)  # share of synthetic images
+    seed: Int = 0
+    min_class_size: Int = 5  # classes with fewer rows get no per-class score
+    max_rows: Int = 4000  # per role, stratified subsample for the shortcut classifiers
+    cv_folds: Int = 3
+    tree_depth: Int = 3  # depth of the shortcut classifier (a shallow decision tree)
+    nmi_bins: Int = 8  # quantile bins per attribute column for mutual information
+    copied_ratio: Float = 0.5  # real effect >= this share of the synthetic effect -> "copied"
+    coverage_k: Int = 5
+    dup_hamming: Int = 2  # dhash bits: within this distance two synthetic images are near-duplicates
+    dup_cosine: Float = 0.98  # embedding cosine at or above which two images are near-duplicates
+    mem_hamming: Int = 2
+    mem_cosine: Float = 0.98
+    mem_examples: Int = 12  # suspected copies listed per memorisation finding in bias.json (report gallery)
+    consistency_levels: tuple[Float, ...] = (0.4, 0.6, 0.8)  # 1 - spread ratio
+    shortcut_levels: tuple[Float, ...] = (0.4, 0.6, 0.8)  # Youden J of one class from one group
+    imbalance_levels: tuple[Float, ...] = (0.3, 0.5, 0.7)  # 1 - (share / reference share) vs the top class
+    diversity_levels: tuple[Float, ...] = (0.3, 0.5, 0.7)  # 1 - dispersion ratio
+    duplicates_levels: tuple[Float, ...] = (0.05, 0.15, 0.3)  # share of synthetic images
+    memorization_levels: tuple[Float, ...] = (0.02, 0.05, 0.1)  # share of synthetic images
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -85,56 +104,56 @@ class ScanParams:
         return getattr(self, f"{check}_levels")
 
 
-@dataclass(frozen=True)
+@dataclass
 class ScoreParams:
-    seed: int = 0
+    seed: Int = 0
     # Below this many samples per side FID is strongly biased upwards; the result carries a warning.
-    fid_min_samples: int = 2048
-    per_class_min_samples: int = 10  # per-class Frechet distance needs this many images per side
-    fid_bootstrap_reps: int = 50  # each replicate is a full Frechet distance
-    bootstrap_reps: int = 1000  # replicates for the cheap (mean-of-contributions) intervals
-    kid_subsets: int = 100
-    kid_subset_size: int = 1000  # capped at the smaller set's size
-    kid_degree: int = 3
-    kid_coef0: float = 1.0
-    is_splits: int = 10
-    is_bootstrap_reps: int = 200
-    prdc_k: int = 5
+    fid_min_samples: Int = 2048
+    per_class_min_samples: Int = 10  # per-class Frechet distance needs this many images per side
+    fid_bootstrap_reps: Int = 50  # each replicate is a full Frechet distance
+    bootstrap_reps: Int = 1000  # replicates for the cheap (mean-of-contributions) intervals
+    kid_subsets: Int = 100
+    kid_subset_size: Int = 1000  # capped at the smaller set's size
+    kid_degree: Int = 3
+    kid_coef0: Float = 1.0
+    is_splits: Int = 10
+    is_bootstrap_reps: Int = 200
+    prdc_k: Int = 5
     cas_model: Literal["cnn", "linear"] = "cnn"  # cnn on images, or a linear probe on embeddings
-    cas_test_fraction: float = 0.3  # share of each real class held out as the test split
-    cas_image_size: int = 64  # images are resized to this square side for the CNN
-    cas_epochs: int = 15
-    cas_batch_size: int = 64
-    cas_lr: float = 0.003
-    cas_width: int = 32  # CNN channels in the first block
-    cas_min_steps: int = 300  # small sets train for at least this many minibatches
-    cas_rotate: bool = True  # 90-degree rotation augmentation; false where orientation is the label
-    cas_probe_c: float = 1.0  # inverse L2 strength of the linear probe
-    augmentation: bool = True  # also train on real + synthetic and compare with real only
+    cas_test_fraction: Float = 0.3  # share of each real class held out as the test split
+    cas_image_size: Int = 64  # images are resized to this square side for the CNN
+    cas_epochs: Int = 15
+    cas_batch_size: Int = 64
+    cas_lr: Float = 0.003
+    cas_width: Int = 32  # CNN channels in the first block
+    cas_min_steps: Int = 300  # small sets train for at least this many minibatches
+    cas_rotate: Bool = True  # 90-degree rotation augmentation; false where orientation is the label
+    cas_probe_c: Float = 1.0  # inverse L2 strength of the linear probe
+    augmentation: Bool = True  # also train on real + synthetic and compare with real only
 
 
-@dataclass(frozen=True)
+@dataclass
 class DebiasParams:
     """Debias stage knobs. Transforms are applied only for attributes the scan flagged."""
 
-    seed: int = 0  # every random choice derives from (seed, image_id, variant): order-free
+    seed: Int = 0  # every random choice derives from (seed, image_id, variant): order-free
     # Target class distribution: real (the real set's shares), uniform, or {class: share}.
-    target: Literal["real", "uniform"] | dict[str, float] = "real"
+    target: Literal["real", "uniform"] | dict[Str, Float] = "real"
     # Which set is rebalanced: synthetic (repair it), real (fill real's rare classes with the best
     # synthetic images), or auto (real when it misses the target by scan.imbalance_levels[0]).
     role: Literal["auto", "synthetic", "real"] = "auto"
     # false: only add images up to the target; true: keep the total and also drop surplus images.
-    undersample: bool = False
+    undersample: Bool = False
     # Shortcut / consistency findings at or above this severity name the attributes to decorrelate.
     min_severity: Literal["low", "medium", "high"] = "low"
-    realism_k: int = 5  # k-NN radius of the real embeddings for the realism score
+    realism_k: Int = 5  # k-NN radius of the real embeddings for the realism score
     # New backgrounds: real images' backgrounds (object filled in; texture when none contrasts or there
     # is no real set) or noise textures. Never the synthetic set's own: they carry the bias.
     background_source: Literal["texture", "images"] = "images"
-    scale_range: tuple[float, ...] = (0.6, 1.5)  # size transform: object scale factor range
-    max_translate: float = 0.3  # location transform: largest centroid move, fraction of the side
-    grayscale_p: float = 0.0  # colour transform: chance of a grey object instead of a hue shift
-    color_jitter: float = 0.3  # colour transform: saturation and brightness factors in [1 - j, 1 + j]
+    scale_range: tuple[Float, ...] = (0.6, 1.5)  # size transform: object scale factor range
+    max_translate: Float = 0.3  # location transform: largest centroid move, fraction of the side
+    grayscale_p: Float = 0.0  # colour transform: chance of a grey object instead of a hue shift
+    color_jitter: Float = 0.3  # colour transform: saturation and brightness factors in [1 - j, 1 + j]
 
     def __post_init__(self) -> None:
         if isinstance(self.target, dict):
@@ -150,28 +169,28 @@ class DebiasParams:
                               "and debias.color_jitter in [0, 1)")
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReportParams:
-    max_samples_per_class: int = 8
-    thumbnail_px: int = 64  # side of each sample-grid thumbnail in the HTML
-    location_bins: int = 8  # the "where are the objects" heatmap is bins x bins
-    max_findings_first_screen: int = 5
-    max_memorized_examples: int = 6  # suspected copies shown with their nearest real neighbours
+    max_samples_per_class: Int = 8
+    thumbnail_px: Int = 64  # side of each sample-grid thumbnail in the HTML
+    location_bins: Int = 8  # the "where are the objects" heatmap is bins x bins
+    max_findings_first_screen: Int = 5
+    max_memorized_examples: Int = 6  # suspected copies shown with their nearest real neighbours
 
 
-@dataclass(frozen=True)
+@dataclass
 class GateParams:
     """Quality gates: crossing one makes the verdict ``fail`` (``audit --fail-on fail``)."""
 
     max_finding_severity: Literal["info", "low", "medium", "high"] = "medium"
     # Metric gates; null switches one off. FID/KID apply in whatever network the score stage used.
-    max_fid: float | None = 50.0
-    max_kid: float | None = 0.05
-    min_cas_ratio: float | None = 0.8  # CAS synthetic->real / real->real
-    min_coverage: float | None = 0.5
+    max_fid: Float | None = 50.0
+    max_kid: Float | None = 0.05
+    min_cas_ratio: Float | None = 0.8  # CAS synthetic->real / real->real
+    min_coverage: Float | None = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass
 class Params:
     ingest: IngestParams = field(default_factory=IngestParams)
     demo: DemoParams = field(default_factory=DemoParams)
@@ -186,74 +205,63 @@ class Params:
         return dataclasses.asdict(self)
 
 
-def _coerce(value: Any, annotation: Any, key: str) -> Any:
-    """Check ``value`` against a dataclass field type; return it in that type."""
-    origin = get_origin(annotation)
-    if origin is Literal:
-        allowed = get_args(annotation)
-        if value not in allowed:
-            raise ConfigError(f"{key}: {value!r} is not allowed; use one of {', '.join(map(str, allowed))}")
-        return value
-    if origin in (types.UnionType, typing.Union):
-        options = get_args(annotation)
-        if value is None and type(None) in options:
-            return None
-        errors = []
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _coerce(value, option, key)
-            except ConfigError as exc:
-                errors.append(str(exc))
-        raise ConfigError(errors[0] if errors else f"{key}: {value!r} is not allowed")
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{key}: expected a list, got {value!r}")
-        (item_type, *_rest) = get_args(annotation)
-        return tuple(_coerce(v, item_type, f"{key}[]") for v in value)
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
-        key_type, val_type = get_args(annotation)
-        return {_coerce(k, key_type, key): _coerce(v, val_type, f"{key}.{k}") for k, v in value.items()}
-    if annotation is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key}: expected true or false, got {value!r}")
-        return value
-    if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key}: expected an integer, got {value!r}")
-        return value
-    if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{key}: expected a number, got {value!r}")
-        return float(value)
-    if annotation is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{key}: expected a string, got {value!r}")
-        return value
-    raise TypeError(f"unsupported params annotation {annotation!r} for {key}")
+# pydantic error type -> what was expected, for the one-line message.
+EXPECTED = {
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
+    "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false",
+    "bool_parsing": "true or false", "string_type": "a string", "tuple_type": "a list", "list_type": "a list",
+    "dict_type": "a mapping", "dataclass_type": "a mapping of keys", "model_type": "a mapping of keys",
+    "path_type": "a path",
+}
+UNION_TAGS = {"float", "int", "str", "bool", "none", "dict", "list", "tuple"}
+
+
+def _section_at(cls: Any, loc: list[str]) -> Any:
+    """The dataclass whose field ``loc[-1]`` is (for "unknown key": list the allowed ones)."""
+    for name in loc[:-1]:
+        hints = typing.get_type_hints(cls, include_extras=True) if dataclasses.is_dataclass(cls) else {}
+        if not dataclasses.is_dataclass(hints.get(name)):
+            break
+        cls = hints[name]
+    return cls
+
+
+def error_message(exc: ValidationError, cls: Any, prefix: str) -> str:
+    """pydantic's first (deepest) error as ``prefix.key: <what was wrong>``, naming what is allowed."""
+    err = max(exc.errors(), key=lambda e: len(e["loc"]))  # the member of a union that got furthest
+    names: list[str] = []
+    key = prefix
+    for part in err["loc"]:
+        if isinstance(part, int):
+            key += "[]"
+        elif "[" not in part and part not in UNION_TAGS:
+            names.append(part)
+            key = f"{key}.{part}" if key else part
+    kind, value = err["type"], err.get("input")
+    if kind in ("unexpected_keyword_argument", "extra_forbidden"):
+        allowed = sorted(f.name for f in dataclasses.fields(_section_at(cls, names)))
+        return f"{key}: unknown key; allowed keys are {', '.join(allowed)}"
+    if kind == "literal_error":
+        allowed = err["ctx"]["expected"].replace("'", "").replace(" or ", ", ")
+        return f"{key}: {value!r} is not allowed; use one of {allowed}"
+    if kind in ("missing", "missing_argument"):
+        return f"{key}: missing; give a value"
+    if kind in EXPECTED:
+        return f"{key}: expected {EXPECTED[kind]}, got {value!r}"
+    return f"{key}: {err['msg'][0].lower()}{err['msg'][1:]}, got {value!r}"
 
 
 def build_section(cls: type, raw: dict[str, Any] | None, prefix: str) -> Any:
-    """Build one frozen params section, naming the bad key and the allowed keys."""
+    """Build one frozen params section (or all of them: ``Params``), naming the bad key and the allowed ones."""
     raw = raw or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{prefix}: expected a mapping of keys, got {raw!r}")
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ConfigError(f"{prefix}.{unknown[0]}: unknown key; allowed keys are {', '.join(sorted(known))}")
-    values = {}
-    for name, value in raw.items():
-        ftype = hints[name]
-        if dataclasses.is_dataclass(ftype):
-            values[name] = build_section(ftype, value, f"{prefix}.{name}")
-        else:
-            values[name] = _coerce(value, ftype, f"{prefix}.{name}")
-    return cls(**values)
+    if cls is Params:  # an empty section in YAML (``scan:``) is None: all defaults
+        raw = {k: ({} if v is None else v) for k, v in raw.items()}
+    try:
+        return TypeAdapter(cls).validate_python(raw)
+    except ValidationError as exc:
+        raise ConfigError(error_message(exc, cls, prefix)) from None
 
 
 def build_params(raw: dict[str, Any] | None) -> Params:

@@ -46,6 +46,9 @@ QUALITY_COLUMNS = (
     "sharpness", "contrast", "entropy", "width", "height", "aspect",
 )
 
+# The network whose pool3 features make a Frechet distance "FID" (with official weights).
+FID_NETWORK = "inception-fid"
+
 # bias.json vocabulary.
 CHECKS = ("consistency", "shortcut", "imbalance", "diversity", "duplicates", "memorization")
 SEVERITIES = ("info", "low", "medium", "high")

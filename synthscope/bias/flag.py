@@ -6,16 +6,14 @@ Thresholds come only from ``params.yaml`` (``scan.<check>_levels``). A row whose
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from synthscope.documents import FINDING_KEYS, json_number
 from synthscope.params import ScanParams
 from synthscope.schema import CHECKS, SEVERITIES, severity_rank
-
-FINDING_KEYS = ("check", "attribute", "class", "severity", "score", "reference_score", "origin", "message")
 
 
 def severity_of(value: float, levels: tuple[float, ...]) -> str:
@@ -37,19 +35,23 @@ def flag(scores: pd.DataFrame, params: ScanParams) -> pd.DataFrame:
     return out.iloc[order].reset_index(drop=True)
 
 
-def _json_number(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else round(float(x), 6)
+def findings(
+    flagged: pd.DataFrame, examples: list[dict[str, Any]] | None = None, max_examples: int = 0
+) -> list[dict[str, Any]]:
+    """The rows above ``info`` in bias.json's finding shape (``documents.Finding``).
 
-
-def findings(flagged: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows above ``info`` in bias.json's finding shape (DESIGN.md)."""
+    ``examples`` (``bias.examples.memorised_examples``, most certain first): each memorisation
+    finding lists up to ``max_examples`` of them, those of its class for a per-class finding.
+    """
     rows = flagged[flagged["severity"] != "info"]
     out = []
     for rec in rows.to_dict("records"):
         item = {k: rec[k] for k in FINDING_KEYS}
-        item["score"] = _json_number(rec["score"])
-        item["reference_score"] = _json_number(rec["reference_score"])
-        item["metric"] = rec["metric"]
+        item["score"] = json_number(rec["score"])
+        item["reference_score"] = json_number(rec["reference_score"])
+        if rec["check"] == "memorization" and examples is not None:
+            mine = [e for e in examples if rec["class"] is None or e["synthetic"]["label"] == rec["class"]]
+            item["examples"] = mine[:max_examples]
         out.append(item)
     return out
 

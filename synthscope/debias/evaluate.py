@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from synthscope.documents import json_number
 from synthscope.metrics.bootstrap import bootstrap_mean_ci
 from synthscope.metrics.cas import CasSettings, LabelledSet, stratified_split
 from synthscope.metrics.classifier import cnn_probabilities, train_cnn, train_linear_probe
 
 KEYS = ["check", "attribute", "class", "metric"]
-
-
-def _number(x: Any) -> float | None:
-    return None if x is None or not isinstance(x, (int, float)) or not math.isfinite(x) else round(float(x), 6)
 
 
 def compare_findings(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[str, Any]]:
@@ -44,8 +40,8 @@ def compare_findings(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[str
             "attribute": rec["attribute"] or None,
             "class": rec["class"] or None,
             "metric": rec["metric"],
-            "score_before": _number(rec["flag_value_before"]),
-            "score_after": _number(rec["flag_value_after"]),
+            "score_before": json_number(rec["flag_value_before"]),
+            "score_after": json_number(rec["flag_value_after"]),
             "severity_before": rec["severity_before"] if isinstance(rec["severity_before"], str) else None,
             "severity_after": rec["severity_after"] if isinstance(rec["severity_after"], str) else None,
         })

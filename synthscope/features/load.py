@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthscope.documents import FeaturesDocument, dump, read_document
 from synthscope.errors import StageInputError
-from synthscope.io import read_json
 from synthscope.paths import OutputPaths
 from synthscope.store import FeatureStore
 
@@ -38,7 +38,9 @@ def load_embeddings(paths: OutputPaths, store_dir: Path) -> Embeddings:
         raise StageInputError(f"{paths.features_summary} is missing; run `synthscope stage features` first")
     if not paths.manifest.is_file():
         raise StageInputError(f"{paths.manifest} is missing; run `synthscope stage ingest` first")
-    extractor = read_json(paths.features_summary)["extractor"]
+    summary = read_document(paths.features_summary, FeaturesDocument)
+    assert summary is not None  # checked above
+    extractor = dump(summary.extractor)
     manifest = pd.read_parquet(paths.manifest)
     index = manifest.loc[manifest["status"] == "ok", list(INDEX_COLUMNS)].reset_index(drop=True)
     ids = index["image_id"].tolist()

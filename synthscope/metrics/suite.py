@@ -22,8 +22,7 @@ from synthscope.metrics.kid import kernel_inception_distance
 from synthscope.metrics.prdc import precision_recall_density_coverage
 from synthscope.params import ScoreParams
 from synthscope.registry import Registry
-
-FID_NETWORK = "inception-fid"
+from synthscope.schema import FID_NETWORK
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ def _kid(inp: ScoreInputs) -> dict[str, dict]:
             "value": res.mean,
             "std": res.std,
             "ci95": [float(lo), float(hi)],
-            "ci95_method": "2.5/97.5 percentiles of the per-subset estimates",
+            "method": "2.5/97.5 percentiles of the per-subset estimates",
             "subsets": len(res.mmds),
             "subset_size": res.subset_size,
             "network": inp.extractor.get("name"),

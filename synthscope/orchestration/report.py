@@ -6,13 +6,13 @@ markdown, the findings as a table, and a link to the self-contained HTML report.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from synthscope.config import AuditConfig
+from synthscope.documents import ReportDocument, dump, read_document
 from synthscope.orchestration.common import stage_task
 from synthscope.paths import OutputPaths
 from synthscope.report.artifacts import findings_table, headline
@@ -25,20 +25,19 @@ def artifact_key(config: AuditConfig, what: str) -> str:
 
 def publish(config: AuditConfig, _result: dict[str, Any]) -> None:
     out = OutputPaths(config.output_dir)
-    report = json.loads(out.report_json.read_text(encoding="utf-8"))
-    bias = json.loads(out.bias_json.read_text(encoding="utf-8")) if out.bias_json.is_file() else None
+    report = dump(read_document(out.report_json, ReportDocument))  # written by the stage that just ran
     title = headline(report)
     create_markdown_artifact(
         markdown=out.summary_md.read_text(encoding="utf-8"), key=artifact_key(config, "summary"), description=title
     )
     create_table_artifact(
-        table=findings_table(bias) or [{"severity": "none", "message": "no findings"}],
+        table=findings_table(report) or [{"severity": "none", "message": "no findings"}],
         key=artifact_key(config, "findings"),
         description=f"bias findings, worst first ({title})",
     )
     create_link_artifact(
         link=out.report_html.resolve().as_uri(),
-        link_text=f"{config.name} report ({report.get('verdict')})",
+        link_text=f"{config.name} report ({report['verdict']})",
         key=artifact_key(config, "report"),
         description="self-contained HTML report (open it on the machine that ran the flow)",
     )

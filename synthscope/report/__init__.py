@@ -2,8 +2,8 @@
 
 Nothing here reads or writes files; ``synthscope.stages.report.run`` does that. The pieces:
 
-- ``contracts``: how ``metrics.json``, ``bias.json`` and ``debias.json`` are read (and the
-  ``debias.json`` shape, defined here);
+- ``headlines``: headline metrics, the CAS ratio and findings picked from the typed documents
+  (``synthscope.documents`` parses and validates them), named in words;
 - ``gates``: ``evaluate_gates(metrics, bias, gates)`` -> verdict (pass|warn|fail) and reasons;
 - ``sections``: the per-section tables (class balance, attributes, location heatmaps, ...);
 - ``build``: ``build_report(...)`` assembles everything into one JSON-able dict (``report.json``);

@@ -1,6 +1,6 @@
 """What the Prefect UI shows for a run: the findings as table rows and a one-line headline.
 
-Pure: JSON dicts in, small lists and strings out. ``synthscope/orchestration/report.py`` turns them into
+Pure: ``report.json``'s content in, small lists and strings out. ``synthscope/orchestration/report.py`` turns them into
 Prefect artifacts; keeping the shaping here keeps the task body free of logic.
 """
 
@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthscope.report.contracts import read_findings
-
 TABLE_COLUMNS = ("severity", "check", "attribute", "class", "score", "reference_score", "origin", "message")
 
 
-def findings_table(bias: dict[str, Any] | None, limit: int = 50) -> list[dict[str, Any]]:
-    """Worst first, at most ``limit`` rows, scores rounded for reading; [] when nothing was found."""
+def findings_table(report: dict[str, Any], limit: int = 50) -> list[dict[str, Any]]:
+    """Worst first (the report's order), at most ``limit`` rows, scores rounded for reading; [] when nothing was found."""
     rows = []
-    for f in read_findings(bias)[:limit]:
+    for f in report["findings"][:limit]:
         row = {k: f.get(k) for k in TABLE_COLUMNS}
         for k in ("score", "reference_score"):
             if isinstance(row[k], float):
@@ -27,7 +25,6 @@ def findings_table(bias: dict[str, Any] | None, limit: int = 50) -> list[dict[st
 
 def headline(report: dict[str, Any]) -> str:
     """``verdict: fail - 3 findings above low`` style line for the markdown artifact's title."""
-    verdict = report.get("verdict", "unknown")
-    findings = report.get("findings") or []
-    worse = [f for f in findings if isinstance(f, dict) and f.get("severity") in ("medium", "high")]
+    verdict = report["verdict"]
+    worse = [f for f in report["findings"] if f["severity"] in ("medium", "high")]
     return f"verdict: {verdict} - {len(worse)} finding(s) above low"

@@ -11,16 +11,11 @@ from typing import Any
 
 import pandas as pd
 
+from synthscope.documents import BiasDocument, DebiasDocument, ExtractorRef, FeaturesDocument, MetricsDocument, dump
 from synthscope.params import GateParams, ReportParams
 from synthscope.report import sections
-from synthscope.report.contracts import (
-    headline_metrics,
-    metric_entry,
-    metric_label,
-    plain_words,
-    read_findings,
-)
 from synthscope.report.gates import METRIC_GATES, evaluate_gates
+from synthscope.report.headlines import headline_metrics, metric_label, plain_words, ranked_findings
 
 SCHEMA_VERSION = 1
 VERDICT_HEADLINES = {
@@ -46,62 +41,40 @@ def _notes(manifest: pd.DataFrame, inputs: dict[str, bool]) -> list[str]:
     return notes
 
 
-def _cas_per_class(metrics: dict[str, Any] | None) -> list[dict[str, Any]]:
-    per_class = ((metrics or {}).get("cas") or {}).get("per_class") or {}
+def _cas_per_class(metrics: MetricsDocument | None) -> list[dict[str, Any]]:
+    if metrics is None or metrics.cas is None:
+        return []
+    return [{"label": label, **row.model_dump()} for label, row in sorted(metrics.cas.per_class.items())]
+
+
+def _debias_section(debias: DebiasDocument | None) -> dict[str, Any] | None:
+    if debias is None:
+        return None
     rows = []
-    for label, value in sorted(per_class.items(), key=lambda kv: str(kv[0])):
-        row: dict[str, Any] = {"label": str(label)}
-        if isinstance(value, dict):
-            for k in value:
-                entry = metric_entry(value, k)
-                row[str(k)] = entry["value"] if entry else None
-        else:
-            entry = metric_entry(per_class, label)
-            row["synthetic_to_real"] = entry["value"] if entry else None
+    for f in debias.findings:
+        row = dump(f)
+        row["name"] = " / ".join(str(row[k]) for k in ("check", "attribute", "class") if row[k])
         rows.append(row)
-    return rows
-
-
-def _debias_section(debias: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not debias:
-        return None
-    rows = []
-    for f in debias.get("findings") or []:
-        name = " / ".join(str(f[k]) for k in ("check", "attribute", "class") if f.get(k))
-        rows.append(
-            {
-                "name": name,
-                "check": f.get("check"),
-                "attribute": f.get("attribute"),
-                "class": f.get("class"),
-                "score_before": f.get("score_before"),
-                "score_after": f.get("score_after"),
-                "severity_before": f.get("severity_before"),
-                "severity_after": f.get("severity_after"),
-            }
-        )
-    cas = debias.get("cas") or {}
+    cas = debias.cas
     return {
-        "method": debias.get("method"),
-        "n_augmented": debias.get("n_augmented"),
-        "per_class_added": debias.get("per_class_added") or {},
+        "method": debias.method,
+        "n_augmented": debias.n_augmented,
+        "per_class_added": debias.per_class_added,
         "findings": rows,
-        "cas_before": metric_entry(cas, "before"),
-        "cas_after": metric_entry(cas, "after"),
-        "cas_trained_on": cas.get("trained_on") or {"before": "original set", "after": "augmented set"},
+        "cas_before": None if cas is None else {"value": cas.before.value, "ci95": cas.before.ci95},
+        "cas_after": None if cas is None else {"value": cas.after.value, "ci95": cas.after.ci95},
+        "cas_trained_on": None if cas is None else dump(cas.trained_on),
     }
 
 
-def _extractor(metrics: dict[str, Any] | None, features_info: dict[str, Any] | None) -> dict[str, Any] | None:
+def _extractor(metrics: MetricsDocument | None, features: FeaturesDocument | None) -> ExtractorRef | None:
     """The network behind the metrics (metrics.json), else the one the features stage used."""
-    src = (metrics or {}).get("extractor") or (features_info or {}).get("extractor") or features_info
-    if not isinstance(src, dict) or not src.get("name"):
-        return None
-    return {
-        "name": src["name"],
-        "weights": src.get("weights") or "unknown",
-        "sha256": src.get("sha256") or "",
-    }
+    if metrics is not None:
+        return metrics.extractor
+    if features is not None:
+        info = features.extractor
+        return ExtractorRef(name=info.name, weights=info.weights, sha256=info.sha256)
+    return None
 
 
 def _with_gate_status(rows: list[dict[str, Any]], checks: tuple[Any, ...]) -> list[dict[str, Any]]:
@@ -119,19 +92,19 @@ def build_report(
     generated_at: str,
     manifest: pd.DataFrame,
     attributes: pd.DataFrame | None,
-    metrics: dict[str, Any] | None,
-    bias: dict[str, Any] | None,
-    debias: dict[str, Any] | None,
-    features_info: dict[str, Any] | None,
+    metrics: MetricsDocument | None,
+    bias: BiasDocument | None,
+    debias: DebiasDocument | None,
+    features_info: FeaturesDocument | None,
     gates: GateParams,
     params: ReportParams,
     history: list[dict[str, Any]],
     memorized: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """The whole report as data. ``manifest`` is the ingest manifest (all rows);
+    """The whole report as data (``documents.ReportDocument``). ``manifest`` is the ingest manifest (all rows);
     ``attributes`` the features stage's table; ``history`` this config's earlier runs plus
     this one (``history.trend``); ``memorized`` from ``sections.memorized_pairs``."""
-    findings = read_findings(bias)
+    findings = ranked_findings(bias)
     for f in findings:
         f["plain"] = plain_words(f)
     result = evaluate_gates(metrics, bias, gates)
@@ -150,6 +123,7 @@ def build_report(
         for col in cols
         if col in attrs.columns
     }
+    extractor = _extractor(metrics, features_info)
     return {
         "schema_version": SCHEMA_VERSION,
         "config": config,
@@ -160,13 +134,13 @@ def build_report(
         "gates": [c.to_dict() for c in result.checks],
         "inputs": inputs,
         "notes": _notes(manifest, inputs),
-        "extractor": _extractor(metrics, features_info),
+        "extractor": None if extractor is None else dump(extractor),
         "metrics": _with_gate_status(headline_metrics(metrics), result.checks),
-        "fid_label": metric_label("fid", _extractor(metrics, features_info)),
+        "fid_label": metric_label("fid", extractor),
         "cas_per_class": _cas_per_class(metrics),
         "findings": findings,
         "top_findings": findings[: params.max_findings_first_screen],
-        "bias_summary": (bias or {}).get("summary") or {},
+        "bias_summary": None if bias is None else dump(bias.summary),
         "datasets": sections.dataset_summary(manifest),
         "class_balance": sections.class_balance(manifest),
         "attribute_summary": sections.attribute_summary(attrs) if attributes is not None else [],

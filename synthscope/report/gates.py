@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from synthscope.documents import BiasDocument, MetricsDocument
 from synthscope.params import GateParams
-from synthscope.report.contracts import metric_entry, metric_label, read_findings
+from synthscope.report.headlines import metric_entry, metric_label, ranked_findings
 from synthscope.schema import severity_rank
 
 VERDICTS = ("pass", "warn", "fail")
@@ -63,13 +64,13 @@ def worst(statuses: list[str]) -> str:
     return max(statuses, key=VERDICTS.index, default="pass")
 
 
-def _metric_check(gate: str, limit: float, metrics: dict[str, Any] | None) -> GateCheck:
+def _metric_check(gate: str, limit: float, metrics: MetricsDocument | None) -> GateCheck:
     key, kind = METRIC_GATES[gate]
-    label = metric_label(key, (metrics or {}).get("extractor"))
+    label = metric_label(key, metrics.extractor if metrics else None)
     entry = metric_entry(metrics, key)
     if entry is None:
         return GateCheck(gate, limit, None, None, "warn", f"{label} was not measured, so {gate} is unchecked")
-    value, ci = entry["value"], entry["ci95"]
+    value, ci = entry.value, None if entry.ci95 is None else list(entry.ci95)
     sign = "≤" if kind == "max" else "≥"
     beyond = value > limit if kind == "max" else value < limit
     if beyond:
@@ -87,13 +88,13 @@ def _metric_check(gate: str, limit: float, metrics: dict[str, Any] | None) -> Ga
     return GateCheck(gate, limit, value, ci, status, why)
 
 
-def _severity_check(limit: str, bias: dict[str, Any] | None) -> GateCheck:
+def _severity_check(limit: str, bias: BiasDocument | None) -> GateCheck:
     gate = "max_finding_severity"
     if bias is None:
         return GateCheck(
             gate, limit, None, None, "warn", "the bias scan did not run, so findings are unchecked"
         )
-    findings = read_findings(bias)
+    findings = ranked_findings(bias)
     if not findings:
         return GateCheck(gate, limit, None, None, "pass", "the bias scan found nothing")
     top = findings[0]
@@ -128,10 +129,8 @@ def _severity_check(limit: str, bias: dict[str, Any] | None) -> GateCheck:
     )
 
 
-def evaluate_gates(
-    metrics: dict[str, Any] | None, bias: dict[str, Any] | None, gates: GateParams
-) -> GateResult:
-    """Check ``metrics.json`` and ``bias.json`` contents (either may be None) against the gates."""
+def evaluate_gates(metrics: MetricsDocument | None, bias: BiasDocument | None, gates: GateParams) -> GateResult:
+    """Check ``metrics.json`` and ``bias.json`` (either may be None: the stage did not run) against the gates."""
     checks = [_severity_check(gates.max_finding_severity, bias)]
     for gate in METRIC_GATES:
         limit = getattr(gates, gate)

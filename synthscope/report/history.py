@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthscope.report.contracts import metric_entry
+from synthscope.documents import MetricsDocument
+from synthscope.report.headlines import metric_entry
 
 HISTORY_METRICS = ("fid", "kid", "cas_ratio", "precision", "recall", "density", "coverage")
 HISTORY_COLUMNS = (
@@ -36,7 +37,7 @@ def headline_row(
     timestamp: str,
     inputs_sha256: str,
     verdict: str,
-    metrics: dict[str, Any] | None,
+    metrics: MetricsDocument | None,
     findings: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """One history row. Missing metrics are NaN (Parquet keeps them as nulls)."""
@@ -45,13 +46,13 @@ def headline_row(
         "timestamp": timestamp,
         "inputs_sha256": inputs_sha256,
         "verdict": verdict,
-        "extractor": ((metrics or {}).get("extractor") or {}).get("name") or "",
+        "extractor": metrics.extractor.name if metrics else "",
     }
     for key in HISTORY_METRICS:
         entry = metric_entry(metrics, key)
-        row[key] = np.nan if entry is None else entry["value"]
+        row[key] = np.nan if entry is None else entry.value
     fid = metric_entry(metrics, "fid")
-    ci = fid["ci95"] if fid and fid["ci95"] else [np.nan, np.nan]
+    ci = list(fid.ci95) if fid and fid.ci95 else [np.nan, np.nan]
     row["fid_ci_lo"], row["fid_ci_hi"] = ci
     severities = [f["severity"] for f in findings]
     row["n_findings"] = len(findings)

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthscope.report.contracts import example_ids
 from synthscope.schema import ATTRIBUTE_GROUPS
 
 # Per attribute group, the columns the report plots (others stay in the summary table).
@@ -169,51 +168,29 @@ def select_samples(index: pd.DataFrame, per_class: int) -> list[dict[str, Any]]:
     return out
 
 
-def nearest_rows(queries: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each query row (M, D) the index and cosine distance of its nearest reference row (N, D).
+def memorized_pairs(findings: list[dict[str, Any]], index: pd.DataFrame, limit: int) -> list[dict[str, Any]]:
+    """Suspected copies with their nearest real image, from the memorisation finding's ``examples``.
 
-    Cosine distance = 1 - cos(angle) in [0, 2], the scale memorisation checks usually use.
+    The scan lists them most certain first (``documents.MemorizedExample``); the overall
+    finding (no class) is read first, then per-class ones, each image once. ``index`` (ok
+    manifest rows) gives each image's dataset root for its thumbnail; an image no longer in the
+    manifest is skipped. Returns up to ``limit`` pairs of ``{"query": {image_id, path, root,
+    label, role}, "neighbour": {...}, "distance": cosine distance | None}``.
     """
-    q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
-    r = reference / np.maximum(np.linalg.norm(reference, axis=1, keepdims=True), 1e-12)
-    sim = q.astype(np.float64) @ r.astype(np.float64).T
-    idx = sim.argmax(axis=1)
-    return idx, 1.0 - sim[np.arange(len(q)), idx]
-
-
-def memorized_pairs(
-    findings: list[dict[str, Any]],
-    index: pd.DataFrame,
-    features: np.ndarray | None,
-    limit: int,
-) -> list[dict[str, Any]]:
-    """Suspected copies (from memorisation findings' ``examples``) with their nearest real image.
-
-    A neighbour given by the finding is used as is; otherwise, with ``features`` (N, D) aligned
-    to ``index`` rows, the nearest real row is found here. Returns up to ``limit`` pairs of
-    ``{"query": {image_id, path, root, label}, "neighbour": {...} | None, "distance": float | None}``.
-    """
-    by_id = {r.image_id: i for i, r in enumerate(index.itertuples())}
-    real_rows = np.flatnonzero(index["role"].to_numpy() == "real")
-    pairs = []
-    for f in findings:
-        if f["check"] != "memorization":
-            continue
-        for ex in example_ids(f):
-            if len(pairs) >= limit or ex["image_id"] not in by_id:
+    by_key = {(r.role, r.image_id): i for i, r in enumerate(index.itertuples())}
+    memorized = [f for f in findings if f["check"] == "memorization"]
+    memorized.sort(key=lambda f: f["class"] is not None)
+    pairs: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for f in memorized:
+        for ex in f.get("examples") or []:
+            qi = by_key.get(("synthetic", ex["synthetic"]["image_id"]))
+            ni = by_key.get(("real", ex["real"]["image_id"]))
+            if len(pairs) >= limit or qi is None or ni is None or ex["synthetic"]["image_id"] in seen:
                 continue
-            qi = by_id[ex["image_id"]]
-            ni, dist = by_id.get(ex.get("neighbour_id", "")), ex.get("distance")
-            if ni is None and features is not None and len(real_rows):
-                j, d = nearest_rows(features[[qi]], features[real_rows])
-                ni, dist = int(real_rows[j[0]]), float(d[0])
-            pairs.append(
-                {
-                    "query": _image_ref(index, qi),
-                    "neighbour": None if ni is None else _image_ref(index, ni),
-                    "distance": None if dist is None else float(dist),
-                }
-            )
+            seen.add(ex["synthetic"]["image_id"])
+            pairs.append({"query": _image_ref(index, qi), "neighbour": _image_ref(index, ni),
+                          "distance": ex["cosine_distance"]})
     return pairs
 
 

@@ -10,7 +10,6 @@ after, and CAS before and after on the score stage's real test split
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,9 +17,9 @@ import pandas as pd
 from synthscope.config import AuditConfig
 from synthscope.datasets.image import load_images
 from synthscope.debias.evaluate import cas_before_after, compare_findings
+from synthscope.documents import AugmentedDocument, DebiasDocument, read_document, write_document
 from synthscope.errors import StageInputError
 from synthscope.features.load import load_embeddings
-from synthscope.io import read_json, write_json
 from synthscope.logs import log
 from synthscope.metrics.cas import LabelledSet
 from synthscope.metrics.suite import cas_settings
@@ -56,7 +55,7 @@ def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFra
     return cas_before_after(before, aug, sources, real, settings)
 
 
-def _inputs(config: AuditConfig) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame, pd.DataFrame, AuditConfig]:
+def _inputs(config: AuditConfig) -> tuple[AugmentedDocument, pd.DataFrame, pd.DataFrame, pd.DataFrame, AuditConfig]:
     """(augmented.json, augmented manifest, findings before, findings after, config of the after scan)."""
     paths = OutputPaths(config.output_dir)
     for needed, stage in ((paths.augmented_summary, "debias"), (paths.augmented_manifest, "debias")):
@@ -70,35 +69,35 @@ def _inputs(config: AuditConfig) -> tuple[dict[str, Any], pd.DataFrame, pd.DataF
             raise StageInputError(f"{path} is missing; run `synthscope stage scan --rescan {side}` "
                                   f"(after ingest and features with --rescan {side})")
         findings.append(pd.read_parquet(path))
-    return read_json(paths.augmented_summary), pd.read_parquet(paths.augmented_manifest), *findings, after
+    return read_document(paths.augmented_summary, AugmentedDocument), pd.read_parquet(paths.augmented_manifest), *findings, after
 
 
 def run(config: AuditConfig) -> list[Path]:
     summary, manifest, before_findings, after_findings, after = _inputs(config)
-    role = summary["role"]
+    role = summary.role
     counts = manifest["label"].value_counts()
     added = manifest[(manifest["variant"] > 0) | (manifest["source_role"] != role)]
-    shares = summary["target_shares"]
-    result = {
-        "method": (f"{role} set rebalanced to the {summary['target']} "
+    shares = summary.target_shares
+    result = DebiasDocument.model_validate({
+        "method": (f"{role} set rebalanced to the {summary.target} "
                    f"class distribution with the most realistic synthetic images (near-copies of real images and "
-                   f"near-duplicates dropped); transforms for {', '.join(summary['attributes']) or 'no flagged attribute'}"),
+                   f"near-duplicates dropped); transforms for {', '.join(summary.attributes) or 'no flagged attribute'}"),
         "role": role,
-        "attributes": summary["attributes"],
+        "attributes": summary.attributes,
         "target_shares": shares,
         "class_counts": {c: int(counts.get(c, 0)) for c in shares},
-        "deficit": summary["deficit"],
+        "deficit": summary.deficit,
         "n_images": int(len(manifest)),
         "n_augmented": int(len(added)),
         "per_class_added": {c: int((added["label"] == c).sum()) for c in shares},
-        "selection": summary["selection"],
+        "selection": summary.selection,
         "findings": compare_findings(before_findings, after_findings),
         "scan_reference": "real" if role == "synthetic" and config.real is not None else "none",
         "cas": cas_comparison(config, after, manifest, role),
         "rescan_dir": str(after.output_dir),
-        "seed": summary["seed"],
-    }
-    path = write_json(OutputPaths(config.output_dir).debias_json, result)
+        "seed": summary.seed,
+    })
+    path = write_document(OutputPaths(config.output_dir).debias_json, result)
     log.info("compare: %d images (%d added); deficit %.2f -> %.2f", len(manifest), len(added),
-             result["deficit"]["before"], result["deficit"]["after"])
+             result.deficit.before, result.deficit.after)
     return [path]

@@ -30,8 +30,9 @@ from synthscope.datasets.image import load_rgb
 from synthscope.debias.build import Item, build_items
 from synthscope.debias.plan import max_deficit
 from synthscope.debias.transforms import apply_transforms, image_seed
+from synthscope.documents import AugmentedDocument, write_document
 from synthscope.errors import StageInputError
-from synthscope.io import atomic_dir, write_json, write_parquet
+from synthscope.io import atomic_dir, write_parquet
 from synthscope.logs import log, progress
 from synthscope.params import DebiasParams
 from synthscope.paths import OutputPaths
@@ -94,7 +95,7 @@ def run(config: AuditConfig) -> list[Path]:
     manifest = write_augmented(items, params, donors, paths.augmented_dir)
     write_parquet(paths.augmented_manifest, manifest)
     counts = manifest["label"].value_counts()
-    summary = {
+    summary = AugmentedDocument.model_validate({
         "role": plan.role,
         "attributes": list(plan.attributes),
         "target": params.target if isinstance(params.target, str) else "given",
@@ -103,8 +104,8 @@ def run(config: AuditConfig) -> list[Path]:
                     "after": round(max_deficit(counts, plan.target_shares), 6)},
         "selection": selection,
         "seed": params.seed,
-    }
-    write_json(paths.augmented_summary, summary)
+    })
+    write_document(paths.augmented_summary, summary)
     log.info("debias: %d images in %s; deficit %.2f -> %.2f", len(manifest), paths.augmented_dir,
-             summary["deficit"]["before"], summary["deficit"]["after"])
+             summary.deficit.before, summary.deficit.after)
     return [paths.augmented_manifest, paths.augmented_summary, paths.augmented_dir]

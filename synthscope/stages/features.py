@@ -28,10 +28,11 @@ from torch.utils.data import DataLoader, Dataset
 
 from synthscope.config import AuditConfig
 from synthscope.datasets.image import load_rgb
+from synthscope.documents import FeaturesDocument, write_document
 from synthscope.errors import DataError, StageInputError
 from synthscope.features.attributes import ATTRIBUTE_COLUMNS, ATTRIBUTES_VERSION, image_attributes
 from synthscope.features.extractors import EXTRACTORS, Extractor, resolve_extractor
-from synthscope.io import write_json, write_parquet
+from synthscope.io import write_parquet
 from synthscope.logs import log, progress
 from synthscope.paths import OutputPaths
 from synthscope.schema import ATTRIBUTE_KEYS
@@ -236,7 +237,7 @@ def finalize(
         "embeddings": {"computed": counts["embeddings"], "cached": unique - counts["embeddings"]},
         "attributes": {"computed": counts["attributes"], "cached": unique - counts["attributes"]},
     }
-    write_json(paths.features_summary, summary)
+    write_document(paths.features_summary, FeaturesDocument.model_validate(summary))
     return [paths.attributes, paths.features_summary]
 
 

@@ -16,7 +16,8 @@ from synthscope.config import AuditConfig
 from synthscope.datasets.manifest import build_manifest, summarize
 from synthscope.datasets.sources import list_dataset
 from synthscope.datasets.validate import inspect_file, inspect_many
-from synthscope.io import write_json, write_parquet
+from synthscope.documents import IngestDocument, write_document
+from synthscope.io import write_parquet
 from synthscope.logs import log, progress
 from synthscope.params import IngestParams
 from synthscope.paths import OutputPaths
@@ -72,7 +73,7 @@ def run(config: AuditConfig) -> list[Path]:
     summary["seconds"] = round(seconds, 3)
     summary["files_per_second"] = round(len(manifest) / seconds, 1) if seconds > 0 else None
     write_parquet(paths.manifest, manifest)
-    write_json(paths.ingest_summary, summary)
+    write_document(paths.ingest_summary, IngestDocument.model_validate(summary))
     quarantined = int((manifest["status"] == "quarantined").sum())
     log.info("ingest: %d files, %d quarantined, %.1f files/s", len(manifest), quarantined,
              len(manifest) / max(seconds, 1e-9))

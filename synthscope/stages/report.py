@@ -16,31 +16,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from synthscope.config import AuditConfig
-from synthscope.errors import DataError, StageInputError
-from synthscope.io import atomic_path, read_json, write_json, write_parquet, write_text
+from synthscope.documents import (
+    BiasDocument,
+    DebiasDocument,
+    FeaturesDocument,
+    MetricsDocument,
+    ReportDocument,
+    dump,
+    read_document,
+    write_document,
+)
+from synthscope.errors import StageInputError
+from synthscope.io import atomic_path, write_parquet, write_text
 from synthscope.logs import log, progress
 from synthscope.paths import OutputPaths
 from synthscope.report import history as hist
 from synthscope.report import sections
 from synthscope.report.build import build_report
-from synthscope.report.contracts import example_ids, read_findings
 from synthscope.report.figures import thumbnail_uri
 from synthscope.report.gates import evaluate_gates
+from synthscope.report.headlines import ranked_findings
 from synthscope.report.render import plot_tables as build_plot_tables
 from synthscope.report.render import render_html, summary_markdown
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        return read_json(path)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path} is not valid JSON ({exc.msg}); re-run the stage that writes it") from exc
 
 
 def _read_parquet(path: Path) -> pd.DataFrame | None:
@@ -56,27 +56,6 @@ def inputs_digest(paths: list[Path], extra: str) -> str:
     return h.hexdigest()
 
 
-def _memorized(
-    config: AuditConfig, out: OutputPaths, findings: list[dict[str, Any]], index: pd.DataFrame
-) -> list[dict[str, Any]]:
-    """Memorisation examples with nearest real neighbours; embeddings only when a neighbour is missing."""
-    limit = config.params.report.max_memorized_examples
-    need = any(
-        f["check"] == "memorization" and any("neighbour_id" not in e for e in example_ids(f))
-        for f in findings
-    )
-    features = None
-    if need and out.features_summary.is_file():
-        from synthscope.features.load import load_embeddings
-
-        emb = load_embeddings(out, config.store_dir)
-        order = pd.Series(np.arange(len(emb.index)), index=emb.index["image_id"].to_numpy())
-        aligned = order.reindex(index["image_id"].to_numpy())
-        if aligned.notna().all():
-            features = emb.features[aligned.to_numpy(dtype=np.int64)]
-    return sections.memorized_pairs(findings, index, features, limit)
-
-
 def _thumbnails(report: dict[str, Any], size: int) -> dict[str, str]:
     from synthscope.datasets.image import load_rgb
 
@@ -86,8 +65,7 @@ def _thumbnails(report: dict[str, Any], size: int) -> dict[str, str]:
             wanted[im["image_id"]] = Path(im["root"]) / im["path"]
     for p in report["memorized"]:
         for ref in (p["query"], p["neighbour"]):
-            if ref is not None:
-                wanted[ref["image_id"]] = Path(ref["root"]) / ref["path"]
+            wanted[ref["image_id"]] = Path(ref["root"]) / ref["path"]
     thumbs = {}
     for image_id, path in progress(wanted.items(), "report thumbnails", total=len(wanted)):
         if path.is_file():  # a file deleted since ingest is shown by name only
@@ -101,12 +79,14 @@ def run(config: AuditConfig) -> list[Path]:
     if manifest is None:
         raise StageInputError(f"{out.manifest} is missing; run `synthscope stage ingest` first")
     attributes = _read_parquet(out.attributes)
-    bias, metrics = _read_json(out.bias_json), _read_json(out.metrics_json)
-    debias, features_info = _read_json(out.debias_json), _read_json(out.features_summary)
-    findings = read_findings(bias)
+    bias = read_document(out.bias_json, BiasDocument)
+    metrics = read_document(out.metrics_json, MetricsDocument)
+    debias = read_document(out.debias_json, DebiasDocument)
+    features_info = read_document(out.features_summary, FeaturesDocument)
+    findings = ranked_findings(bias)
     ok = manifest[manifest["status"] == "ok"]
     index = ok[["image_id", "role", "label", "path", "root"]].reset_index(drop=True)
-    memorized = _memorized(config, out, findings, index)
+    memorized = sections.memorized_pairs(findings, index, config.params.report.max_memorized_examples)
 
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     gates = config.params.gates
@@ -118,7 +98,7 @@ def run(config: AuditConfig) -> list[Path]:
     verdict = evaluate_gates(metrics, bias, gates).verdict
     row = hist.headline_row(config.name, now, digest, verdict, metrics, findings)
     table = hist.append_run(_read_parquet(out.history), row)
-    report = build_report(
+    document = ReportDocument.model_validate(build_report(
         config={k: v for k, v in config.to_dict().items() if k != "params"},
         generated_at=now,
         manifest=manifest,
@@ -131,13 +111,14 @@ def run(config: AuditConfig) -> list[Path]:
         params=config.params.report,
         history=hist.trend(table, config.name),
         memorized=memorized,
-    )
+    ))
+    report = dump(document)  # the renderers read the validated document as plain data
 
     thumbs = _thumbnails(report, config.params.report.thumbnail_px)
     written = [
         write_text(out.report_html, render_html(report, thumbs)),
         write_text(out.summary_md, summary_markdown(report, out.report_html.name)),
-        write_json(out.report_json, report),
+        write_document(out.report_json, document),
     ]
     for name, frame in build_plot_tables(report).items():
         path = out.plots_dir / f"{name}.csv"
@@ -154,7 +135,7 @@ def run(config: AuditConfig) -> list[Path]:
 def read_verdict(config: AuditConfig) -> str:
     """The verdict of the last report written for ``config`` (what ``audit --fail-on`` checks)."""
     path = OutputPaths(config.output_dir).report_json
-    report = _read_json(path)
-    if report is None or report.get("verdict") not in ("pass", "warn", "fail"):
+    report = read_document(path, ReportDocument)
+    if report is None:
         raise StageInputError(f"{path} has no verdict; run `synthscope stage report` first")
-    return report["verdict"]
+    return report.verdict

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from synthscope.config import AuditConfig
+from synthscope.documents import AugmentedDocument, read_document
 from synthscope.errors import ConfigError, StageInputError
-from synthscope.io import read_json
 from synthscope.paths import OutputPaths
 
 SIDES = ("before", "after")
@@ -48,4 +48,4 @@ def rescan_config(config: AuditConfig, side: str) -> AuditConfig:
     summary = OutputPaths(config.output_dir).augmented_summary
     if not summary.is_file():
         raise StageInputError(f"{summary} is missing; run `synthscope stage debias` first")
-    return derive_config(config, side, read_json(summary)["role"])
+    return derive_config(config, side, read_document(summary, AugmentedDocument).role)

@@ -12,10 +12,12 @@ from pathlib import Path
 import pandas as pd
 
 from synthscope.bias import findings, scan, summary
+from synthscope.bias.examples import memorised_examples
 from synthscope.bias.inputs import scan_data
 from synthscope.config import AuditConfig
+from synthscope.documents import BiasDocument, write_document
 from synthscope.errors import StageInputError
-from synthscope.io import write_json, write_parquet
+from synthscope.io import write_parquet
 from synthscope.logs import log
 from synthscope.paths import OutputPaths
 
@@ -31,17 +33,18 @@ def run(config: AuditConfig) -> list[Path]:
 
     embeddings = load_embeddings(paths, config.store_dir)
     data = scan_data(attributes, embeddings.index, embeddings.features)
-    flagged = scan(data, config.params.scan)
+    params = config.params.scan
+    flagged = scan(data, params)
     n_real = 0 if data.real is None else len(data.real)
-    result = {
-        "findings": findings(flagged),
+    result = BiasDocument.model_validate({
+        "findings": findings(flagged, memorised_examples(data, params), params.mem_examples),
         "summary": summary(flagged, len(data.synthetic), n_real) | {"extractor": embeddings.extractor},
-    }
-    write_json(paths.bias_json, result)
+    })
+    write_document(paths.bias_json, result)
     write_parquet(paths.findings, flagged)
     log.info(
         "scan: %d findings above info from %d measurements in %.1f s",
-        result["summary"]["n_findings"],
+        result.summary.n_findings,
         len(flagged),
         time.perf_counter() - started,
     )

@@ -14,8 +14,8 @@ import pandas as pd
 
 from synthscope.config import AuditConfig
 from synthscope.datasets.image import load_images as load_image_files
+from synthscope.documents import MetricsDocument, write_document
 from synthscope.errors import DataError
-from synthscope.io import write_json
 from synthscope.logs import log
 from synthscope.metrics.suite import RoleData, ScoreInputs, score_all
 from synthscope.paths import OutputPaths
@@ -56,11 +56,11 @@ def run(config: AuditConfig) -> list[Path]:
     def images(role: str) -> np.ndarray:
         return load_images(emb.index[emb.index["role"] == role], params.cas_image_size)
 
-    metrics = score_all(
+    metrics = MetricsDocument.model_validate(score_all(
         ScoreInputs(
             synthetic=synthetic, real=real, extractor=dict(emb.extractor), params=params, images=images
         )
-    )
-    for warning in metrics.get("fid", {}).get("warnings", []):
+    ))
+    for warning in metrics.fid.warnings if metrics.fid else []:
         log.warning("score: %s", warning)
-    return [write_json(paths.metrics_json, metrics)]
+    return [write_document(paths.metrics_json, metrics)]

@@ -15,9 +15,11 @@ from typing import Any
 import pandas as pd
 
 from synthscope.config import AuditConfig, load_config
+from synthscope.documents import dump
 from synthscope.io import write_json, write_parquet
 from synthscope.paths import OutputPaths
 from synthscope.stages import ingest
+from tests.documents_fakes import bias_doc, metrics_doc
 
 SEVERITY = {
     "shortcut": "high",
@@ -91,28 +93,23 @@ def _findings(demo: Path, attributes: pd.DataFrame) -> list[dict[str, Any]]:
                 "origin": item["origin"],
                 "message": f"planted {item['knob']}" + (f" in {cls}" if cls else ""),
             }
+            f["metric"] = "share"
             if check == "memorization":
                 f["examples"] = [
-                    {"image_id": r.image_id, "neighbour_id": real_ids[r.copied_from], "distance": 0.004}
+                    {"synthetic": {"image_id": r.image_id, "path": r.path, "label": r.label},
+                     "real": {"image_id": real_ids[r.copied_from], "path": r.copied_from, "label": r.label},
+                     "exact": False, "hamming": 0, "cosine_distance": 0.004}
                     for r in copies.itertuples()
                 ]
             findings.append(f)
     return findings
 
 
-METRICS = {
-    "fid": {"value": 87.4, "ci95": [83.0, 92.1]},
-    "kid": {"value": 0.062, "ci95": [0.051, 0.074]},
-    "precision": {"value": 0.81, "ci95": [0.74, 0.87]},
-    "recall": {"value": 0.22, "ci95": [0.16, 0.29]},
-    "density": {"value": 0.93, "ci95": [0.82, 1.04]},
-    "coverage": {"value": 0.41, "ci95": [0.34, 0.48]},
-    "cas": {
-        "synthetic_to_real": {"value": 0.52, "ci95": [0.45, 0.59]},
-        "real_to_real": {"value": 0.94, "ci95": [0.9, 0.97]},
-    },
-    "extractor": {"name": "mobilenet-v2", "weights": "official", "sha256": "7ebe0236" * 8},
-}
+METRICS = dump(metrics_doc(
+    fid=(87.4, [83.0, 92.1]), kid=(0.062, [0.051, 0.074]), cov=(0.41, [0.34, 0.48]), s2r=(0.52, [0.45, 0.59]),
+    r2r=(0.94, [0.9, 0.97]), extractor=("mobilenet-v2", "official"),
+    neighbours={"precision": (0.81, [0.74, 0.87]), "recall": (0.22, [0.16, 0.29]), "density": (0.93, [0.82, 1.04])},
+))
 
 
 def demo_audit(demo: Path, out_dir: Path) -> AuditConfig:
@@ -131,6 +128,6 @@ def demo_audit(demo: Path, out_dir: Path) -> AuditConfig:
     attributes = _attributes(pd.read_parquet(out.manifest), demo)
     write_parquet(out.attributes, attributes.drop(columns=["source", "copied_from"]))
     findings = _findings(demo, attributes)
-    write_json(out.bias_json, {"findings": findings, "summary": {"n_findings": len(findings)}})
+    write_json(out.bias_json, dump(bias_doc(findings)))
     write_json(out.metrics_json, METRICS)
     return config

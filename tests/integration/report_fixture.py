@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from synthscope.documents import dump
 from synthscope.io import write_json, write_parquet
 from synthscope.paths import OutputPaths
+from tests.documents_fakes import bias_doc, debias_doc, finding, metrics_doc
 
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_FILE = 'odd "quoted" ünïcødé <b>.png'
@@ -71,104 +73,34 @@ def write_images(root: Path, role: str, n_per_class: int, rng: np.random.Generat
 
 
 def metrics_json(extractor: str = "mobilenet-v2") -> dict[str, Any]:
-    return {
-        "fid": {"value": 61.3, "ci95": [57.9, 65.2], "n_synthetic": 9, "n_real": 9},
-        "kid": {"value": 0.031, "ci95": [0.024, 0.039]},
-        "inception_score": {"value": 2.41, "ci95": [2.2, 2.6]},
-        "precision": {"value": 0.72, "ci95": [0.65, 0.79]},
-        "recall": {"value": 0.38, "ci95": [0.31, 0.45]},
-        "density": {"value": 0.81, "ci95": [0.7, 0.92]},
-        "coverage": {"value": 0.44, "ci95": [0.38, 0.5]},
-        "cas": {
-            "synthetic_to_real": {"value": 0.58, "ci95": [0.52, 0.64]},
-            "real_to_real": {"value": 0.91, "ci95": [0.87, 0.95]},
-            "per_class": {
-                "circle": {"synthetic_to_real": 0.7, "real_to_real": 0.93},
-                HOSTILE: {"synthetic_to_real": 0.41, "real_to_real": 0.9},
-            },
-        },
-        "extractor": {"name": extractor, "weights": "official", "sha256": "7ebf99e0" * 8},
+    per_class = {
+        "circle": {"synthetic_to_real": 0.7, "real_to_real": 0.93, "gap": 0.23, "n_test": 3},
+        HOSTILE: {"synthetic_to_real": 0.41, "real_to_real": 0.9, "gap": 0.49, "n_test": 3},
     }
+    return dump(metrics_doc(
+        fid=(61.3, [57.9, 65.2]), kid=(0.031, [0.024, 0.039]), cov=(0.44, [0.38, 0.5]),
+        s2r=(0.58, [0.52, 0.64]), r2r=(0.91, [0.87, 0.95]), extractor=(extractor, "official"), per_class=per_class,
+        neighbours={"precision": (0.72, [0.65, 0.79]), "recall": (0.38, [0.31, 0.45]), "density": (0.81, [0.7, 0.92])},
+        inception=(2.41, [2.2, 2.6]),
+    ))
 
 
-def bias_json(memorized: dict[str, Any]) -> dict[str, Any]:
+def bias_json(examples: list[dict[str, Any]]) -> dict[str, Any]:
     f = [
-        {
-            "check": "shortcut",
-            "attribute": "color",
-            "class": HOSTILE,
-            "severity": "high",
-            "score": 0.97,
-            "reference_score": 0.36,
-            "origin": "introduced",
-            "message": f"hue predicts {HOSTILE} (AUC 0.97)",
-        },
-        {
-            "check": "consistency",
-            "attribute": "location",
-            "class": "circle",
-            "severity": "medium",
-            "score": 0.88,
-            "reference_score": 0.2,
-            "origin": "introduced",
-            "message": "objects always centred",
-        },
-        {
-            "check": "imbalance",
-            "attribute": None,
-            "class": None,
-            "severity": "low",
-            "score": 0.12,
-            "reference_score": 0.02,
-            "origin": "unknown",
-            "message": "largest/smallest class 1.3",
-        },
-        {
-            "check": "memorization",
-            "attribute": None,
-            "class": "square",
-            "severity": "medium",
-            "score": 0.05,
-            "reference_score": None,
-            "origin": "copied",
-            "message": "1 image within 0.02 of a real image",
-            "examples": [memorized],
-        },
-        {
-            "check": "duplicates",
-            "attribute": None,
-            "class": "square",
-            "severity": "info",
-            "score": 0.01,
-            "reference_score": 0.0,
-            "origin": "unknown",
-            "message": "near-duplicate pairs: 1",
-        },
+        finding("high", "shortcut", 0.97, HOSTILE, "color", f"hue predicts {HOSTILE} (AUC 0.97)"),
+        finding("medium", "consistency", 0.88, "circle", "location", "objects always centred"),
+        finding("low", "imbalance", 0.12, None, None, "largest/smallest class 1.3"),
+        finding("medium", "memorization", 0.05, "square", None, "1 image within 0.02 of a real image",
+                examples=examples),
+        finding("info", "duplicates", 0.01, "square", None, "near-duplicate pairs: 1"),
     ]
-    return {"findings": f, "summary": {"n_findings": len(f), "worst": "high"}}
+    return dump(bias_doc(f))
 
 
 def debias_json() -> dict[str, Any]:
-    return {
-        "method": "recoloured objects",
-        "n_augmented": 18,
-        "per_class_added": {"circle": 6},
-        "findings": [
-            {
-                "check": "shortcut",
-                "attribute": "color",
-                "class": HOSTILE,
-                "score_before": 0.97,
-                "score_after": 0.41,
-                "severity_before": "high",
-                "severity_after": "low",
-            }
-        ],
-        "cas": {
-            "before": {"value": 0.71, "ci95": [0.66, 0.76]},
-            "after": {"value": 0.83, "ci95": [0.79, 0.87]},
-        },
-    }
+    rows = [{"check": "shortcut", "attribute": "color", "class": HOSTILE, "metric": "youden_j", "score_before": 0.97,
+             "score_after": 0.41, "severity_before": "high", "severity_after": "low"}]
+    return dump(debias_doc(rows, cas=(0.71, 0.83)))
 
 
 def build_outputs(tmp: Path, with_real: bool = True, with_optional: bool = True) -> OutputPaths:
@@ -206,11 +138,13 @@ def build_outputs(tmp: Path, with_real: bool = True, with_optional: bool = True)
                 ]
             ),
         )
-        square = frame[frame.label == "square"].groupby("role").image_id.first()
-        pair = {"image_id": square["synthetic"], "distance": 0.018}
-        if with_real:
-            pair["neighbour_id"] = square["real"]
-        write_json(out.bias_json, bias_json(pair))
+        square = frame[frame.label == "square"].groupby("role").first()
+        examples = []
+        if with_real:  # the scan lists suspected copies only against a real set
+            refs = {role: {"image_id": r.image_id, "path": r.path, "label": "square"} for role, r in square.iterrows()}
+            examples.append({"synthetic": refs["synthetic"], "real": refs["real"], "exact": False, "hamming": 1,
+                             "cosine_distance": 0.018})
+        write_json(out.bias_json, bias_json(examples))
         write_json(out.metrics_json, metrics_json())
         write_json(out.debias_json, debias_json())
     return out

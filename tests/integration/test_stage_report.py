@@ -70,7 +70,7 @@ def test_history_trend_across_runs(tmp_path):
     cfg = config_for(out, tmp_path)
     report_stage.run(cfg)
     metrics = read_json(out.metrics_json)
-    metrics["fid"] = {"value": 42.0, "ci95": [40.0, 44.0]}
+    metrics["fid"].update(value=42.0, ci95=[40.0, 44.0])
     write_json(out.metrics_json, metrics)
     report_stage.run(cfg)
     report_stage.run(cfg)  # unchanged inputs: replaces the latest point rather than adding one

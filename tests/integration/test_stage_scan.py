@@ -15,6 +15,7 @@ from synthscope.errors import StageInputError
 from synthscope.paths import OutputPaths
 from synthscope.stages import scan as scan_stage
 from tests.bias_fakes import make_attributes
+from tests.documents_fakes import INFO
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def fake_store(monkeypatch: pytest.MonkeyPatch):
             index=index,
             features=feats[::-1].copy(),
             logits=None,
-            extractor={"name": "fake", "weights": "custom", "sha256": "0", "dim": 16},
+            extractor=INFO | {"name": "fake", "weights": "custom", "dim": 16},  # what features.json holds
         )
 
     module = types.ModuleType("synthscope.features.load")

@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,31 @@ def test_overrides_apply_dotted_keys(tmp_path):
 def test_override_without_section_is_an_error():
     with pytest.raises(ConfigError, match="SECTION.KEY=VALUE"):
         load_config(None, {"synthetic": "x"}, None, {"workers": 1})
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"scan": {"shortcut_levels": [0.1, "a", 0.3]}}, r"params\.scan\.shortcut_levels\[\]: expected a number, got 'a'"),
+        ({"debias": {"target": {"circle": "half"}}}, r"params\.debias\.target\.circle: expected a number, got 'half'"),
+        ({"debias": {"target": "zipf"}}, r"params\.debias\.target: 'zipf' is not allowed; use one of real, uniform"),
+        ({"features": {"download": "yes"}}, r"params\.features\.download: expected true or false, got 'yes'"),
+        ({"gates": {"max_fid": "x"}}, r"params\.gates\.max_fid: expected a number, got 'x'"),
+        ({"scan": 3}, r"params\.scan: expected a mapping of keys, got 3"),
+        ({"sacn": {}}, r"params\.sacn: unknown key; allowed keys are debias, demo, features, gates, ingest, report"),
+        ({"ingest": {"max_file_mb": True}}, r"params\.ingest\.max_file_mb: expected a number, got True"),
+    ],
+)
+def test_bad_values_name_key_value_and_what_is_allowed(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        build_params(raw)
+
+
+def test_empty_section_means_defaults_and_sections_stay_frozen_and_validated():
+    params = build_params({"scan": None, "gates": {"max_fid": None}})
+    assert params.scan == Params().scan and params.gates.max_fid is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        params.scan.seed = 3  # type: ignore[misc]
+    with pytest.raises(ConfigError, match=r"scan\.cv_folds: 1 is too small"):
+        dataclasses.replace(params.scan, cv_folds=1)  # replace re-validates too
+    assert dataclasses.asdict(params) == params.to_dict()

@@ -6,46 +6,21 @@ import dataclasses
 
 import pytest
 
+from synthscope.documents import BiasDocument, ExtractorRef, read_document
 from synthscope.errors import DataError
 from synthscope.params import GateParams
-from synthscope.report.contracts import metric_entry, metric_label, read_findings
 from synthscope.report.gates import crosses, evaluate_gates
+from synthscope.report.headlines import metric_entry, metric_label, ranked_findings
+from tests.documents_fakes import bias_doc, finding
+from tests.documents_fakes import metrics_doc as metrics
 
 GATES = GateParams(
     max_finding_severity="medium", max_fid=50.0, max_kid=0.05, min_cas_ratio=0.8, min_coverage=0.5
 )
 
 
-def metrics(
-    fid=(30.0, [28.0, 32.0]), cov=(0.7, [0.65, 0.75]), s2r=(0.9, [0.88, 0.92]), r2r=(1.0, [0.98, 1.0])
-):
-    return {
-        "fid": {"value": fid[0], "ci95": fid[1]},
-        "kid": {"value": 0.01, "ci95": [0.005, 0.015]},
-        "coverage": {"value": cov[0], "ci95": cov[1]},
-        "cas": {
-            "synthetic_to_real": {"value": s2r[0], "ci95": s2r[1]},
-            "real_to_real": {"value": r2r[0], "ci95": r2r[1]},
-        },
-        "extractor": {"name": "inception-fid", "weights": "official", "sha256": "x"},
-    }
-
-
-def finding(severity, check="shortcut", score=0.5):
-    return {
-        "check": check,
-        "attribute": "color",
-        "class": "a",
-        "severity": severity,
-        "score": score,
-        "reference_score": 0.1,
-        "origin": "introduced",
-        "message": "m",
-    }
-
-
 def test_clean_data_passes():
-    result = evaluate_gates(metrics(), {"findings": [finding("low")]}, GATES)
+    result = evaluate_gates(metrics(), bias_doc([finding("low")]), GATES)
     assert result.verdict == "pass" and result.reasons == []
     assert {c.gate for c in result.checks} == {
         "max_finding_severity",
@@ -57,23 +32,23 @@ def test_clean_data_passes():
 
 
 def test_metric_beyond_limit_fails_and_ci_straddle_warns():
-    failed = evaluate_gates(metrics(fid=(61.0, [57.0, 65.0])), {"findings": []}, GATES)
+    failed = evaluate_gates(metrics(fid=(61.0, [57.0, 65.0])), bias_doc([]), GATES)
     assert failed.verdict == "fail" and "max_fid" in failed.reasons[0]
-    straddle = evaluate_gates(metrics(fid=(48.0, [45.0, 52.0])), {"findings": []}, GATES)
+    straddle = evaluate_gates(metrics(fid=(48.0, [45.0, 52.0])), bias_doc([]), GATES)
     assert straddle.verdict == "warn" and "95% CI" in straddle.reasons[0]
 
 
 def test_severity_gate_above_fails_at_limit_warns():
-    assert evaluate_gates(metrics(), {"findings": [finding("high")]}, GATES).verdict == "fail"
-    at = evaluate_gates(metrics(), {"findings": [finding("medium")]}, GATES)
+    assert evaluate_gates(metrics(), bias_doc([finding("high")]), GATES).verdict == "fail"
+    at = evaluate_gates(metrics(), bias_doc([finding("medium")]), GATES)
     assert at.verdict == "warn" and "allowed maximum" in at.reasons[0]
 
 
 def test_cas_ratio_is_the_quotient_with_a_conservative_interval():
     entry = metric_entry(metrics(s2r=(0.6, [0.5, 0.7]), r2r=(0.9, [0.8, 1.0])), "cas_ratio")
-    assert entry["value"] == pytest.approx(0.6 / 0.9)
-    assert entry["ci95"] == pytest.approx([0.5 / 1.0, 0.7 / 0.8])
-    result = evaluate_gates(metrics(s2r=(0.6, [0.5, 0.7]), r2r=(0.9, [0.8, 1.0])), {"findings": []}, GATES)
+    assert entry.value == pytest.approx(0.6 / 0.9)
+    assert entry.ci95 == pytest.approx((0.5 / 1.0, 0.7 / 0.8))
+    result = evaluate_gates(metrics(s2r=(0.6, [0.5, 0.7]), r2r=(0.9, [0.8, 1.0])), bias_doc([]), GATES)
     assert result.verdict == "fail" and any("min_cas_ratio" in r for r in result.reasons)
 
 
@@ -82,8 +57,8 @@ def test_missing_inputs_warn_and_disabled_gates_are_skipped():
     assert result.verdict == "warn"
     assert all(c.status == "warn" for c in result.checks)
     off = dataclasses.replace(GATES, max_fid=None, max_kid=None, min_cas_ratio=None, min_coverage=None)
-    assert [c.gate for c in evaluate_gates(None, {"findings": []}, off).checks] == ["max_finding_severity"]
-    assert evaluate_gates(None, {"findings": []}, off).verdict == "pass"
+    assert [c.gate for c in evaluate_gates(None, bias_doc([]), off).checks] == ["max_finding_severity"]
+    assert evaluate_gates(None, bias_doc([]), off).verdict == "pass"
 
 
 def test_fail_on_semantics():
@@ -91,25 +66,31 @@ def test_fail_on_semantics():
     assert not crosses("warn", "fail") and not crosses("pass", "warn")
 
 
+def net(name: str, weights: str = "official") -> ExtractorRef:
+    return ExtractorRef(name=name, weights=weights)
+
+
 def test_frechet_distance_outside_inception_is_not_called_fid():
-    assert metric_label("fid", {"name": "inception-fid", "weights": "official"}) == "FID"
-    assert metric_label("fid", {"name": "mobilenet-v2"}) == "Frechet distance (mobilenet-v2)"
-    assert "FID" not in metric_label("kid", {"name": "mobilenet-v2"})
+    assert metric_label("fid", net("inception-fid")) == "FID"
+    assert metric_label("fid", net("mobilenet-v2")) == "Frechet distance (mobilenet-v2)"
+    assert "FID" not in metric_label("kid", net("mobilenet-v2"))
 
 
-def test_findings_sorted_worst_first_and_validated():
-    out = read_findings(
-        {"findings": [finding("low", score=0.9), finding("high", score=0.2), finding("high", score=0.8)]}
+def test_findings_sorted_worst_first_and_validated(tmp_path):
+    out = ranked_findings(
+        bias_doc([finding("low", score=0.9), finding("high", score=0.2), finding("high", score=0.8)])
     )
     assert [(f["severity"], f["score"]) for f in out] == [("high", 0.8), ("high", 0.2), ("low", 0.9)]
-    with pytest.raises(DataError, match="re-run"):
-        read_findings({"findings": [finding("catastrophic")]})
+    bad = tmp_path / "bias.json"
+    bad.write_text(bias_doc([finding("high")]).model_dump_json(by_alias=True).replace('"high"', '"catastrophic"'))
+    with pytest.raises(DataError, match=r"bias.json does not match its schema \(findings.0.severity: .*re-run `synthscope stage scan`"):
+        read_document(bad, BiasDocument)
 
 
 def test_inception_with_custom_weights_is_not_fid_either():
-    assert metric_label("fid", {"name": "inception-fid", "weights": "custom"}) == (
+    assert metric_label("fid", net("inception-fid", "custom")) == (
         "Frechet distance (inception-fid, custom weights)"
     )
     assert (
-        metric_label("inception_score", {"name": "inception-fid", "weights": "official"}) == "Inception Score"
+        metric_label("inception_score", net("inception-fid")) == "Inception Score"
     )

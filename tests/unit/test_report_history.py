@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 from synthscope.report.history import append_run, headline_row, trend
+from tests.documents_fakes import metrics_doc
 
 
 def row(config, ts, sha, fid):
-    metrics = {"fid": {"value": fid, "ci95": [fid - 1, fid + 1]}, "extractor": {"name": "inception-fid"}}
+    metrics = metrics_doc(fid=(fid, [fid - 1, fid + 1]), kid=None)
     return headline_row(config, ts, sha, "pass", metrics, [{"severity": "high"}, {"severity": "low"}])
 
 

@@ -6,9 +6,12 @@ import re
 
 import pandas as pd
 
+from synthscope.documents import ReportDocument, dump
 from synthscope.params import GateParams, ReportParams
+from synthscope.report import artifacts
 from synthscope.report.build import build_report
 from synthscope.report.render import findings_table, plot_tables, render_html, summary_markdown
+from tests.documents_fakes import bias_doc, debias_doc, finding, metrics_doc
 
 EVIL = "<script>alert(1)</script>"
 
@@ -26,26 +29,11 @@ def report(debias=None):
             "root": "/nowhere",
         }
     )
-    bias = {
-        "findings": [
-            {
-                "check": "shortcut",
-                "attribute": "color",
-                "class": EVIL,
-                "severity": "high",
-                "score": 0.9,
-                "reference_score": 0.2,
-                "origin": "introduced",
-                "message": f"{EVIL} | x",
-            }
-        ]
-    }
-    metrics = {
-        "fid": {"value": 12.5, "ci95": [11.0, 14.0], "warnings": ["only 2 samples <b>"]},
-        "extractor": {"name": "mobilenet-v2", "weights": "official", "sha256": "ab"},
-    }
-    return build_report(
-        config={"name": "t", "synthetic": "s", "real": None, "output_dir": "o"},
+    bias = bias_doc([finding("high", score=0.9, cls=EVIL, message=f"{EVIL} | x")])
+    metrics = metrics_doc(fid=(12.5, [11.0, 14.0]), kid=None, cov=None, s2r=None, extractor=("mobilenet-v2", "official"),
+                          fid_warnings=["only 2 samples <b>"])
+    return dump(ReportDocument.model_validate(build_report(
+        config={"name": "t", "synthetic": "s", "real": None, "output_dir": "o", "store_dir": "st"},
         generated_at="2026-01-01T00:00:00Z",
         manifest=manifest,
         attributes=None,
@@ -57,7 +45,7 @@ def report(debias=None):
         params=ReportParams(),
         history=[],
         memorized=[],
-    )
+    )))
 
 
 def test_hostile_class_and_file_names_render_as_text():
@@ -96,21 +84,18 @@ def test_missing_inputs_are_named_and_debias_rendered_when_present():
     r = report()
     assert any("debias" in n for n in r["notes"]) and any("features" in n for n in r["notes"])
     assert "has not run" in render_html(r, {})
-    d = {
-        "method": "recolour",
-        "n_augmented": 4,
-        "findings": [
-            {
-                "check": "shortcut",
-                "attribute": "color",
-                "class": EVIL,
-                "score_before": 0.9,
-                "score_after": 0.3,
-            }
-        ],
-        "cas": {"before": {"value": 0.7}, "after": {"value": 0.8}},
-    }
+    d = debias_doc([{"check": "shortcut", "attribute": "color", "class": EVIL, "metric": "youden_j",
+                     "score_before": 0.9, "score_after": 0.3, "severity_before": "high", "severity_after": "info"}],
+                   cas=(0.7, 0.8))
     r = report(d)
     page = render_html(r, {})
     assert "0.7</b>" in page and "→ <b>0.8</b>" in page and "before_after" not in page
     assert list(plot_tables(r)["debias_before_after"]["score_after"]) == [0.3]
+
+
+def test_prefect_artifact_rows_and_headline_come_from_report_json():
+    r = report()
+    rows = artifacts.findings_table(r)
+    assert rows == [{"severity": "high", "check": "shortcut", "attribute": "color", "class": EVIL, "score": 0.9,
+                     "reference_score": 0.1, "origin": "introduced", "message": f"{EVIL} | x"}]
+    assert artifacts.headline(r) == "verdict: fail - 1 finding(s) above low"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.neighbors import NearestNeighbors
 
 from synthscope.report import sections
 
@@ -77,31 +76,20 @@ def test_histogram_fractions_sum_to_one_on_shared_bins():
     assert rows[0]["bin_lo"] == 0.0 and rows[11]["bin_hi"] == 360.0
 
 
-def test_nearest_rows_agree_with_scikit_learn_cosine():
-    rng = np.random.default_rng(2)
-    q, r = rng.normal(size=(7, 16)).astype(np.float32), rng.normal(size=(30, 16)).astype(np.float32)
-    idx, dist = sections.nearest_rows(q, r)
-    ref_dist, ref_idx = NearestNeighbors(n_neighbors=1, metric="cosine").fit(r).kneighbors(q)
-    assert (idx == ref_idx[:, 0]).all()
-    assert dist == pytest.approx(ref_dist[:, 0], abs=1e-6)
+def _example(index, qi, ni, dist):
+    ref = {i: {"image_id": index.image_id[i], "path": index.path[i], "label": index.label[i]} for i in (qi, ni)}
+    return {"synthetic": ref[qi], "real": ref[ni], "exact": False, "hamming": 1, "cosine_distance": dist}
 
 
-def test_memorized_pairs_use_given_neighbour_else_nearest_real_feature():
-    index = manifest().query("status == 'ok'").reset_index(drop=True)
-    feats = np.eye(len(index), dtype=np.float32)
-    feats[0] = feats[9]  # synthetic row 0 is a copy of real row 9
-    findings = [
-        {
-            "check": "memorization",
-            "examples": [
-                index.image_id[0],
-                {"image_id": index.image_id[1], "neighbour_id": index.image_id[10]},
-            ],
-        }
-    ]
-    pairs = sections.memorized_pairs(findings, index, feats, limit=5)
-    assert pairs[0]["neighbour"]["image_id"] == index.image_id[9] and pairs[0]["distance"] == pytest.approx(
-        0.0
-    )
-    assert pairs[1]["neighbour"]["image_id"] == index.image_id[10] and pairs[1]["distance"] is None
-    assert sections.memorized_pairs(findings, index, None, limit=1)[0]["neighbour"] is None
+def test_memorized_pairs_come_from_the_scan_examples_overall_first_each_image_once():
+    index = manifest().query("status == 'ok'").reset_index(drop=True)  # rows 0-7 synthetic, 8-13 real
+    per_class = {"check": "memorization", "class": "a", "examples": [_example(index, 1, 9, 0.02)]}
+    overall = {"check": "memorization", "class": None,
+               "examples": [_example(index, 0, 8, 0.01), _example(index, 1, 9, 0.02)]}
+    gone = _example(index, 2, 10, 0.03) | {"real": {"image_id": "f" * 64, "path": "gone.png", "label": "a"}}
+    other = {"check": "shortcut", "class": "a"}
+    pairs = sections.memorized_pairs([other, per_class, overall | {"examples": overall["examples"] + [gone]}], index, 5)
+    assert [(p["query"]["image_id"], p["neighbour"]["image_id"], p["distance"]) for p in pairs] == [
+        (index.image_id[0], index.image_id[8], 0.01), (index.image_id[1], index.image_id[9], 0.02)]
+    assert pairs[0]["query"]["role"] == "synthetic" and pairs[0]["neighbour"]["root"] == "/d"
+    assert len(sections.memorized_pairs([overall], index, 1)) == 1

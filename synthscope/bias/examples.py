@@ -1,0 +1,81 @@
+"""The suspected copies behind the memorisation finding, each with its nearest real image.
+
+The memorisation check scores the share of synthetic images that copy a real one; a user
+also wants to see them. This lists every such image with the real image it is closest to,
+most certain first, for ``bias.json``'s memorisation findings (the report's gallery).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthscope.bias.base import ScanData
+from synthscope.bias.duplicates import memorised_mask
+from synthscope.params import ScanParams
+
+BLOCK = 512  # synthetic rows per block: block x N_real distances at a time
+
+
+def _ref(frame: pd.DataFrame, i: int) -> dict[str, str]:
+    return {"image_id": str(frame["image_id"].iat[i]), "path": str(frame["path"].iat[i]),
+            "label": str(frame["label"].iat[i])}
+
+
+def _nearest(data: ScanData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """For synthetic ``rows`` (M,): nearest real row (M,) int64, its Hamming distance (M,) int64 and
+    cosine distance (M,) float64 or None. Nearest by embedding when there are embeddings, else by
+    dhash; a byte-identical real image always wins."""
+    syn, real = data.synthetic, data.real
+    assert real is not None
+    real_hash = real["dhash"].to_numpy().astype(np.uint64)
+    syn_hash = syn["dhash"].to_numpy().astype(np.uint64)
+    with_emb = data.synthetic_emb is not None and data.real_emb is not None
+    nearest, ham = np.empty(len(rows), np.int64), np.empty(len(rows), np.int64)
+    cos = np.empty(len(rows)) if with_emb else None
+    real_pos = pd.Series(np.arange(len(real)), index=real["image_id"].to_numpy())
+    real_pos = real_pos[~real_pos.index.duplicated()]
+    for start in range(0, len(rows), BLOCK):
+        block = rows[start : start + BLOCK]
+        bits = np.bitwise_count(syn_hash[block, None] ^ real_hash[None, :]).astype(np.int64)
+        if with_emb:
+            sim = data.synthetic_emb[block] @ data.real_emb.T  # float32, as the check's max_cosine
+            best = sim.argmax(axis=1)
+        else:
+            best = bits.argmin(axis=1)
+        same = real_pos.reindex(syn["image_id"].to_numpy()[block]).to_numpy()
+        best = np.where(np.isnan(same), best, np.nan_to_num(same)).astype(np.int64)
+        at = np.arange(len(block))
+        nearest[start : start + len(block)] = best
+        ham[start : start + len(block)] = bits[at, best]
+        if cos is not None:
+            cos[start : start + len(block)] = 1.0 - sim[at, best]
+    return nearest, ham, cos
+
+
+def memorised_examples(data: ScanData, params: ScanParams) -> list[dict[str, Any]]:
+    """Every synthetic image the memorisation check counts, with its nearest real image.
+
+    Dicts of ``bias.json``'s ``MemorizedExample`` shape, byte-identical copies first, then by
+    cosine distance (or Hamming distance without embeddings), then synthetic path; [] without
+    a real reference.
+    """
+    if not data.has_reference:
+        return []
+    real = data.real
+    mask = memorised_mask(data.synthetic, real, data.synthetic_emb, data.real_emb, params.mem_hamming,
+                          params.mem_cosine)
+    rows = np.flatnonzero(mask)
+    nearest, ham, cos = _nearest(data, rows)
+    out = []
+    for k, i in enumerate(rows):
+        syn_ref, real_ref = _ref(data.synthetic, int(i)), _ref(real, int(nearest[k]))
+        out.append({
+            "synthetic": syn_ref, "real": real_ref, "exact": syn_ref["image_id"] == real_ref["image_id"],
+            "hamming": int(ham[k]), "cosine_distance": None if cos is None else max(round(float(cos[k]), 6), 0.0),
+        })
+    out.sort(key=lambda e: (not e["exact"], e["cosine_distance"] if cos is not None else e["hamming"],
+                            e["synthetic"]["path"]))
+    return out

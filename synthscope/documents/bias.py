@@ -1,0 +1,76 @@
+"""``bias.json`` (owner: ``synthscope.stages.scan``): findings above ``info`` and a summary.
+
+The vocabularies (checks, attributes, severities, origins) come from ``synthscope.schema``:
+adding a check or an attribute there is the one change the documents need.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from synthscope.documents.common import Document
+from synthscope.documents.stages import ExtractorInfo
+from synthscope.schema import ATTRIBUTES, CHECKS, ORIGINS, SEVERITIES
+
+Check = Literal[CHECKS]
+Severity = Literal[SEVERITIES]
+
+
+class ImageRef(Document):
+    """One image of the audit, as the manifest names it (``path`` relative to its dataset root)."""
+
+    image_id: str
+    path: str
+    label: str
+
+
+class MemorizedExample(Document):
+    """A synthetic image the scan thinks copies a real one, with its nearest real image.
+
+    ``cosine_distance`` (1 - cosine of the L2-normalised embeddings, None without embeddings)
+    and ``hamming`` (dhash bits) are the two distances the memorisation check thresholds.
+    """
+
+    synthetic: ImageRef
+    real: ImageRef
+    exact: bool  # byte-identical (same sha256)
+    hamming: int
+    cosine_distance: float | None
+
+
+class Finding(Document):
+    """One scan measurement above ``info`` (DESIGN.md's finding shape, plus the metric's name)."""
+
+    check: Check
+    attribute: Literal[ATTRIBUTES] | None
+    class_: str | None = Field(alias="class")
+    severity: Severity
+    score: float | None
+    reference_score: float | None
+    origin: Literal[ORIGINS]
+    message: str
+    metric: str
+    examples: list[MemorizedExample] | None = None  # memorisation only: the suspected copies
+
+
+# The keys every finding has, in DESIGN.md's order (the scan's table columns of the same names).
+FINDING_KEYS = tuple(f.alias or name for name, f in Finding.model_fields.items() if name != "examples")
+
+
+class BiasSummary(Document):
+    n_synthetic: int
+    n_real: int
+    reference: Literal["real", "none"]
+    n_measured: int
+    n_findings: int
+    by_severity: dict[Severity, int]
+    by_check: dict[Check, int]
+    max_severity: Severity
+    extractor: ExtractorInfo
+
+
+class BiasDocument(Document):
+    findings: list[Finding]
+    summary: BiasSummary
