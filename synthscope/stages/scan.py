@@ -13,6 +13,7 @@ import pandas as pd
 
 from synthscope.bias import findings, scan, summary
 from synthscope.bias.inputs import scan_data
+from synthscope.bias.masked import object_coverage
 from synthscope.config import AuditConfig
 from synthscope.errors import StageInputError
 from synthscope.io import write_json, write_parquet
@@ -35,7 +36,8 @@ def run(config: AuditConfig) -> list[Path]:
     n_real = 0 if data.real is None else len(data.real)
     result = {
         "findings": findings(flagged),
-        "summary": summary(flagged, len(data.synthetic), n_real) | {"extractor": embeddings.extractor},
+        "summary": summary(flagged, len(data.synthetic), n_real)
+        | {"extractor": embeddings.extractor, "object_attributes": object_coverage(data, config.params.scan)},
     }
     write_json(paths.bias_json, result)
     write_parquet(paths.findings, flagged)
