@@ -20,6 +20,7 @@ from synthscope.report.contracts import (
     plain_words,
     read_findings,
 )
+from synthscope.report.drift import drift_section
 from synthscope.report.gates import METRIC_GATES, evaluate_gates
 
 SCHEMA_VERSION = 1
@@ -127,10 +128,12 @@ def build_report(
     params: ReportParams,
     history: list[dict[str, Any]],
     memorized: list[dict[str, Any]],
+    drift_examples: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The whole report as data. ``manifest`` is the ingest manifest (all rows);
     ``attributes`` the features stage's table; ``history`` this config's earlier runs plus
-    this one (``history.trend``); ``memorized`` from ``sections.memorized_pairs``."""
+    this one (``history.trend``); ``memorized`` from ``sections.memorized_pairs``;
+    ``drift_examples`` from ``drift.most_synthetic_pairs``."""
     findings = read_findings(bias)
     for f in findings:
         f["plain"] = plain_words(f)
@@ -175,6 +178,7 @@ def build_report(
         "shortcuts": [f for f in findings if f["check"] in ("shortcut", "consistency")],
         "diversity": [f for f in findings if f["check"] in ("diversity", "duplicates", "imbalance")],
         "memorized": memorized,
+        "drift": drift_section(findings, (bias or {}).get("summary") or {}, drift_examples or []),
         "samples": sections.select_samples(index, params.max_samples_per_class),
         "debias": _debias_section(debias),
         "history": history,

@@ -21,7 +21,8 @@ STAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "score": ("score",),
     # debias re-runs ingest, features and scan on the augmented set and scores CAS before/after
     "debias": ("debias", "ingest", "features", "scan", "score"),
-    "report": ("report", "gates"),
+    # scan: the drift section's classifier (seed, folds) picks the most synthetic-looking images
+    "report": ("report", "gates", "scan"),
 }
 # The stage each one reads its inputs from (besides the feature store).
 UPSTREAM: dict[str, tuple[str, ...]] = {

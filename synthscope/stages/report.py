@@ -28,6 +28,7 @@ from synthscope.report import history as hist
 from synthscope.report import sections
 from synthscope.report.build import build_report
 from synthscope.report.contracts import example_ids, read_findings
+from synthscope.report.drift import most_synthetic_pairs
 from synthscope.report.figures import thumbnail_uri
 from synthscope.report.gates import evaluate_gates
 from synthscope.report.render import plot_tables as build_plot_tables
@@ -77,6 +78,22 @@ def _memorized(
     return sections.memorized_pairs(findings, index, features, limit)
 
 
+def _drift_examples(config: AuditConfig, out: OutputPaths, index: pd.DataFrame) -> list[dict[str, Any]]:
+    """The most synthetic-looking images beside their nearest real ones (needs embeddings and a real set)."""
+    limit = config.params.report.max_drift_examples
+    if limit <= 0 or not (index["role"] == "real").any() or not out.features_summary.is_file():
+        return []
+    from synthscope.features.load import load_embeddings
+
+    emb = load_embeddings(out, config.store_dir)
+    order = pd.Series(np.arange(len(emb.index)), index=emb.index["image_id"].to_numpy())
+    order = order[~order.index.duplicated()]
+    aligned = order.reindex(index["image_id"].to_numpy())
+    if aligned.isna().any():
+        return []
+    return most_synthetic_pairs(index, emb.features[aligned.to_numpy(dtype=np.int64)], config.params.scan, limit)
+
+
 def _thumbnails(report: dict[str, Any], size: int) -> dict[str, str]:
     from synthscope.datasets.image import load_rgb
 
@@ -84,7 +101,7 @@ def _thumbnails(report: dict[str, Any], size: int) -> dict[str, str]:
     for s in report["samples"]:
         for im in s["images"]:
             wanted[im["image_id"]] = Path(im["root"]) / im["path"]
-    for p in report["memorized"]:
+    for p in report["memorized"] + report["drift"]["examples"]:
         for ref in (p["query"], p["neighbour"]):
             if ref is not None:
                 wanted[ref["image_id"]] = Path(ref["root"]) / ref["path"]
@@ -107,6 +124,7 @@ def run(config: AuditConfig) -> list[Path]:
     ok = manifest[manifest["status"] == "ok"]
     index = ok[["image_id", "role", "label", "path", "root"]].reset_index(drop=True)
     memorized = _memorized(config, out, findings, index)
+    drift_examples = _drift_examples(config, out, index)
 
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     gates = config.params.gates
@@ -131,6 +149,7 @@ def run(config: AuditConfig) -> list[Path]:
         params=config.params.report,
         history=hist.trend(table, config.name),
         memorized=memorized,
+        drift_examples=drift_examples,
     )
 
     thumbs = _thumbnails(report, config.params.report.thumbnail_px)
