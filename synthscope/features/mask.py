@@ -162,3 +162,21 @@ def object_mask(rgb: np.ndarray) -> ObjectMask:
     bg = ramp(explained, 0.5, 0.8) * (1.0 - ramp(noise, NOISY_BACKDROP[0], NOISY_BACKDROP[1]))
     fg = foreground_score(mask, dist, threshold)
     return ObjectMask(mask, bg * fg, bg, fg)
+
+
+def image_object_mask(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 at any size -> (H, W) bool object mask, for code that edits pixels (debias).
+
+    Computed at the working resolution (``WORK_SIDE``) and scaled back with nearest-neighbour.
+    """
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    scale = min(1.0, WORK_SIDE / max(h, w))
+    small = rgb if scale == 1.0 else np.asarray(
+        Image.fromarray(rgb).resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX)
+    )
+    mask = object_mask(small).mask
+    if mask.shape == (h, w):
+        return mask
+    return np.asarray(Image.fromarray(mask).resize((w, h), Image.Resampling.NEAREST), dtype=bool)

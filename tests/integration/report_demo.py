@@ -26,6 +26,7 @@ SEVERITY = {
     "duplicates": "low",
     "memorization": "high",
     "diversity": "medium",
+    "drift": "high",
 }
 SCORE = {
     "shortcut": 0.96,
@@ -34,6 +35,7 @@ SCORE = {
     "duplicates": 0.1,
     "memorization": 0.05,
     "diversity": 0.4,
+    "drift": 0.98,  # classifier AUC
 }
 
 
