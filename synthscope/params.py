@@ -88,6 +88,11 @@ class ScanParams:
     diversity_levels: tuple[Float, ...] = (0.3, 0.5, 0.7)  # 1 - dispersion ratio
     duplicates_levels: tuple[Float, ...] = (0.05, 0.15, 0.3)  # share of synthetic images
     memorization_levels: tuple[Float, ...] = (0.02, 0.05, 0.1)  # share of synthetic images
+    # 2 x (lower 95% bound of the synthetic-vs-real classifier AUC - 0.5): 0 same, 1 separable
+    drift_levels: tuple[Float, ...] = (0.2, 0.5, 0.8)
+    # Object attributes (color, size, location, background) of images whose mask confidence is
+    # below this are not used by any check (features/mask.py says why it is low).
+    min_mask_confidence: Float = 0.5
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -96,6 +101,8 @@ class ScanParams:
                 if len(levels) != 3 or list(levels) != sorted(levels):
                     raise ConfigError(f"scan.{f.name}: {list(levels)} must be three ascending thresholds "
                                       "[low, medium, high]")
+        if not 0.0 <= self.min_mask_confidence <= 1.0:
+            raise ConfigError(f"scan.min_mask_confidence: {self.min_mask_confidence} must be in [0, 1]")
         if self.cv_folds < 2:
             raise ConfigError(f"scan.cv_folds: {self.cv_folds} is too small; use 2 or more")
 
@@ -176,6 +183,7 @@ class ReportParams:
     location_bins: Int = 8  # the "where are the objects" heatmap is bins x bins
     max_findings_first_screen: Int = 5
     max_memorized_examples: Int = 6  # suspected copies shown with their nearest real neighbours
+    max_drift_examples: Int = 6  # most synthetic-looking images shown beside their nearest real ones
 
 
 @dataclass

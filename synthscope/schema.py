@@ -43,14 +43,27 @@ ATTRIBUTES = tuple(ATTRIBUTE_GROUPS)
 QUALITY_COLUMNS = (
     "mean_r", "mean_g", "mean_b", "hue", "saturation", "value", "colorfulness",
     "obj_hue", "bbox_x0", "bbox_y0", "bbox_x1", "bbox_y1",
-    "sharpness", "contrast", "entropy", "width", "height", "aspect",
+    "sharpness", "contrast", "noise", "entropy", "width", "height", "aspect",
 )
+# How far the object mask is trusted (features/mask.py): the confidence in [0, 1] and its two
+# factors, which say why it is low (cluttered background, or no distinct object).
+MASK_COLUMNS = ("mask_confidence", "mask_bg_score", "mask_fg_score")
+
+# What the drift check compares between synthetic and real: the object groups (confident
+# masks only) plus the whole image's resolution and quality.
+DRIFT_GROUPS: dict[str, tuple[str, ...]] = {
+    **ATTRIBUTE_GROUPS,
+    "resolution": ("width", "height", "aspect"),
+    "quality": ("sharpness", "contrast", "noise", "entropy"),
+}
+# bias.json's ``attribute`` vocabulary.
+FINDING_ATTRIBUTES = tuple(DRIFT_GROUPS)
 
 # The network whose pool3 features make a Frechet distance "FID" (with official weights).
 FID_NETWORK = "inception-fid"
 
 # bias.json vocabulary.
-CHECKS = ("consistency", "shortcut", "imbalance", "diversity", "duplicates", "memorization")
+CHECKS = ("consistency", "shortcut", "imbalance", "diversity", "duplicates", "memorization", "drift")
 SEVERITIES = ("info", "low", "medium", "high")
 ORIGINS = ("introduced", "copied", "unknown")
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from synthscope.bias.base import CHECKS, ScanData, classes_of, pct, score_frame, score_row
 from synthscope.bias.describe import modal_share, value_names
+from synthscope.bias.masked import confident
 from synthscope.params import ScanParams
 from synthscope.schema import ATTRIBUTE_GROUPS
 
@@ -78,7 +79,9 @@ class Consistency:
     name = "consistency"
 
     def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
-        syn, real = data.synthetic, data.real if data.has_reference else None
+        # every group is an object attribute: only images with a trusted mask are read
+        syn = confident(data.synthetic, params)
+        real = confident(data.real, params) if data.has_reference else None
         pooled = syn if real is None else pd.concat([syn, real], ignore_index=True)
         labels = classes_of(syn, params.min_class_size)
         if real is not None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from synthscope.features.attributes import rgb_to_hsv
+
 # Hue (degrees) upper bounds of named colours, HSV convention; red wraps around 0/360.
 HUE_NAMES = (
     (15.0, "red"),
@@ -43,20 +45,6 @@ def color_names(hue_deg: np.ndarray, saturation: np.ndarray, value: np.ndarray) 
     sat, val = np.asarray(saturation, dtype=np.float64), np.asarray(value, dtype=np.float64)
     gray = np.where(val < 0.25, "black", np.where(val > 0.8, "white", "gray"))
     return np.where((sat < GRAY_SATURATION) | (val < 0.15), gray, out).astype(object)
-
-
-def rgb_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(N, 3) RGB in [0, 1] -> hue degrees, saturation, value (vectorised colorsys)."""
-    r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
-    mx, mn = rgb.max(axis=1), rgb.min(axis=1)
-    delta = mx - mn
-    safe = np.where(delta > 0, delta, 1.0)
-    hue = np.where(
-        mx == r, (g - b) / safe % 6.0, np.where(mx == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0)
-    )
-    hue = np.where(delta > 0, hue * 60.0, 0.0)
-    sat = np.where(mx > 0, delta / np.where(mx > 0, mx, 1.0), 0.0)
-    return hue, sat, mx
 
 
 def tertile_names(values: pd.Series, edges: np.ndarray, names: tuple[str, str, str]) -> np.ndarray:

@@ -18,6 +18,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from synthscope.bias.base import CHECKS, ScanData, classes_of, origin_of, pct, score_frame, score_row
 from synthscope.bias.describe import modal_share, value_names
+from synthscope.bias.masked import confident
 from synthscope.params import ScanParams
 from synthscope.schema import ATTRIBUTE_GROUPS
 
@@ -85,7 +86,9 @@ class Shortcut:
     name = "shortcut"
 
     def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
-        syn, real = data.synthetic, data.real if data.has_reference else None
+        # every group is an object attribute: only images with a trusted mask are read
+        syn = confident(data.synthetic, params)
+        real = confident(data.real, params) if data.has_reference else None
         labels = classes_of(syn, params.min_class_size)
         if len(labels) < 2:
             return score_frame([])

@@ -1,6 +1,6 @@
 """Targeted transforms that each change one attribute of an image's object (pure: arrays in and out).
 
-An image is split into two layers with :func:`synthscope.features.attributes.object_mask`:
+An image is split into two layers with :func:`synthscope.features.mask.image_object_mask`:
 the object, and the background with the object's hole filled from the nearest background
 pixels. Each transform edits one layer, so it changes only its attribute:
 
@@ -31,7 +31,7 @@ from scipy import ndimage
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as F
 
-from synthscope.features.attributes import object_mask
+from synthscope.features.mask import image_object_mask
 from synthscope.params import DebiasParams
 
 # Backgrounds must stay this far (RGB distance, 0-255) from the object colour, else the object
@@ -60,7 +60,7 @@ class Layers:
 
 def split_layers(rgb: np.ndarray, mask: np.ndarray | None = None) -> Layers:
     """(H, W, 3) uint8 -> layers; the background's hole takes each pixel's nearest background value."""
-    mask = object_mask(rgb) if mask is None else mask
+    mask = image_object_mask(rgb) if mask is None else mask
     background = rgb.copy()
     if mask.any() and (~mask).any():
         _, (iy, ix) = ndimage.distance_transform_edt(mask, return_indices=True)

@@ -107,6 +107,18 @@ def planted(biases: Biases) -> list[dict[str, Any]]:
         add("limited_variety", "duplicates", None, [LIMITED_CLASS], primary=False)
     if biases.memorize > 0:
         add("memorize", "memorization", None, None)
+    # The drift check compares whole distributions with the real set, so it sees each planted
+    # attribute bias too, and always the rendering style: "real" images are blurred and carry
+    # sensor noise by design (quality), which the embeddings also tell apart.
+    drift = {"plain_background": ["background"], "centered": ["location"], "consistent_size": ["size"],
+             "color_shortcut": ["color"],
+             "limited_variety": ["color", "size", "location", "background"]}
+    for knob, attributes in drift.items():
+        if getattr(biases, knob):
+            for attribute in attributes:
+                add(knob, "drift", attribute, None, primary=False, origin=None)
+    add("style", "drift", "quality", None, primary=False, origin=None)
+    add("style", "drift", None, None, primary=False, origin=None)
     return items
 
 

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from synthscope.documents.common import Document
 from synthscope.documents.stages import ExtractorInfo
-from synthscope.schema import ATTRIBUTES, CHECKS, ORIGINS, SEVERITIES
+from synthscope.schema import CHECKS, FINDING_ATTRIBUTES, ORIGINS, SEVERITIES
 
 Check = Literal[CHECKS]
 Severity = Literal[SEVERITIES]
@@ -44,7 +44,7 @@ class Finding(Document):
     """One scan measurement above ``info`` (DESIGN.md's finding shape, plus the metric's name)."""
 
     check: Check
-    attribute: Literal[ATTRIBUTES] | None
+    attribute: Literal[FINDING_ATTRIBUTES] | None
     class_: str | None = Field(alias="class")
     severity: Severity
     score: float | None
@@ -59,6 +59,15 @@ class Finding(Document):
 FINDING_KEYS = tuple(f.alias or name for name, f in Finding.model_fields.items() if name != "examples")
 
 
+class ObjectCoverage(Document):
+    """On how many images the object attributes could be measured, and why not on the rest."""
+
+    images: int
+    measured: int
+    cluttered_background: int
+    no_distinct_object: int
+
+
 class BiasSummary(Document):
     n_synthetic: int
     n_real: int
@@ -69,6 +78,7 @@ class BiasSummary(Document):
     by_check: dict[Check, int]
     max_severity: Severity
     extractor: ExtractorInfo
+    object_attributes: dict[Literal["synthetic", "real"], ObjectCoverage] | None = None
 
 
 class BiasDocument(Document):

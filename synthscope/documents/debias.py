@@ -14,14 +14,14 @@ from pydantic import Field
 
 from synthscope.documents.bias import Check, Severity
 from synthscope.documents.common import Document, Estimate
-from synthscope.schema import ATTRIBUTES
+from synthscope.schema import ATTRIBUTES, FINDING_ATTRIBUTES
 
 
 class FindingChange(Document):
     """One flaggable measurement that was a finding before or after debiasing (None: not measured there)."""
 
     check: Check
-    attribute: Literal[ATTRIBUTES] | None
+    attribute: Literal[FINDING_ATTRIBUTES] | None
     class_: str | None = Field(alias="class")
     metric: str
     score_before: float | None

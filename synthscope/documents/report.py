@@ -106,6 +106,19 @@ class MemorizedPair(Document):
     distance: float | None  # cosine distance (1 - cosine) of the embeddings
 
 
+class DriftPair(MemorizedPair):
+    probability: float  # out-of-fold probability that the query is synthetic
+
+
+class DriftSection(Document):
+    """"How synthetic differs from real": drift findings, mask coverage, most synthetic-looking images."""
+
+    compared: bool  # the scan had a real set to compare with
+    findings: list[ReportFinding]
+    coverage: list[str]
+    examples: list[DriftPair]
+
+
 class DebiasRow(FindingChange):
     name: str  # "check / attribute / class"
 
@@ -168,6 +181,7 @@ class ReportDocument(Document):
     shortcuts: list[ReportFinding]
     diversity: list[ReportFinding]
     memorized: list[MemorizedPair]
+    drift: DriftSection
     samples: list[SampleGroup]
     debias: DebiasSection | None
     history: list[HistoryRun]

@@ -1,8 +1,10 @@
 """Low-level attributes of one image, computed from its pixels (pure numpy, no paths).
 
 The bias scan tests these for shortcuts: the colour, size, location and background of the
-*object*, so everything starts from a foreground/background split (:func:`object_mask`).
-Quality columns (sharpness, contrast, entropy, ...) go to the report.
+*object*, so everything starts from a foreground/background split
+(:func:`synthscope.features.mask.object_mask`) and its ``mask_confidence``: object columns of
+an image whose mask is not trusted are still stored, and the checks leave them out.
+Quality columns (sharpness, contrast, noise, entropy, ...) go to the report and the drift check.
 
 All colour values are in [0, 1]; hue is in degrees [0, 360) and also stored as (cos, sin)
 because it is circular; sizes and positions are fractions of the image side, so they do not
@@ -15,21 +17,19 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from synthscope.schema import ATTRIBUTE_GROUPS, QUALITY_COLUMNS
+from synthscope.features.mask import WORK_SIDE, object_mask
+from synthscope.schema import ATTRIBUTE_GROUPS, MASK_COLUMNS, QUALITY_COLUMNS
 
 # Bump when any formula below changes: the feature store keys cached attributes on it.
-ATTRIBUTES_VERSION = 1
+ATTRIBUTES_VERSION = 2  # 2: backdrop-model masks with mask_confidence, noise column
 # Attributes are computed on the image shrunk to at most this side: area, centroid and
 # colours do not depend on the scale, and it bounds the cost of a 4000 px photo.
 MAX_SIDE = 256
-# A pixel belongs to the object when its RGB distance (0-255 units) to the background
-# colour exceeds max(MIN_DISTANCE, SPREAD_FACTOR * the 95th percentile of the border
-# pixels' own distances): a textured background raises the bar, a flat one keeps it low.
-MIN_DISTANCE = 30.0
-SPREAD_FACTOR = 1.5
 
 ATTRIBUTE_COLUMNS: tuple[str, ...] = tuple(
-    dict.fromkeys([c for cols in ATTRIBUTE_GROUPS.values() for c in cols] + list(QUALITY_COLUMNS))
+    dict.fromkeys(
+        [c for cols in ATTRIBUTE_GROUPS.values() for c in cols] + list(QUALITY_COLUMNS) + list(MASK_COLUMNS)
+    )
 )
 
 
@@ -43,41 +43,6 @@ def shrink(rgb: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
 
 
-def border_pixels(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) -> (K, 3) float pixels of a frame about 4% of the shorter side wide."""
-    h, w = rgb.shape[:2]
-    b = max(1, round(0.04 * min(h, w)))
-    frame = np.ones((h, w), dtype=bool)
-    frame[b : h - b, b : w - b] = False
-    return rgb[frame].astype(np.float32)
-
-
-def object_mask(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 -> (H, W) bool, True on the foreground object.
-
-    Background model: the per-channel median of the border frame (robust to an object that
-    touches the border on less than half of it). Pixels far from it are foreground; an
-    opening removes specks of background texture, hole filling closes the object, and only
-    the largest connected component is kept (the demo images hold one object; on photos it
-    is the most salient blob). An image with nothing distinct from its border gives an
-    all-False mask.
-    """
-    border = border_pixels(rgb)
-    bg = np.median(border, axis=0)
-    spread = np.percentile(np.linalg.norm(border - bg, axis=1), 95)
-    threshold = max(MIN_DISTANCE, SPREAD_FACTOR * float(spread))
-    dist = np.linalg.norm(rgb.astype(np.float32) - bg, axis=2)
-    mask = dist > threshold
-    if min(mask.shape) >= 16:
-        mask = ndimage.binary_opening(mask, structure=np.ones((3, 3), dtype=bool))
-    mask = ndimage.binary_fill_holes(mask)
-    labels, n = ndimage.label(mask)
-    if n > 1:
-        sizes = np.bincount(labels.ravel())[1:]
-        mask = labels == (int(np.argmax(sizes)) + 1)
-    return mask
-
-
 def rgb_to_hsv(rgb01: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(..., 3) float in [0, 1] -> hue in degrees [0, 360), saturation, value (same shape[:-1])."""
     r, g, b = rgb01[..., 0], rgb01[..., 1], rgb01[..., 2]
@@ -88,6 +53,20 @@ def rgb_to_hsv(rgb01: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     h = np.where(c > 0, h * 60.0, 0.0)
     s = np.where(v > 0, c / np.where(v > 0, v, 1.0), 0.0)
     return h, s, v
+
+
+def noise_sigma(lum: np.ndarray) -> float:
+    """Immerkaer (1996) fast noise estimate: sigma of additive Gaussian noise of an (H, W) image.
+
+    The 3x3 mask is the difference of two Laplacians, so smooth image structure cancels and
+    the mean absolute response measures the noise. Returned in the units of ``lum``; 0 below 3 px.
+    """
+    h, w = lum.shape
+    if h < 3 or w < 3:
+        return 0.0
+    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float64)
+    response = ndimage.convolve(lum.astype(np.float64), kernel)[1:-1, 1:-1]
+    return float(np.sqrt(np.pi / 2.0) * np.abs(response).sum() / (6.0 * (w - 2) * (h - 2)))
 
 
 def circular_hue(hue: np.ndarray, weight: np.ndarray) -> tuple[float, float, float]:
@@ -138,8 +117,11 @@ def _mask_stats(rgb01: np.ndarray, mask: np.ndarray) -> dict[str, float]:
         ys, xs = np.nonzero(mask)
         x0, x1, y0, y1 = xs.min() / w, (xs.max() + 1) / w, ys.min() / h, (ys.max() + 1) / h
         cx, cy = (xs.mean() + 0.5) / w, (ys.mean() + 0.5) / h
-        # The eroded mask avoids anti-aliased edge pixels that mix object and background.
-        core = ndimage.binary_erosion(mask)
+        # The eroded mask avoids anti-aliased (or blurred) edge pixels that mix object and
+        # background: two pixels in where the object is large enough, else one.
+        core = ndimage.binary_erosion(mask, iterations=2)
+        if core.sum() < 16:
+            core = ndimage.binary_erosion(mask)
         obj = rgb01[core if core.sum() >= 4 else mask]
     else:  # nothing stands out: the whole image is "background", the object is undefined
         x0 = x1 = y0 = y1 = 0.0
@@ -192,7 +174,12 @@ def image_attributes(rgb: np.ndarray) -> dict[str, float | int]:
         "height": float(height),
         "aspect": float(width / height),
     }
-    out.update(_mask_stats(rgb01, object_mask(small)))
+    # The mask and the object's statistics use the working resolution of the mask model.
+    work = shrink(small, WORK_SIDE)
+    found = object_mask(work)
+    out.update(_mask_stats(work.astype(np.float64) / 255.0, found.mask))
+    out.update(mask_confidence=found.confidence, mask_bg_score=found.bg_score, mask_fg_score=found.fg_score)
+    out["noise"] = noise_sigma(lum * 255.0)
     missing = set(ATTRIBUTE_COLUMNS) - set(out)
     if missing:  # a schema change without a formula here is a programming error
         raise RuntimeError(f"attribute columns without a formula: {sorted(missing)}")

@@ -14,6 +14,7 @@ import pandas as pd
 from synthscope.documents import BiasDocument, DebiasDocument, ExtractorRef, FeaturesDocument, MetricsDocument, dump
 from synthscope.params import GateParams, ReportParams
 from synthscope.report import sections
+from synthscope.report.drift import drift_section
 from synthscope.report.gates import METRIC_GATES, evaluate_gates
 from synthscope.report.headlines import headline_metrics, metric_label, plain_words, ranked_findings
 
@@ -100,10 +101,12 @@ def build_report(
     params: ReportParams,
     history: list[dict[str, Any]],
     memorized: list[dict[str, Any]],
+    drift_examples: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The whole report as data (``documents.ReportDocument``). ``manifest`` is the ingest manifest (all rows);
     ``attributes`` the features stage's table; ``history`` this config's earlier runs plus
-    this one (``history.trend``); ``memorized`` from ``sections.memorized_pairs``."""
+    this one (``history.trend``); ``memorized`` from ``sections.memorized_pairs``;
+    ``drift_examples`` from ``drift.most_synthetic_pairs``."""
     findings = ranked_findings(bias)
     for f in findings:
         f["plain"] = plain_words(f)
@@ -149,6 +152,7 @@ def build_report(
         "shortcuts": [f for f in findings if f["check"] in ("shortcut", "consistency")],
         "diversity": [f for f in findings if f["check"] in ("diversity", "duplicates", "imbalance")],
         "memorized": memorized,
+        "drift": drift_section(findings, bias.summary if bias is not None else None, drift_examples or []),
         "samples": sections.select_samples(index, params.max_samples_per_class),
         "debias": _debias_section(debias),
         "history": history,

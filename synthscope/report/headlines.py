@@ -96,5 +96,7 @@ def plain_words(f: dict[str, Any]) -> str:
         "diversity": f"Images{where} are less varied than the reference.",
         "duplicates": f"Near-duplicate images{where}.",
         "memorization": f"Synthetic images{where} are near copies of real training images.",
+        # the drift check's message already says how synthetic differs, with values on each side
+        "drift": f.get("message") or f"Synthetic images{where} differ from real ones in {attr or 'their embeddings'}.",
     }[f["check"]]
     return text + (origin if f["check"] in ("shortcut", "consistency") else "")

@@ -23,7 +23,8 @@ STAGE_PARAMS: dict[str, tuple[str, ...]] = {
     # the pipeline re-runs ingest, features and scan around debias (stages.rescan) with their own
     # sections; compare trains the CAS classifiers with the score stage's settings
     "compare": ("score",),
-    "report": ("report", "gates"),
+    # scan: the drift section's classifier (seed, folds) picks the most synthetic-looking images
+    "report": ("report", "gates", "scan"),
 }
 # The stage each one reads its inputs from (besides the feature store).
 UPSTREAM: dict[str, tuple[str, ...]] = {

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from synthscope.config import AuditConfig
@@ -36,6 +37,7 @@ from synthscope.paths import OutputPaths
 from synthscope.report import history as hist
 from synthscope.report import sections
 from synthscope.report.build import build_report
+from synthscope.report.drift import most_synthetic_pairs
 from synthscope.report.figures import thumbnail_uri
 from synthscope.report.gates import evaluate_gates
 from synthscope.report.headlines import ranked_findings
@@ -56,6 +58,22 @@ def inputs_digest(paths: list[Path], extra: str) -> str:
     return h.hexdigest()
 
 
+def _drift_examples(config: AuditConfig, out: OutputPaths, index: pd.DataFrame) -> list[dict[str, Any]]:
+    """The most synthetic-looking images beside their nearest real ones (needs embeddings and a real set)."""
+    limit = config.params.report.max_drift_examples
+    if limit <= 0 or not (index["role"] == "real").any() or not out.features_summary.is_file():
+        return []
+    from synthscope.features.load import load_embeddings
+
+    emb = load_embeddings(out, config.store_dir)
+    order = pd.Series(np.arange(len(emb.index)), index=emb.index["image_id"].to_numpy())
+    order = order[~order.index.duplicated()]
+    aligned = order.reindex(index["image_id"].to_numpy())
+    if aligned.isna().any():
+        return []
+    return most_synthetic_pairs(index, emb.features[aligned.to_numpy(dtype=np.int64)], config.params.scan, limit)
+
+
 def _thumbnails(report: dict[str, Any], size: int) -> dict[str, str]:
     from synthscope.datasets.image import load_rgb
 
@@ -63,7 +81,7 @@ def _thumbnails(report: dict[str, Any], size: int) -> dict[str, str]:
     for s in report["samples"]:
         for im in s["images"]:
             wanted[im["image_id"]] = Path(im["root"]) / im["path"]
-    for p in report["memorized"]:
+    for p in report["memorized"] + report["drift"]["examples"]:
         for ref in (p["query"], p["neighbour"]):
             wanted[ref["image_id"]] = Path(ref["root"]) / ref["path"]
     thumbs = {}
@@ -87,6 +105,7 @@ def run(config: AuditConfig) -> list[Path]:
     ok = manifest[manifest["status"] == "ok"]
     index = ok[["image_id", "role", "label", "path", "root"]].reset_index(drop=True)
     memorized = sections.memorized_pairs(findings, index, config.params.report.max_memorized_examples)
+    drift_examples = _drift_examples(config, out, index)
 
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     gates = config.params.gates
@@ -111,6 +130,7 @@ def run(config: AuditConfig) -> list[Path]:
         params=config.params.report,
         history=hist.trend(table, config.name),
         memorized=memorized,
+        drift_examples=drift_examples,
     ))
     report = dump(document)  # the renderers read the validated document as plain data
 

@@ -28,6 +28,7 @@ SEVERITY = {
     "duplicates": "low",
     "memorization": "high",
     "diversity": "medium",
+    "drift": "high",
 }
 SCORE = {
     "shortcut": 0.96,
@@ -36,6 +37,7 @@ SCORE = {
     "duplicates": 0.1,
     "memorization": 0.05,
     "diversity": 0.4,
+    "drift": 0.98,  # classifier AUC
 }
 
 

@@ -94,7 +94,9 @@ def test_each_knob_is_found_with_precision_and_recall_one(tmp_path):
         if figures[knob] != (1.0, 1.0):  # say what went wrong, not just that it did
             print(knob, [(f["check"], f["attribute"], f["class"], f["origin"], f["severity"])
                          for f in result["findings"] if f["severity"] in ABOVE_LOW])
-        if knob == "control":
-            assert not [f for f in result["findings"] if f["severity"] in ABOVE_LOW], result["findings"]
+        if knob == "control":  # only the declared style gap (drift of quality / embeddings) may show
+            style = [p for p in info["planted"] if p["knob"] == "style"]
+            assert not [f for f in result["findings"] if f["severity"] in ABOVE_LOW
+                        and not any(matches(f, p) for p in style)], result["findings"]
     print("precision, recall per knob:", figures)
     assert all(p == 1.0 and r == 1.0 for p, r in figures.values()), figures

@@ -71,7 +71,9 @@ def test_independent_colour_and_unbiased_control_give_nothing_above_low(seed, re
 )
 def test_consistent_attribute_is_flagged_for_that_attribute_only(kwargs, attribute, real):
     hits = above_low(scan(ScanData(make_attributes(60, seed=1, **kwargs), real), P))
-    assert set(hits["check"]) == {"consistency"} and set(hits["attribute"]) == {attribute}
+    # drift may also see that attribute's distribution differ from real, and nothing else
+    assert set(hits["check"]) <= {"consistency", "drift"} and set(hits["attribute"]) == {attribute}
+    hits = hits[hits["check"] == "consistency"]
     assert None in set(hits["class"])  # the whole dataset, not only single classes
 
 

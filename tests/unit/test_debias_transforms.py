@@ -9,7 +9,8 @@ import pytest
 
 from synthscope.debias.transforms import apply_transforms, image_seed, split_layers
 from synthscope.demo.shapes import render
-from synthscope.features.attributes import image_attributes, object_mask
+from synthscope.features.attributes import image_attributes
+from synthscope.features.mask import image_object_mask as object_mask
 from synthscope.params import DebiasParams
 
 P = DebiasParams()
@@ -75,7 +76,8 @@ def test_size_scales_the_area_about_the_centroid(image):
     assert after["fg_area"] / before["fg_area"] == pytest.approx(scale**2, rel=0.15)
     assert after["centroid_x"] == pytest.approx(before["centroid_x"], abs=1.5 / 64)
     assert after["centroid_y"] == pytest.approx(before["centroid_y"], abs=1.5 / 64)
-    assert after["obj_hue"] == pytest.approx(before["obj_hue"], abs=3)
+    # hue is circular: a red object may read 359.97 before and 0.01 after
+    assert (after["obj_hue"] - before["obj_hue"] + 180) % 360 - 180 == pytest.approx(0, abs=3)
 
 
 def test_location_moves_the_object_whole(image):
@@ -87,7 +89,8 @@ def test_location_moves_the_object_whole(image):
     shifted = np.roll(mask, (dy, dx), axis=(0, 1))
     assert np.array_equal(out[shifted], moved[shifted])  # object pixels travel unchanged
     assert iou(object_mask(out), shifted) > 0.95
-    assert image_attributes(out)["fg_area"] == pytest.approx(image_attributes(image)["fg_area"], abs=1e-9)
+    # within 2 pixels: the backdrop surface is fitted to the border, which the move changes slightly
+    assert image_attributes(out)["fg_area"] == pytest.approx(image_attributes(image)["fg_area"], abs=2 / 64**2)
 
 
 def test_transforms_are_deterministic_per_seed(image):
