@@ -17,10 +17,10 @@ def shared_dir() -> Path:
 
 
 def cifar_sample(per_class: int = 100) -> list[tuple[str, np.ndarray]]:
-    """(label, (32, 32, 3) uint8) of the first ``per_class`` CIFAR-10 photos of each class; skips if absent."""
+    """(label, (32, 32, 3) uint8) of the first ``per_class`` CIFAR-10 photos of each class; fails loudly if absent."""
     root = shared_dir() / "data" / "cifar10-sample"
     if not root.is_dir():
-        pytest.skip(f"{root} is missing; set SYNTHSCOPE_SHARED to the folder holding data/cifar10-sample")
+        pytest.fail(f"{root} is missing; set SYNTHSCOPE_SHARED to the folder holding data/cifar10-sample")
     out = []
     for cls in sorted(p for p in root.iterdir() if p.is_dir()):
         for f in sorted(cls.iterdir())[:per_class]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
+from synthscope.documents.bias import ObjectCoverage
 from synthscope.params import ScanParams
 from synthscope.report.drift import drift_section, most_synthetic_pairs
 
@@ -48,10 +51,10 @@ def test_no_pairs_without_features_or_real_images() -> None:
 
 def test_section_keeps_drift_findings_and_coverage() -> None:
     findings = [{"check": "drift", "attribute": "resolution"}, {"check": "shortcut", "attribute": "color"}]
-    summary = {"reference": "real", "object_attributes": {
-        "synthetic": {"images": 10, "measured": 10, "cluttered_background": 0, "no_distinct_object": 0},
-        "real": {"images": 10, "measured": 4, "cluttered_background": 5, "no_distinct_object": 1},
-    }}
+    summary = SimpleNamespace(reference="real", object_attributes={
+        "synthetic": ObjectCoverage(images=10, measured=10, cluttered_background=0, no_distinct_object=0),
+        "real": ObjectCoverage(images=10, measured=4, cluttered_background=5, no_distinct_object=1),
+    })
     section = drift_section(findings, summary, [])
     assert section["compared"] and [f["attribute"] for f in section["findings"]] == ["resolution"]
     assert section["coverage"][1] == ("object attributes measured on 4 of 10 real images (5 with a cluttered "
