@@ -18,7 +18,7 @@ STAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "ingest": ("ingest",),
     "features": ("features",),
     "scan": ("scan",),
-    "score": ("score",),
+    "score": ("score", "scan"),  # scan.mem_*: CAS leaves out near copies of real test images
     # debias re-runs ingest, features and scan on the augmented set and scores CAS before/after
     "debias": ("debias", "ingest", "features", "scan", "score"),
     "report": ("report", "gates"),

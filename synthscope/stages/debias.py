@@ -123,29 +123,35 @@ def scans_before_after(config: AuditConfig, role: str, augmented: Path) -> tuple
     return pd.read_parquet(OutputPaths(config.output_dir).findings), after
 
 
-def _labelled(index: pd.DataFrame, features: np.ndarray, role: str, model: str, size: int) -> LabelledSet:
+def _labelled(index: pd.DataFrame, features: np.ndarray, dhash: np.ndarray, role: str, model: str,
+              size: int) -> LabelledSet:
     from synthscope.stages.score import load_images
 
     mask = (index["role"] == role).to_numpy()
     rows = index[mask]
     x = load_images(rows, size) if model == "cnn" else features[mask]
-    return LabelledSet(rows["image_id"].astype(str).to_numpy(), rows["label"].astype(str).to_numpy(), x)
+    return LabelledSet(rows["image_id"].astype(str).to_numpy(), rows["label"].astype(str).to_numpy(), x,
+                       dhash=dhash[mask], emb=features[mask])
 
 
 def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFrame, role: str) -> dict | None:
     """CAS before and after on the score stage's real test split (None without a real set)."""
     from synthscope.features.load import load_embeddings
+    from synthscope.stages.score import index_dhash
 
     if config.real is None:
         return None
     p = config.params.score
-    settings = cas_settings(p)
+    settings = cas_settings(p, config.params.scan)
     emb = load_embeddings(OutputPaths(config.output_dir), config.store_dir)
     emb_after = load_embeddings(OutputPaths(after.output_dir), config.store_dir)
-    real = _labelled(emb.index, emb.features, "real", settings.model, p.cas_image_size)
-    before = None if role == "real" else _labelled(emb.index, emb.features, "synthetic", settings.model,
+    dhash = index_dhash(OutputPaths(config.output_dir), emb.index)
+    dhash_after = index_dhash(OutputPaths(after.output_dir), emb_after.index)
+    real = _labelled(emb.index, emb.features, dhash, "real", settings.model, p.cas_image_size)
+    before = None if role == "real" else _labelled(emb.index, emb.features, dhash, "synthetic", settings.model,
                                                    p.cas_image_size)
-    aug = _labelled(emb_after.index, emb_after.features, "synthetic", settings.model, p.cas_image_size)
+    aug = _labelled(emb_after.index, emb_after.features, dhash_after, "synthetic", settings.model,
+                    p.cas_image_size)
     aug_paths = emb_after.index.loc[emb_after.index["role"] == "synthetic", "path"]
     sources = aug_paths.map(manifest.set_index("path")["source_image_id"]).astype(str).to_numpy()
     return cas_before_after(before, aug, sources, real, settings)

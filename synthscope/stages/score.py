@@ -1,7 +1,8 @@
 """Score stage: embeddings (+ images for the CNN) -> ``metrics.json``.
 
-Reads the features stage's embeddings through ``synthscope.features.load.load_embeddings``
-and, when ``score.cas_model`` is ``cnn``, the images themselves through
+Reads the features stage's embeddings through ``synthscope.features.load.load_embeddings``,
+its dhashes from ``attributes.parquet`` (CAS leaves out synthetic near copies of real test
+images by the scan's ``mem_*`` criterion) and, when ``score.cas_model`` is ``cnn``, the images themselves through
 ``synthscope.datasets.image.load_rgb``. All computation is in ``synthscope.metrics``.
 """
 
@@ -14,7 +15,7 @@ import pandas as pd
 from PIL import Image
 
 from synthscope.config import AuditConfig
-from synthscope.errors import DataError
+from synthscope.errors import DataError, StageInputError
 from synthscope.io import write_json
 from synthscope.logs import log, progress
 from synthscope.metrics.suite import RoleData, ScoreInputs, score_all
@@ -35,8 +36,11 @@ def load_images(index: pd.DataFrame, size: int) -> np.ndarray:
     return out
 
 
-def role_data(index: pd.DataFrame, features: np.ndarray, logits: np.ndarray, role: str) -> RoleData | None:
-    """The rows of one role, in index order; None when the role has no ok images."""
+def role_data(
+    index: pd.DataFrame, features: np.ndarray, logits: np.ndarray, role: str, dhash: np.ndarray | None = None
+) -> RoleData | None:
+    """The rows of one role, in index order; None when the role has no ok images.
+    ``dhash`` int64 (N,) aligned with ``index`` (None: near copies are found by id and embedding only)."""
     mask = (index["role"] == role).to_numpy()
     if not mask.any():
         return None
@@ -46,7 +50,19 @@ def role_data(index: pd.DataFrame, features: np.ndarray, logits: np.ndarray, rol
         labels=rows["label"].astype(str).to_numpy(),
         features=features[mask],
         logits=logits[mask],
+        dhash=None if dhash is None else dhash[mask],
     )
+
+
+def index_dhash(paths: OutputPaths, index: pd.DataFrame) -> np.ndarray:
+    """The features stage's dhash of each ``index`` row (attributes.parquet, keyed by image_id)."""
+    if not paths.attributes.is_file():
+        raise StageInputError(f"{paths.attributes} is missing; run `synthscope stage features` first")
+    attrs = pd.read_parquet(paths.attributes, columns=["image_id", "dhash"]).drop_duplicates("image_id")
+    dhash = index["image_id"].map(attrs.set_index("image_id")["dhash"])
+    if dhash.isna().any():
+        raise StageInputError(f"{paths.attributes} lacks rows of the manifest; re-run `synthscope stage features`")
+    return dhash.to_numpy().astype(np.int64)
 
 
 def run(config: AuditConfig) -> list[Path]:
@@ -55,10 +71,11 @@ def run(config: AuditConfig) -> list[Path]:
     paths = OutputPaths(config.output_dir)
     params = config.params.score
     emb = load_embeddings(paths, config.store_dir)
-    synthetic = role_data(emb.index, emb.features, emb.logits, "synthetic")
+    dhash = index_dhash(paths, emb.index)
+    synthetic = role_data(emb.index, emb.features, emb.logits, "synthetic", dhash)
     if synthetic is None:
         raise DataError(f"{paths.manifest} has no ok synthetic images; check the synthetic dataset path")
-    real = role_data(emb.index, emb.features, emb.logits, "real")
+    real = role_data(emb.index, emb.features, emb.logits, "real", dhash)
     if real is None:
         log.warning("score: no real reference, so only the Inception Score is computed")
 
@@ -67,7 +84,8 @@ def run(config: AuditConfig) -> list[Path]:
 
     metrics = score_all(
         ScoreInputs(
-            synthetic=synthetic, real=real, extractor=dict(emb.extractor), params=params, images=images
+            synthetic=synthetic, real=real, extractor=dict(emb.extractor), params=params, images=images,
+            scan=config.params.scan,
         )
     )
     for warning in metrics.get("fid", {}).get("warnings", []):

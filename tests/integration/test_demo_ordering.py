@@ -17,7 +17,7 @@ from synthscope.params import DemoParams  # noqa: E402
 from synthscope.stages import run_stage  # noqa: E402
 
 SETS = {
-    "score.fid_bootstrap_reps": 5,
+    "score.fid_subsample_reps": 8,
     "score.bootstrap_reps": 200,
     "score.kid_subsets": 10,
     "score.augmentation": False,

@@ -59,10 +59,9 @@ def store(monkeypatch):
 
 SETS = [
     "score.cas_model=linear",
-    "score.fid_bootstrap_reps=5",
+    "score.fid_subsample_reps=8",
     "score.bootstrap_reps=50",
     "score.kid_subsets=5",
-    "score.is_bootstrap_reps=10",
 ]
 
 
