@@ -68,7 +68,8 @@ def _finite(x: Any) -> float | None:
 
 
 def metric_entry(metrics: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
-    """``{"value": float, "ci95": [lo, hi] | None}`` for a metric key, or None when absent.
+    """``{"value": float, "ci95": [lo, hi] | None, "method": str | None}`` for a metric key, or None
+    when absent; FID adds ``fid_inf`` and ``per_class`` (``label, value, small_n, n``) when present.
 
     ``cas_ratio`` is derived: synthetic_to_real / real_to_real. Its interval is the
     conservative bound [lo_s/hi_r, hi_s/lo_r] from the two CIs (not an exact 95% CI).
@@ -83,7 +84,8 @@ def metric_entry(metrics: dict[str, Any] | None, key: str) -> dict[str, Any] | N
         ci = None
         if s2r["ci95"] and r2r["ci95"] and r2r["ci95"][0] > 0:
             ci = [s2r["ci95"][0] / r2r["ci95"][1], s2r["ci95"][1] / r2r["ci95"][0]]
-        return {"value": s2r["value"] / r2r["value"], "ci95": ci}
+        method = "conservative bound [lo_s/hi_r, hi_s/lo_r] from the two accuracies' bootstrap intervals"
+        return {"value": s2r["value"] / r2r["value"], "ci95": ci, "method": method if ci else None}
     raw = metrics.get(key)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         raw = {"value": raw}
@@ -94,7 +96,18 @@ def metric_entry(metrics: dict[str, Any] | None, key: str) -> dict[str, Any] | N
         ci = [float(ci[0]), float(ci[1])]
     else:
         ci = None
-    return {"value": float(raw["value"]), "ci95": ci}
+    out = {"value": float(raw["value"]), "ci95": ci, "method": raw.get("method") if ci else None}
+    inf = raw.get("fid_inf")
+    if isinstance(inf, dict) and _finite(inf.get("value")) is not None:
+        out["fid_inf"] = float(inf["value"])  # FID's bias-extrapolated value, shown beside it
+    per_class = raw.get("per_class") if key == "fid" else None
+    if isinstance(per_class, dict):
+        out["per_class"] = [
+            {"label": str(k), "value": _finite(v.get("value")), "small_n": bool(v.get("small_n")),
+             "n": min(int(v.get("n_synthetic") or 0), int(v.get("n_real") or 0))}
+            for k, v in per_class.items() if isinstance(v, dict)
+        ]
+    return out
 
 
 def metric_label(key: str, extractor: dict[str, Any] | None) -> str:

@@ -41,7 +41,10 @@ def report(debias=None):
         ]
     }
     metrics = {
-        "fid": {"value": 12.5, "ci95": [11.0, 14.0], "warnings": ["only 2 samples <b>"]},
+        "fid": {"value": 12.5, "ci95": [11.0, 14.0], "warnings": ["only 2 samples <b>"],
+                "method": "subsampling <i>", "fid_inf": {"value": 10.25, "slope": 3.0},
+                "per_class": {"a": {"value": 13.5, "n_synthetic": 9, "n_real": 12, "small_n": True},
+                              "b": {"value": None, "n_synthetic": 1, "n_real": 3, "small_n": True}}},
         "extractor": {"name": "mobilenet-v2", "weights": "official", "sha256": "ab"},
     }
     return build_report(
@@ -114,3 +117,12 @@ def test_missing_inputs_are_named_and_debias_rendered_when_present():
     page = render_html(r, {})
     assert "0.7</b>" in page and "→ <b>0.8</b>" in page and "before_after" not in page
     assert list(plot_tables(r)["debias_before_after"]["score_after"]) == [0.3]
+
+
+def test_intervals_name_their_method_and_fid_shows_fid_inf_and_small_classes():
+    """Issue 12: the report shows each interval's method, FID-inf beside FID, and flags per-class
+    values from few samples instead of showing them bare."""
+    page = render_html(report(), {})
+    assert "CI: subsampling &lt;i&gt;" in page
+    assert "FID∞ (bias-extrapolated to infinite N): 10.25" in page
+    assert "(small N = 9)" in page and "— (too few)" in page
