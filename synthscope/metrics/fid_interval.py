@@ -19,6 +19,11 @@ same bias: its interval sat above its own estimate (issue 12). Here instead:
   ``m = n/2``).
 - **Interval**: bias-corrected normal interval ``FID-inf +- z * se``, widened to contain the
   reported full-sample FID (which sits above it by the estimated bias), clipped at 0.
+- **Outside the 1/N regime** (the smallest subset has fewer rows than dimensions) the bias is
+  not linear in 1/N and FID-inf is not trustworthy: measured on two halves of the CIFAR-10
+  sample (500 vs 500 x 1280, same distribution) FID-inf was 26 where the true value is 0.
+  There the lower end is 0 (``extrapolation_reliable`` False): the data cannot bound FID
+  from below.
 
 Coverage of the population (closed-form) FID is checked by simulation in
 ``tests/stats/test_interval_coverage.py``.
@@ -51,6 +56,7 @@ class FidInterval:
     fid_inf: float
     slope: float
     points: list[dict[str, float]]  # {"n_synthetic", "n_real", "x", "fid"} per fitted size
+    reliable: bool = True  # every fitted subset has at least as many rows as dimensions
 
     def to_dict(self) -> dict:
         return {
@@ -59,6 +65,7 @@ class FidInterval:
                 "intercept": self.fid_inf,
                 "slope": self.slope,
                 "x": "1/n_synthetic + 1/n_real",
+                "extrapolation_reliable": self.reliable,
                 "points": self.points,
                 "method": "least-squares line of mean subset FID against 1/n_synthetic + 1/n_real, "
                 "evaluated at 0 (Chong & Forsyth 2020)",
@@ -110,7 +117,8 @@ def fid_with_interval(
     slope, intercept = np.polyfit(np.asarray(xs), np.asarray(ys), 1)
     se = float(half_fids.std(ddof=1))
     z = float(norm.ppf(0.5 + level / 2))
-    lo = max(0.0, min(intercept - z * se, value))
+    reliable = min(len(a), len(b)) * min(FRACTIONS) >= a.shape[1]
+    lo = max(0.0, min(intercept - z * se, value)) if reliable else 0.0
     hi = max(intercept + z * se, value)
     return FidInterval(
         value=value,
@@ -119,4 +127,5 @@ def fid_with_interval(
         fid_inf=float(intercept),
         slope=float(slope),
         points=sorted(points, key=lambda p: p["x"]),
+        reliable=bool(reliable),
     )

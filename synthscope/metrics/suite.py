@@ -103,6 +103,12 @@ def _fid(inp: ScoreInputs) -> dict[str, dict]:
             f"biased upwards at small N (FID-inf {res.fid_inf:.4g} extrapolates it to infinite N); "
             f"compare only values computed with the same N, or use KID"
         )
+    if not res.reliable:
+        warnings.append(
+            f"half of the smaller set ({n_min // 2}) is below the feature dimension "
+            f"({syn.features.shape[1]}): the 1/N extrapolation (FID-inf) is unreliable, so the "
+            f"interval's lower end is 0"
+        )
     per_class = _per_class(inp)
     if any(v["small_n"] for v in per_class.values()):
         warnings.append(

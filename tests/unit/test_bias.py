@@ -166,7 +166,7 @@ def test_near_copy_mask_is_the_one_criterion():
 
     rng = np.random.default_rng(4)
     emb = rng.normal(size=(5, 8))
-    query = CopyKeys(np.array(["a", "b", "c", "d", "e"]), np.array([0, 0b111, 2**40, 7, 2**50]), emb)
+    query = CopyKeys(np.array(["a", "b", "c", "d", "e"]), np.array([0, 0b111, 2**40, 7, 7 * 2**50]), emb)
     ref_emb = np.stack([rng.normal(size=8), rng.normal(size=8), emb[2] * 3.0])  # c's direction, scaled
     ref = CopyKeys(np.array(["a", "x", "y"]), np.array([2**60, 0b1, 2**33]), ref_emb)
     got = near_copy_mask(query, ref, hamming=2, cosine=0.99)

@@ -37,3 +37,14 @@ def test_closed_form_equal_covariances_large_n():
     res = fid_with_interval(a, b, reps=12, seed=0)
     assert res.ci95[0] <= 4.0 <= res.ci95[1]
     assert res.fid_inf == pytest.approx(4.0, abs=0.15)
+
+
+def test_below_the_one_over_n_regime_the_lower_end_is_zero():
+    """Subsets smaller than the dimension: FID-inf is extrapolated from outside its regime, so the
+    interval makes no claim from below."""
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(60, 64)), rng.normal(size=(60, 64)) + 1.0
+    res = fid_with_interval(a, b, reps=8, seed=0)
+    assert not res.reliable and res.ci95[0] == 0.0 and res.ci95[1] >= res.value
+    assert res.to_dict()["fid_inf"]["extrapolation_reliable"] is False
+    assert fid_with_interval(rng.normal(size=(300, 8)), rng.normal(size=(300, 8)), reps=8).reliable
