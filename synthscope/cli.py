@@ -174,14 +174,13 @@ def exit_on_verdict(cfg: AuditConfig, fail_on: str | None) -> None:
         raise typer.Exit(2)
 
 
-# --- metrics (issue 5) ---------------------------------------------------------------------------
 def _fid_side(path: Path, extractor: str, weights: Path | None):
-    """A folder of images -> its statistics via the features branch's extractor; an .npz -> saved stats."""
+    """A folder of images -> its statistics through the extractor; an .npz -> saved stats."""
     from synthscope.metrics.features_to_stats import features_to_stats, load_stats
 
     if path.suffix == ".npz":
         return load_stats(path), None
-    from synthscope.features.extractors import embed_folder  # features branch (issue 3)
+    from synthscope.stages.embed import embed_folder
 
     embedded = embed_folder(path, extractor, weights)
     return features_to_stats(embedded.features), embedded.extractor

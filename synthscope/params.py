@@ -117,14 +117,14 @@ class ScoreParams:
     # Below this many samples per side FID is strongly biased upwards; the result carries a warning.
     fid_min_samples: Int = 2048
     per_class_min_samples: Int = 10  # per-class Frechet distance needs this many images per side
-    fid_bootstrap_reps: Int = 50  # each replicate is a full Frechet distance
+    # (below fid_min_samples per side a per-class value is flagged small_n)
+    fid_subsample_reps: Int = 50  # subset FIDs (without replacement) for the interval and FID-inf
     bootstrap_reps: Int = 1000  # replicates for the cheap (mean-of-contributions) intervals
     kid_subsets: Int = 100
-    kid_subset_size: Int = 1000  # capped at the smaller set's size
+    kid_subset_size: Int = 1000  # capped at half the smaller set's size
     kid_degree: Int = 3
     kid_coef0: Float = 1.0
     is_splits: Int = 10
-    is_bootstrap_reps: Int = 200
     prdc_k: Int = 5
     cas_model: Literal["cnn", "linear"] = "cnn"  # cnn on images, or a linear probe on embeddings
     cas_test_fraction: Float = 0.3  # share of each real class held out as the test split

@@ -32,10 +32,9 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # Fast settings for tests that run whole audits on a few dozen images (the numbers are still real).
 FAST_PARAMS = {
     "score.cas_model": "linear",
-    "score.fid_bootstrap_reps": 5,
+    "score.fid_subsample_reps": 8,
     "score.bootstrap_reps": 100,
     "score.kid_subsets": 10,
-    "score.is_bootstrap_reps": 20,
     "score.augmentation": False,
 }
 

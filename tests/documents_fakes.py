@@ -23,6 +23,7 @@ def metrics_doc(
     fid=(30.0, [28.0, 32.0]), kid=(0.01, [0.005, 0.015]), cov=(0.7, [0.65, 0.75]), s2r=(0.9, [0.88, 0.92]),
     r2r=(1.0, [0.98, 1.0]), extractor=("inception-fid", "official"), fid_warnings=(), per_class=None,
     neighbours: dict[str, tuple[float, list[float]]] | None = None, inception: tuple[float, list[float]] | None = None,
+    fid_extra: dict[str, Any] | None = None,
 ) -> MetricsDocument:
     """metrics.json with these values (None leaves a metric out, as the score stage does when skipping)."""
     net = extractor[0]
@@ -30,7 +31,7 @@ def metrics_doc(
                            "n_synthetic": 100, "n_real": 100, "skipped": {}}
     if fid is not None:
         doc["fid"] = {**_est(fid), "network": net, "label": "FID", "n_synthetic": 100, "n_real": 100,
-                      "warnings": list(fid_warnings), "per_class": {}}
+                      "warnings": list(fid_warnings), "per_class": {}, **(fid_extra or {})}
     if kid is not None:
         doc["kid"] = {**_est(kid), "std": 0.001, "subsets": 10, "subset_size": 50, "network": net}
     for key, pair in ({"coverage": cov} | (neighbours or {})).items():  # precision, recall, density, coverage
@@ -41,7 +42,7 @@ def metrics_doc(
     if s2r is not None and r2r is not None:
         doc["cas"] = {
             **_est(s2r), "n": 30, "synthetic_to_real": {**_est(s2r), "n": 30},
-            "real_to_real": {**_est(r2r), "n": 30}, "gap": {"value": r2r[0] - s2r[0], "ci95": None},
+            "real_to_real": {**_est(r2r), "n": 30}, "gap": {"value": r2r[0] - s2r[0], "ci95": None, "n": 30},
             "per_class": per_class or {}, "model": "linear", "train_seconds": {"synthetic": 0.1, "real": 0.1},
             "split": {"seed": 0, "test_fraction": 0.3, "n_train_real": 70, "n_test_real": 30,
                       "n_train_synthetic": 100, "test_ids_sha256": "0" * 64},

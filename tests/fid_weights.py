@@ -35,3 +35,33 @@ def place_in_hub(torch_home: Path, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(random_fid_state_dict(seed), path)
     return path
+
+
+# The BatchNorms whose ReLU outputs are concatenated into Mixed_7c's 2048 channels (= pool3).
+POOL3_BRANCHES = ("branch1x1", "branch3x3_2a", "branch3x3_2b", "branch3x3dbl_3a", "branch3x3dbl_3b", "branch_pool")
+
+
+def low_rank_fid_state_dict(seed: int = 0, live: int = 8) -> dict[str, torch.Tensor]:
+    """The random weights with all but ``live`` pool3 channels switched off (BN scale 0, shift -1:
+    the ReLU outputs exactly 0).
+
+    With a few dozen images the full 2048-d covariances have rank < N, and the trace term of
+    FID is then ill-conditioned (scipy's sqrtm returns large imaginary parts): folder-level
+    parity with pytorch-fid would need thousands of images. Exact zeros in all but ``live`` < N
+    dimensions keep the whole network, preprocessing and 2048-d statistics in play while the
+    distance stays well-conditioned.
+    """
+    state = random_fid_state_dict(seed)
+    for branch in POOL3_BRANCHES:
+        weight, bias = state[f"Mixed_7c.{branch}.bn.weight"], state[f"Mixed_7c.{branch}.bn.bias"]
+        keep = live if branch == "branch1x1" else 0
+        weight[keep:] = 0.0
+        bias[keep:] = -1.0
+    return state
+
+
+def place_low_rank_in_hub(torch_home: Path, seed: int = 0, live: int = 8) -> Path:
+    path = torch_home / "hub" / "checkpoints" / FID_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(low_rank_fid_state_dict(seed, live), path)
+    return path

@@ -8,38 +8,64 @@ byte-identical. Scores are the share of synthetic images affected, overall and p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from synthscope.bias.base import CHECKS, ScanData, origin_of, pct, score_frame, score_row
-from synthscope.bias.neighbours import max_cosine, min_hamming
+from synthscope.bias.neighbours import l2_normalise, max_cosine, min_hamming
 from synthscope.params import ScanParams
 
 
-def near_duplicate_mask(
-    frame: pd.DataFrame, emb: np.ndarray | None, hamming: int, cosine: float
-) -> np.ndarray:
-    """bool (N,): the row has another row of ``frame`` that is a near or exact copy."""
-    exact = frame["image_id"].duplicated(keep=False).to_numpy()
-    close = min_hamming(frame["dhash"].to_numpy(), frame["dhash"].to_numpy(), exclude_self=True) <= hamming
-    if emb is not None:
-        close |= max_cosine(emb, emb, exclude_self=True) >= cosine
-    return exact | close
+@dataclass(frozen=True)
+class CopyKeys:
+    """What near-copy detection compares, row-aligned: ``ids`` str (N,) (sha256 of the bytes:
+    equal ids are exact copies), ``dhash`` int (N,) 64-bit difference hashes, ``emb`` float
+    (N, D) embeddings (normalised here, so raw ones will do). Either of the last two may be None."""
+
+    ids: np.ndarray
+    dhash: np.ndarray | None = None
+    emb: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, emb: np.ndarray | None = None) -> CopyKeys:
+        """From rows with ``image_id`` (and ``dhash`` when present, as in attributes.parquet)."""
+        dhash = frame["dhash"].to_numpy() if "dhash" in frame else None
+        return cls(frame["image_id"].astype(str).to_numpy(), dhash, emb)
+
+    def take(self, idx: np.ndarray | list[int]) -> CopyKeys:
+        idx = np.asarray(idx, dtype=np.int64)
+        return CopyKeys(
+            self.ids[idx],
+            None if self.dhash is None else self.dhash[idx],
+            None if self.emb is None else self.emb[idx],
+        )
 
 
-def memorised_mask(
-    syn: pd.DataFrame,
-    real: pd.DataFrame,
-    syn_emb: np.ndarray | None,
-    real_emb: np.ndarray | None,
-    hamming: int,
-    cosine: float,
+def near_copy_mask(
+    query: CopyKeys, reference: CopyKeys, hamming: int, cosine: float, same_set: bool = False
 ) -> np.ndarray:
-    """bool (Ns,): the synthetic row is byte-identical or a near copy of some real row."""
-    exact = syn["image_id"].isin(set(real["image_id"])).to_numpy()
-    close = min_hamming(syn["dhash"].to_numpy(), real["dhash"].to_numpy()) <= hamming
-    if syn_emb is not None and real_emb is not None:
-        close |= max_cosine(syn_emb, real_emb) >= cosine
+    """bool (Nq,): the query row has an exact or near copy among the reference rows.
+
+    The one near-copy criterion of synthscope (memorisation, near-duplicates, CAS leakage,
+    debias selection): same sha256, or dhash within ``hamming`` bits, or embedding cosine
+    >= ``cosine``. With ``same_set`` (query is reference) a row is not its own copy, but a
+    byte-identical file at another row is.
+    """
+    if len(query.ids) == 0:
+        return np.zeros(0, dtype=bool)
+    if same_set:
+        exact = pd.Series(query.ids).duplicated(keep=False).to_numpy()
+    else:
+        exact = np.isin(query.ids, reference.ids)
+    close = np.zeros(len(query.ids), dtype=bool)
+    if query.dhash is not None and reference.dhash is not None:
+        close |= min_hamming(query.dhash, reference.dhash, exclude_self=same_set) <= hamming
+    if query.emb is not None and reference.emb is not None:
+        q = l2_normalise(query.emb)
+        r = q if same_set else l2_normalise(reference.emb)
+        close |= max_cosine(q, r, exclude_self=same_set) >= cosine
     return exact | close
 
 
@@ -67,13 +93,13 @@ class Duplicates:
     name = "duplicates"
 
     def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
-        mask = near_duplicate_mask(data.synthetic, data.synthetic_emb, params.dup_hamming, params.dup_cosine)
+        syn = CopyKeys.of(data.synthetic, data.synthetic_emb)
+        mask = near_copy_mask(syn, syn, params.dup_hamming, params.dup_cosine, same_set=True)
         share = float(mask.mean()) if len(mask) else 0.0
         ref = None
         if data.has_reference:
-            ref = float(
-                near_duplicate_mask(data.real, data.real_emb, params.dup_hamming, params.dup_cosine).mean()
-            )
+            real = CopyKeys.of(data.real, data.real_emb)
+            ref = float(near_copy_mask(real, real, params.dup_hamming, params.dup_cosine, same_set=True).mean())
         text = (
             f"{pct(share)} of synthetic images ({int(mask.sum())}) have a near-duplicate in the synthetic set"
         )
@@ -104,11 +130,9 @@ class Memorization:
     def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
         if not data.has_reference:
             return score_frame([])
-        mask = memorised_mask(
-            data.synthetic,
-            data.real,
-            data.synthetic_emb,
-            data.real_emb,
+        mask = near_copy_mask(
+            CopyKeys.of(data.synthetic, data.synthetic_emb),
+            CopyKeys.of(data.real, data.real_emb),
             params.mem_hamming,
             params.mem_cosine,
         )

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from synthscope.bias.base import ScanData
-from synthscope.bias.duplicates import memorised_mask
+from synthscope.bias.duplicates import CopyKeys, near_copy_mask
 from synthscope.params import ScanParams
 
 BLOCK = 512  # synthetic rows per block: block x N_real distances at a time
@@ -65,8 +65,8 @@ def memorised_examples(data: ScanData, params: ScanParams) -> list[dict[str, Any
     if not data.has_reference:
         return []
     real = data.real
-    mask = memorised_mask(data.synthetic, real, data.synthetic_emb, data.real_emb, params.mem_hamming,
-                          params.mem_cosine)
+    mask = near_copy_mask(CopyKeys.of(data.synthetic, data.synthetic_emb), CopyKeys.of(real, data.real_emb),
+                          params.mem_hamming, params.mem_cosine)
     rows = np.flatnonzero(mask)
     nearest, ham, cos = _nearest(data, rows)
     out = []

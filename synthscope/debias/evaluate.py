@@ -8,9 +8,14 @@ import numpy as np
 import pandas as pd
 
 from synthscope.documents import json_number
-from synthscope.metrics.bootstrap import bootstrap_mean_ci
-from synthscope.metrics.cas import CasSettings, LabelledSet, stratified_split
-from synthscope.metrics.classifier import cnn_probabilities, train_cnn, train_linear_probe
+from synthscope.metrics.cas import (
+    CasSettings,
+    LabelledSet,
+    accuracy_entry,
+    copies_of_test,
+    real_split,
+    train_and_test,
+)
 
 KEYS = ["check", "attribute", "class", "metric"]
 
@@ -48,15 +53,6 @@ def compare_findings(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[str
     return rows
 
 
-def _fit_predict(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, n_classes: int,
-                 settings: CasSettings) -> np.ndarray:
-    """Train the score stage's classifier (CNN on images or linear probe on features) -> test predictions."""
-    if settings.model == "linear":
-        return train_linear_probe(train_x, train_y, n_classes, settings.probe_c).probabilities(test_x).argmax(1)
-    model = train_cnn(train_x, train_y, n_classes, settings.cnn, settings.seed)
-    return cnn_probabilities(model, test_x).argmax(axis=1)
-
-
 def cas_before_after(
     before: LabelledSet | None, after: LabelledSet, after_sources: np.ndarray, real: LabelledSet,
     settings: CasSettings,
@@ -64,34 +60,32 @@ def cas_before_after(
     """Accuracy on the score stage's real test split of a classifier trained before and after.
 
     ``before``: the original synthetic set, or None for the real training split (when the real
-    set was the one rebalanced). ``after``: the augmented set; rows whose ``after_sources``
-    (source image ids, str (N,)) are real test images are left out of training (no leakage).
-    Split, seed, classes and classifier are those of ``synthscope.metrics.cas``; intervals
-    bootstrap the test samples with the models held fixed.
+    set was the one rebalanced). ``after``: the augmented set. Rows of either training set
+    that are real test images or their near copies are left out (no leakage): by
+    ``after_sources`` (source image ids, str (N,)) and by the CAS criterion
+    (``metrics.cas.copies_of_test``). Split, classes, classifier, training and intervals are
+    ``synthscope.metrics.cas``'s own (:func:`train_and_test`).
     """
-    parts = [real.labels, after.labels] + ([before.labels] if before is not None else [])
-    classes = sorted(set(np.concatenate(parts).tolist()))
-    code = {c: i for i, c in enumerate(classes)}
-    train_idx, test_idx = stratified_split(real.labels, settings.test_fraction, settings.seed)
-    y_real = np.array([code[c] for c in real.labels])
-    x_test, y_test = real.x[test_idx], y_real[test_idx]
-    if before is None:
-        x_before, y_before = real.x[train_idx], y_real[train_idx]
-    else:
-        x_before, y_before = before.x, np.array([code[c] for c in before.labels])
-    leak = np.isin(after_sources.astype(str), real.ids[test_idx].astype(str))
-    x_after, y_after = after.x[~leak], np.array([code[c] for c in after.labels[~leak]])
-    out: dict[str, Any] = {"model": settings.model, "n_test_real": int(len(test_idx)),
+    split = real_split(real, [after] + ([before] if before is not None else []), settings)
+    test_ids = split.test.ids.astype(str)
+    source_leak = np.isin(after_sources.astype(str), test_ids)
+    after_leak = source_leak | copies_of_test(after, split, settings)
+    train = {"before": split.train, "after": after.take(np.flatnonzero(~after_leak))}
+    before_leak = np.zeros(0, dtype=bool)
+    if before is not None:
+        before_leak = copies_of_test(before, split, settings)
+        train["before"] = before.take(np.flatnonzero(~before_leak))
+    out: dict[str, Any] = {"model": settings.model, "n_test_real": int(len(split.test_idx)),
                            "trained_on": {"before": "real training split" if before is None else "synthetic",
                                           "after": "augmented"}}
     correct = {}
-    for name, x, y in (("before", x_before, y_before), ("after", x_after, y_after)):
-        correct[name] = _fit_predict(x, y, x_test, len(classes), settings) == y_test
-        out[name] = {"value": float(correct[name].mean()),
-                     "ci95": list(bootstrap_mean_ci(correct[name], settings.bootstrap_reps, settings.seed)),
-                     "n_train": int(len(y))}
+    for name, data in train.items():
+        result = train_and_test(data, split, settings)
+        correct[name] = result.correct
+        out[name] = {**accuracy_entry(result.correct, settings.bootstrap_reps, settings.seed),
+                     "n_train": result.n_train}
     gain = correct["after"].astype(float) - correct["before"].astype(float)
-    out["gain"] = {"value": float(gain.mean()),
-                   "ci95": list(bootstrap_mean_ci(gain, settings.bootstrap_reps, settings.seed))}
-    out["n_after_dropped_test_sources"] = int(leak.sum())
+    out["gain"] = accuracy_entry(gain, settings.bootstrap_reps, settings.seed)
+    out["n_after_dropped_test_sources"] = int(after_leak.sum())
+    out["excluded_copies_of_test"] = {"before": int(before_leak.sum()), "after": int(after_leak.sum())}
     return out

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthscope.bias.duplicates import memorised_mask
-from synthscope.bias.neighbours import knn_radii, l2_normalise
+from synthscope.bias.duplicates import CopyKeys, near_copy_mask
+from synthscope.bias.neighbours import knn_radii
 from synthscope.params import ScanParams
 
 PRUNE_QUANTILE = 0.5  # the paper keeps the real balls with radius at or below the median
@@ -45,23 +45,6 @@ def realism_scores(real: np.ndarray, candidates: np.ndarray, k: int, block: int 
     return out
 
 
-def duplicate_pairs(frame: pd.DataFrame, emb: np.ndarray | None, hamming: int, cosine: float) -> list[set[int]]:
-    """For each row of ``frame`` (``image_id``, ``dhash``), the other rows that are its exact or near
-    copies: dhash within ``hamming`` bits or embedding cosine >= ``cosine`` (``emb`` (N, D) float)."""
-    ids = frame["image_id"].astype(str).to_numpy()
-    hashes = frame["dhash"].to_numpy().astype(np.uint64)
-    unit = None if emb is None else l2_normalise(emb)  # idempotent on unit rows
-    out: list[set[int]] = [set() for _ in range(len(frame))]
-    for i in range(len(frame)):
-        close = ids == ids[i]
-        close |= np.bitwise_count(hashes ^ hashes[i]) <= hamming
-        if unit is not None:
-            close |= unit @ unit[i] >= cosine
-        close[i] = False
-        out[i] = set(np.flatnonzero(close).tolist())
-    return out
-
-
 def select_candidates(
     synthetic: pd.DataFrame,
     synthetic_emb: np.ndarray | None,
@@ -75,29 +58,27 @@ def select_candidates(
     ``synthetic`` / ``real``: attributes rows (``image_id``, ``label``, ``dhash``) aligned with
     ``*_emb`` (N, D). Memorised rows (near copies of a real image, the scan's ``mem_*``
     thresholds) are dropped; of each group of near-duplicates (``dup_*``) only the most
-    realistic is kept (greedy, best first). Returns the kept rows with ``realism`` and
+    realistic is kept (greedy, best first). Both use ``bias.duplicates.near_copy_mask``. Returns the kept rows with ``realism`` and
     ``rank`` (0 = best within its class), sorted by label then rank; ties break on image_id
     so the order does not depend on the input order. ``*_emb`` may be raw: they are normalised
     here, as the scan compares cosines.
     """
-    synthetic_emb = None if synthetic_emb is None else l2_normalise(synthetic_emb)
-    real_emb = None if real_emb is None else l2_normalise(real_emb)
     frame = synthetic.reset_index(drop=True).copy()
     frame["realism"] = realism
     frame["dropped"] = ""
+    keys = CopyKeys.of(frame, synthetic_emb)
     if real is not None and len(real):
-        copies = memorised_mask(frame, real, synthetic_emb, real_emb, scan.mem_hamming, scan.mem_cosine)
+        copies = near_copy_mask(keys, CopyKeys.of(real, real_emb), scan.mem_hamming, scan.mem_cosine)
         frame.loc[copies, "dropped"] = "copy of a real image"
-    neighbours = duplicate_pairs(frame, synthetic_emb, scan.dup_hamming, scan.dup_cosine)
     order = np.lexsort((frame["image_id"].astype(str).to_numpy(), -frame["realism"].to_numpy()))
-    kept: set[int] = set()
+    kept: list[int] = []
     for i in order:
         if frame.at[i, "dropped"]:
             continue
-        if neighbours[i] & kept:
+        if kept and near_copy_mask(keys.take([i]), keys.take(kept), scan.dup_hamming, scan.dup_cosine)[0]:
             frame.at[i, "dropped"] = "near-duplicate of a kept image"
             continue
-        kept.add(int(i))
+        kept.append(int(i))
     counts = {
         "n_synthetic": int(len(frame)),
         "n_copies_of_real": int((frame["dropped"] == "copy of a real image").sum()),

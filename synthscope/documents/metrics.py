@@ -15,6 +15,26 @@ class ClassDistance(Document):
     value: float | None  # None: fewer than score.per_class_min_samples images on one side
     n_synthetic: int
     n_real: int
+    small_n: bool = False  # below score.fid_min_samples per side: biased upwards, shown flagged
+
+
+class FidPoint(Document):
+    n_synthetic: int
+    n_real: int
+    x: float  # 1/n_synthetic + 1/n_real
+    fid: float  # mean FID of the subsets of this size
+
+
+class FidInfinity(Document):
+    """FID extrapolated to infinite N (Chong & Forsyth 2020): the line through ``points`` at x = 0."""
+
+    value: float
+    intercept: float
+    slope: float
+    x: str
+    extrapolation_reliable: bool
+    points: list[FidPoint]
+    method: str
 
 
 class FrechetDistance(Estimate):
@@ -24,6 +44,9 @@ class FrechetDistance(Estimate):
     n_real: int
     warnings: list[str]
     per_class: dict[str, ClassDistance]
+    per_class_min_samples: int | None = None  # per-class values from fewer samples are flagged small_n
+    fid_inf: FidInfinity | None = None
+    se: float | None = None  # standard error used by the interval
 
 
 class KernelDistance(Estimate):
@@ -36,6 +59,7 @@ class KernelDistance(Estimate):
 class InceptionScore(Estimate):
     std: float
     splits: int
+    logits: str | None = None  # which logits (bias-free pool3 @ W for Inception)
     network: str
     label: str
 
@@ -82,8 +106,9 @@ class Cas(Accuracy):
 
     synthetic_to_real: Accuracy
     real_to_real: Accuracy
-    gap: Estimate
+    gap: Accuracy
     per_class: dict[str, ClassAccuracy]
+    excluded_copies_of_test: int = 0  # synthetic near copies of real test images left out of training
     model: Literal["cnn", "linear"]
     train_seconds: TrainSeconds
     split: CasSplit
@@ -96,11 +121,12 @@ class DomainInceptionScore(Estimate):
     label: str
 
 
-class Augmentation(Estimate):
+class Augmentation(Accuracy):
     label: str
+    excluded_copies_of_test: int = 0
     real_only: TrainedAccuracy
     real_plus_synthetic: TrainedAccuracy
-    gain: Estimate
+    gain: Accuracy
 
 
 class MetricsDocument(Document):

@@ -32,6 +32,13 @@ class GateCheck(Document):
     reason: str
 
 
+class ClassValue(Document):
+    label: str
+    value: float | None
+    small_n: bool  # from fewer samples than score.fid_min_samples: biased upwards
+    n: int  # the smaller side's sample count
+
+
 class HeadlineMetric(Estimate):
     key: str
     label: str  # names the network unless it is FID proper
@@ -39,6 +46,8 @@ class HeadlineMetric(Estimate):
     warnings: list[str]
     gate: str | None
     gate_status: Status | None
+    fid_inf: float | None = None  # FID only: bias-extrapolated to infinite N
+    per_class: list[ClassValue] | None = None  # FID only
 
 
 class ReportFinding(Finding):

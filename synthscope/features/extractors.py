@@ -125,7 +125,9 @@ EXTRACTORS.add(
     ExtractorSpec(
         name=FID_NETWORK,
         input_size=299,
-        preprocess_version="fid299-v1",
+        # v2: logits without the fc bias (Inception Score); the version is part of the store key,
+        # so rows with v1's biased logits are recomputed, never reused.
+        preprocess_version="fid299-v2",
         dim=2048,
         n_logits=1008,
         weights=WeightSource(

@@ -7,7 +7,9 @@ three kinds of block that differ from torchvision's:
 - the last E block pools its branch with a *max* pool.
 The state-dict keys are torchvision's, so the published ``pt_inception-2015-12-05-*.pth``
 file loads as is. Input: (B, 3, 299, 299) float in [-1, 1] (see ``fid_preprocess``).
-Output: pool3 features (B, 2048) and the 1008 logits of its classifier.
+Output: pool3 features (B, 2048) and the 1008 logits of its classifier *without the fc bias*
+(pool3 @ W^T), as the original TensorFlow Inception Score and torch-fidelity's
+``logits_unbiased`` compute them, so Inception Scores are comparable with published ones.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class TFInceptionE(tv.InceptionE):
 
 
 class FIDInception(nn.Module):
-    """(B, 3, 299, 299) in [-1, 1] -> (pool3 (B, 2048), logits (B, 1008)), both float32."""
+    """(B, 3, 299, 299) in [-1, 1] -> (pool3 (B, 2048), unbiased logits (B, 1008)), both float32."""
 
     dim = 2048
     n_logits = 1008
@@ -101,7 +103,7 @@ class FIDInception(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         pool3 = torch.flatten(F.adaptive_avg_pool2d(self.trunk(x), (1, 1)), 1)
-        return pool3, self.net.fc(pool3)
+        return pool3, F.linear(pool3, self.net.fc.weight)  # no fc.bias: see the module docstring
 
 
 def fid_preprocess(image: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,12 @@ the same real test split is the baseline; the gap is what the synthetic data cos
 real-trained classifier also scores the synthetic images (domain Inception Score) and, with
 real + synthetic training, answers the augmentation question: does adding the synthetic set
 help on real test data, and at what compute cost?
+
+No leakage: synthetic images that are exact or near copies of real *test* images (the
+memorisation scan's criterion, ``bias.duplicates.near_copy_mask`` with ``scan.mem_*``) are
+left out of CAS training and of the augmentation comparison; otherwise a set of copies
+of the real data could score above real->real. The debias evaluation uses the same
+:func:`real_split`, :func:`copies_of_test` and :func:`train_and_test`.
 """
 
 from __future__ import annotations
@@ -18,14 +24,17 @@ from typing import Literal
 
 import numpy as np
 
+from synthscope.bias.duplicates import CopyKeys, near_copy_mask
 from synthscope.errors import DataError
-from synthscope.metrics.bootstrap import bootstrap_ci, bootstrap_mean_ci
+from synthscope.metrics.bootstrap import METHOD as BOOTSTRAP_METHOD
+from synthscope.metrics.bootstrap import bootstrap_mean_ci
 from synthscope.metrics.classifier import (
     CnnSettings,
     cnn_probabilities,
     train_cnn,
     train_linear_probe,
 )
+from synthscope.metrics.inception_score import METHOD as IS_METHOD
 from synthscope.metrics.inception_score import inception_score
 
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -38,6 +47,8 @@ class CasSettings:
     seed: int = 0
     bootstrap_reps: int = 1000
     is_splits: int = 10
+    mem_hamming: int = 2  # near copies of real test images (scan.mem_*) are not trained on
+    mem_cosine: float = 0.98
     augmentation: bool = True
     probe_c: float = 1.0
     cnn: CnnSettings = field(default_factory=CnnSettings)
@@ -51,6 +62,24 @@ class LabelledSet:
     ids: np.ndarray
     labels: np.ndarray
     x: np.ndarray
+    dhash: np.ndarray | None = None  # int (N,) difference hashes, for near-copy detection
+    emb: np.ndarray | None = None  # float (N, D) embeddings, for near-copy detection (x when linear)
+
+    def copy_keys(self) -> CopyKeys:
+        return CopyKeys(self.ids.astype(str), self.dhash, self.emb)
+
+    def take(self, idx: np.ndarray) -> LabelledSet:
+        return LabelledSet(self.ids[idx], self.labels[idx], self.x[idx],
+                           None if self.dhash is None else self.dhash[idx],
+                           None if self.emb is None else self.emb[idx])
+
+    def concat(self, other: LabelledSet) -> LabelledSet:
+        def both(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None or b is None else np.concatenate([a, b])
+
+        return LabelledSet(np.concatenate([self.ids, other.ids]), np.concatenate([self.labels, other.labels]),
+                           np.concatenate([self.x, other.x]), both(self.dhash, other.dhash),
+                           both(self.emb, other.emb))
 
 
 def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,107 +110,157 @@ def _trainer(settings: CasSettings, n_classes: int) -> Callable[[np.ndarray, np.
     return fit
 
 
-def _timed_fit(fit: Callable[[np.ndarray, np.ndarray], Predictor], x: np.ndarray, y: np.ndarray):
+@dataclass(frozen=True)
+class RealSplit:
+    """The real set's seeded train/test split and the class coding every classifier shares."""
+
+    real: LabelledSet
+    classes: list[str]
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+
+    def codes(self, labels: np.ndarray) -> np.ndarray:
+        code = {c: i for i, c in enumerate(self.classes)}
+        return np.array([code[c] for c in labels], dtype=np.int64)
+
+    @property
+    def test(self) -> LabelledSet:
+        return self.real.take(self.test_idx)
+
+    @property
+    def train(self) -> LabelledSet:
+        return self.real.take(self.train_idx)
+
+
+def real_split(real: LabelledSet, others: list[LabelledSet], settings: CasSettings) -> RealSplit:
+    """Split the real set (``settings.test_fraction``, ``seed``); classes are the union of all labels."""
+    classes = sorted(set(np.concatenate([real.labels, *[o.labels for o in others]]).astype(str).tolist()))
+    train_idx, test_idx = stratified_split(real.labels, settings.test_fraction, settings.seed)
+    return RealSplit(real, classes, train_idx, test_idx)
+
+
+def copies_of_test(candidates: LabelledSet, split: RealSplit, settings: CasSettings) -> np.ndarray:
+    """bool (N,): candidate rows that are exact or near copies of real *test* images (the
+    memorisation criterion, ``scan.mem_*``). Training on them would leak the test set."""
+    test = split.test
+    return near_copy_mask(candidates.copy_keys(), test.copy_keys(), settings.mem_hamming, settings.mem_cosine)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """``correct`` bool (n_test,) on the real test split; ``predictor`` to score other images."""
+
+    correct: np.ndarray
+    seconds: float
+    n_train: int
+    predictor: Predictor
+
+
+def train_and_test(train: LabelledSet, split: RealSplit, settings: CasSettings) -> TestResult:
+    """Train the configured classifier on ``train`` and test it on the real test split: the one
+    CAS training/evaluation path (score stage and debias evaluation)."""
+    fit = _trainer(settings, len(split.classes))
     start = time.perf_counter()
-    predictor = fit(x, y)
-    return predictor, time.perf_counter() - start
+    predictor = fit(train.x, split.codes(train.labels))
+    seconds = time.perf_counter() - start
+    test = split.test
+    correct = predictor(test.x).argmax(axis=1) == split.codes(test.labels)
+    return TestResult(correct, seconds, len(train.ids), predictor)
 
 
-def _accuracy(correct: np.ndarray, reps: int, seed: int) -> dict:
+def accuracy_entry(correct: np.ndarray, reps: int, seed: int) -> dict:
+    """``{"value", "ci95", "method", "n"}`` of per-test-image correctness (bool or a paired difference)."""
     return {
-        "value": float(correct.mean()),
+        "value": float(np.mean(correct)),
         "ci95": list(bootstrap_mean_ci(correct, reps, seed)),
+        "method": BOOTSTRAP_METHOD,
         "n": int(len(correct)),
+    }
+
+
+def _per_class(split: RealSplit, s2r: np.ndarray, r2r: np.ndarray) -> dict:
+    y_test = split.codes(split.test.labels)
+    gap = r2r.astype(float) - s2r.astype(float)
+    out = {}
+    for i, name in enumerate(split.classes):
+        mask = y_test == i
+        if mask.any():
+            out[name] = {
+                "synthetic_to_real": float(s2r[mask].mean()),
+                "real_to_real": float(r2r[mask].mean()),
+                "gap": float(gap[mask].mean()),
+                "n_test": int(mask.sum()),
+            }
+    return out
+
+
+def _domain_inception_score(predictor: Predictor, synthetic: LabelledSet, n_classes: int,
+                            settings: CasSettings) -> dict:
+    log_probs = np.log(np.clip(predictor(synthetic.x), 1e-12, None))
+    score = inception_score(log_probs, settings.is_splits, settings.seed)
+    ci = score.ci95()
+    return {
+        "value": score.mean,
+        "ci95": None if ci is None else list(ci),
+        "method": IS_METHOD,
+        "std": score.std,
+        "splits": len(score.scores),
+        "max": float(n_classes),
+        "label": f"domain Inception Score: from a {settings.model} classifier trained on the real split "
+        f"({n_classes} classes), not comparable with ImageNet Inception Scores",
     }
 
 
 def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, settings: CasSettings) -> dict:
     """Return {"cas": {...}, "domain_inception_score": {...}, "augmentation": {...} (if enabled)}.
 
-    Accuracy CIs bootstrap the real test samples with the trained models held fixed; the gap's
-    CI resamples the paired per-sample difference.
+    Synthetic images that copy a real test image are left out of every training set (see
+    :func:`copies_of_test`); ``cas.excluded_copies_of_test`` says how many. Accuracy CIs
+    bootstrap the real test samples with the trained models held fixed; the gap's CI
+    resamples the paired per-sample difference.
     """
-    classes = sorted(set(real.labels.tolist()) | set(synthetic.labels.tolist()))
-    code = {c: i for i, c in enumerate(classes)}
-    y_syn = np.array([code[c] for c in synthetic.labels])
-    y_real = np.array([code[c] for c in real.labels])
-    train_idx, test_idx = stratified_split(real.labels, settings.test_fraction, settings.seed)
-    fit = _trainer(settings, len(classes))
+    split = real_split(real, [synthetic], settings)
+    leak = copies_of_test(synthetic, split, settings)
+    clean = synthetic.take(np.flatnonzero(~leak))
+    if len(clean.ids) == 0:
+        raise DataError("every synthetic image copies a real test image; CAS has nothing to train on")
     reps, seed = settings.bootstrap_reps, settings.seed
-
-    syn_model, syn_seconds = _timed_fit(fit, synthetic.x, y_syn)
-    real_model, real_seconds = _timed_fit(fit, real.x[train_idx], y_real[train_idx])
-    x_test, y_test = real.x[test_idx], y_real[test_idx]
-    s2r = syn_model(x_test).argmax(axis=1) == y_test
-    r2r = real_model(x_test).argmax(axis=1) == y_test
-    gap = r2r.astype(float) - s2r.astype(float)
-
-    per_class = {}
-    for name in classes:
-        mask = y_test == code[name]
-        if mask.any():
-            per_class[name] = {
-                "synthetic_to_real": float(s2r[mask].mean()),
-                "real_to_real": float(r2r[mask].mean()),
-                "gap": float(gap[mask].mean()),
-                "n_test": int(mask.sum()),
-            }
-    test_ids = "\n".join(sorted(real.ids[test_idx].astype(str).tolist()))
+    syn = train_and_test(clean, split, settings)
+    ref = train_and_test(split.train, split, settings)
+    gap = ref.correct.astype(float) - syn.correct.astype(float)
+    test_ids = "\n".join(sorted(split.test.ids.astype(str).tolist()))
     out: dict = {
         "cas": {
-            **_accuracy(s2r, reps, seed),
-            "synthetic_to_real": _accuracy(s2r, reps, seed),
-            "real_to_real": _accuracy(r2r, reps, seed),
-            "gap": {"value": float(gap.mean()), "ci95": list(bootstrap_mean_ci(gap, reps, seed))},
-            "per_class": per_class,
+            **accuracy_entry(syn.correct, reps, seed),
+            "synthetic_to_real": accuracy_entry(syn.correct, reps, seed),
+            "real_to_real": accuracy_entry(ref.correct, reps, seed),
+            "gap": accuracy_entry(gap, reps, seed),
+            "per_class": _per_class(split, syn.correct, ref.correct),
             "model": settings.model,
-            "train_seconds": {"synthetic": syn_seconds, "real": real_seconds},
+            "excluded_copies_of_test": int(leak.sum()),
+            "train_seconds": {"synthetic": syn.seconds, "real": ref.seconds},
             "split": {
                 "seed": settings.seed,
                 "test_fraction": settings.test_fraction,
-                "n_train_real": int(len(train_idx)),
-                "n_test_real": int(len(test_idx)),
-                "n_train_synthetic": int(len(synthetic.ids)),
+                "n_train_real": int(len(split.train_idx)),
+                "n_test_real": int(len(split.test_idx)),
+                "n_train_synthetic": syn.n_train,
                 "test_ids_sha256": hashlib.sha256(test_ids.encode()).hexdigest(),
             },
         }
     }
-    probs = real_model(synthetic.x)
-    log_probs = np.log(np.clip(probs, 1e-12, None))
-    score = inception_score(log_probs, settings.is_splits, seed)
-    score_ci = bootstrap_ci(
-        lambda lp: inception_score(lp, settings.is_splits, seed).mean, [log_probs], reps, seed
-    )
-    out["domain_inception_score"] = {
-        "value": score.mean,
-        "ci95": list(score_ci),
-        "std": score.std,
-        "splits": len(score.scores),
-        "max": float(len(classes)),
-        "label": f"Inception Score from a {settings.model} classifier trained on the real split "
-        f"({len(classes)} classes)",
-    }
+    out["domain_inception_score"] = _domain_inception_score(ref.predictor, synthetic, len(split.classes), settings)
     if settings.augmentation:
-        x_aug = np.concatenate([real.x[train_idx], synthetic.x])
-        y_aug = np.concatenate([y_real[train_idx], y_syn])
-        aug_model, aug_seconds = _timed_fit(fit, x_aug, y_aug)
-        aug = aug_model(x_test).argmax(axis=1) == y_test
-        gain = aug.astype(float) - r2r.astype(float)
-        gain_ci = list(bootstrap_mean_ci(gain, reps, seed))
+        aug = train_and_test(split.train.concat(clean), split, settings)
+        gain = aug.correct.astype(float) - ref.correct.astype(float)
         out["augmentation"] = {
-            "value": float(gain.mean()),
-            "ci95": gain_ci,
+            **accuracy_entry(gain, reps, seed),
             "label": "accuracy on real test gained by adding the synthetic set to real training",
-            "real_only": {
-                **_accuracy(r2r, reps, seed),
-                "train_seconds": real_seconds,
-                "n_train": int(len(train_idx)),
-            },
-            "real_plus_synthetic": {
-                **_accuracy(aug, reps, seed),
-                "train_seconds": aug_seconds,
-                "n_train": int(len(x_aug)),
-            },
-            "gain": {"value": float(gain.mean()), "ci95": list(bootstrap_mean_ci(gain, reps, seed))},
+            "excluded_copies_of_test": int(leak.sum()),
+            "real_only": {**accuracy_entry(ref.correct, reps, seed), "train_seconds": ref.seconds,
+                          "n_train": ref.n_train},
+            "real_plus_synthetic": {**accuracy_entry(aug.correct, reps, seed), "train_seconds": aug.seconds,
+                                    "n_train": aug.n_train},
+            "gain": accuracy_entry(gain, reps, seed),
         }
     return out

@@ -81,22 +81,35 @@ def nuclear_route_cheaper(n1: int, n2: int, dim: int) -> bool:
     return nuclear_cost < covariance_cost
 
 
+def _nuclear_route(a: np.ndarray, b: np.ndarray) -> float:
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    ac, bc = a - mu_a, b - mu_b
+    scale = np.sqrt((len(a) - 1) * (len(b) - 1))
+    singular = scipy.linalg.svdvals(ac @ bc.T, check_finite=False)
+    diff = mu_a - mu_b
+    tr1 = np.einsum("ij,ij->", ac, ac) / (len(a) - 1)
+    tr2 = np.einsum("ij,ij->", bc, bc) / (len(b) - 1)
+    return float(max(diff @ diff + tr1 + tr2 - 2.0 * singular.sum() / scale, 0.0))
+
+
 def frechet_distance_from_features(a: np.ndarray, b: np.ndarray, route: Route = "auto") -> float:
-    """Fréchet distance between (n1, D) and (n2, D) feature sets, any float dtype (computed in float64)."""
+    """Fréchet distance between (n1, D) and (n2, D) feature sets, any float dtype (computed in float64).
+
+    ``auto``: the nuclear route when it is cheaper, else Cholesky; when Cholesky fails (a singular
+    covariance) the nuclear route, which is exact for any rank (eigh loses ~5e-6 there).
+    """
     a = as_float64_2d(a, "first features")
     b = as_float64_2d(b, "second features")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"feature dimensions differ: {a.shape[1]} vs {b.shape[1]}")
     if route == "nuclear" or (route == "auto" and nuclear_route_cheaper(len(a), len(b), a.shape[1])):
-        mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
-        ac, bc = a - mu_a, b - mu_b
-        scale = np.sqrt((len(a) - 1) * (len(b) - 1))
-        singular = scipy.linalg.svdvals(ac @ bc.T, check_finite=False)
-        diff = mu_a - mu_b
-        tr1 = np.einsum("ij,ij->", ac, ac) / (len(a) - 1)
-        tr2 = np.einsum("ij,ij->", bc, bc) / (len(b) - 1)
-        return float(max(diff @ diff + tr1 + tr2 - 2.0 * singular.sum() / scale, 0.0))
-    return frechet_distance(features_to_stats(a), features_to_stats(b), route)
+        return _nuclear_route(a, b)
+    if route != "auto":
+        return frechet_distance(features_to_stats(a), features_to_stats(b), route)
+    try:
+        return frechet_distance(features_to_stats(a), features_to_stats(b), "cholesky")
+    except np.linalg.LinAlgError:
+        return _nuclear_route(a, b)
 
 
 def per_class_frechet_distance(

@@ -5,6 +5,15 @@ Computed from whichever classifier's logits are at hand: the extractor's ImageNe
 classifier trained on the real reference (the domain score, for data whose content ImageNet
 classes do not describe). Log-probabilities are valid logits, since softmax(log p) = p.
 The shuffle and split boundaries follow torch-fidelity's ``isc_features_to_metric``.
+
+For the Inception v3 extractor the logits are pool3 @ W without the fc bias, as torch-fidelity's
+``logits_unbiased`` and the original TensorFlow code compute them (features/inception.py).
+
+Interval: the reported IS is the mean of ``splits`` scores of *disjoint* splits, i.e. iid
+estimates of the expected score of ``n / splits`` images (the quantity IS denotes at a given
+N and split count). So ``mean +- t_{splits-1} * std(ddof=1) / sqrt(splits)`` is a t interval
+for it; no resampling, and no duplicated rows (which would shift the class marginal).
+Coverage is checked in tests/stats/test_interval_coverage.py.
 """
 
 from __future__ import annotations
@@ -13,6 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import log_softmax
+from scipy.stats import t as student_t
+
+METHOD = "mean +- t(splits-1) * std(split scores) / sqrt(splits): splits are disjoint, so iid"
 
 
 @dataclass(frozen=True)
@@ -22,6 +34,14 @@ class InceptionScore:
     mean: float
     std: float
     scores: np.ndarray
+
+    def ci95(self, level: float = 0.95) -> tuple[float, float] | None:
+        """t interval for the expected score of one split (see module); None with a single split."""
+        k = len(self.scores)
+        if k < 2:
+            return None
+        half = float(student_t.ppf(0.5 + level / 2, k - 1)) * float(self.scores.std(ddof=1)) / np.sqrt(k)
+        return self.mean - half, self.mean + half
 
 
 def inception_score(logits: np.ndarray, splits: int = 10, seed: int | None = 0) -> InceptionScore:

@@ -4,6 +4,16 @@ KID (Binkowski et al. 2018) is unbiased at any sample size, unlike FID, so it is
 trust on small sets. Subsets are drawn exactly as torch-fidelity draws them
 (``RandomState(seed)``, synthetic subset then real subset, without replacement) so the
 same seed gives the same subsets and, up to float64 vs float32 kernels, the same value.
+
+Interval: the reported KID is the mean of many overlapping subset estimates, which is at
+least as precise as the mean of ``k = n_min // m`` *disjoint* subsets (the full U-statistic
+is the minimum-variance unbiased estimator). The variance of one subset's estimate is
+estimated from the spread of all subsets (each is marginally a size-m estimate), so
+``se = std(mmds) / sqrt(k)`` and ``ci95 = mean +- t_{k-1} * se`` (a conservative standard error
+of the mean over distinct subsets). With ``m <= n_min / 2`` there are always k >= 2
+distinct subsets; with ``m = n_min`` every subset is the whole set and the spread says nothing
+about sampling error (issue 12), so the subset size is capped at half the smaller set.
+Coverage against a large-sample MMD^2 is checked in tests/stats/test_interval_coverage.py.
 """
 
 from __future__ import annotations
@@ -11,8 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import t as student_t
 
 from synthscope.metrics.features_to_stats import as_float64_2d
+
+METHOD = (
+    "mean +- t(k-1) * std(subset MMD^2) / sqrt(k): standard error of the mean over k = n_min // m "
+    "distinct subsets of size m <= n_min / 2"
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +39,13 @@ class KidResult:
     std: float
     mmds: np.ndarray
     subset_size: int
+
+    def ci95(self, n_min: int, level: float = 0.95) -> tuple[float, float]:
+        """Interval for the population MMD^2 from ``n_min // subset_size`` distinct subsets (see module)."""
+        k = max(2, n_min // self.subset_size)
+        se = float(self.mmds.std(ddof=1)) / np.sqrt(k) if len(self.mmds) > 1 else float("inf")
+        half = float(student_t.ppf(0.5 + level / 2, k - 1)) * se
+        return self.mean - half, self.mean + half
 
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray, degree: int = 3, coef0: float = 1.0) -> np.ndarray:
@@ -46,10 +69,10 @@ def kernel_inception_distance(
     coef0: float = 1.0,
     seed: int = 0,
 ) -> KidResult:
-    """KID of (n1, D) vs (n2, D) features; subset_size is capped at the smaller set's size."""
+    """KID of (n1, D) vs (n2, D) features; subset_size is capped at half the smaller set's size."""
     x = as_float64_2d(synthetic, "synthetic features")
     y = as_float64_2d(real, "real features")
-    m = min(subset_size, len(x), len(y))
+    m = max(2, min(subset_size, min(len(x), len(y)) // 2))
     rng = np.random.RandomState(seed)
     mmds = np.zeros(subsets)
     for i in range(subsets):

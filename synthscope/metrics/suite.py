@@ -8,31 +8,38 @@ there is none. One contract test runs over every entry (tests/unit/test_suite.py
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from synthscope.logs import progress
-from synthscope.metrics.bootstrap import bootstrap_ci, bootstrap_mean_ci
+from synthscope.metrics.bootstrap import METHOD as BOOTSTRAP_METHOD
+from synthscope.metrics.bootstrap import bootstrap_mean_ci
 from synthscope.metrics.cas import CasSettings, LabelledSet, classification_accuracy_score
 from synthscope.metrics.classifier import CnnSettings
-from synthscope.metrics.frechet_distance import frechet_distance_from_features, per_class_frechet_distance
+from synthscope.metrics.fid_interval import METHOD as FID_METHOD
+from synthscope.metrics.fid_interval import fid_with_interval
+from synthscope.metrics.frechet_distance import per_class_frechet_distance
+from synthscope.metrics.inception_score import METHOD as IS_METHOD
 from synthscope.metrics.inception_score import inception_score
+from synthscope.metrics.kid import METHOD as KID_METHOD
 from synthscope.metrics.kid import kernel_inception_distance
 from synthscope.metrics.prdc import precision_recall_density_coverage
-from synthscope.params import ScoreParams
+from synthscope.params import ScanParams, ScoreParams
 from synthscope.registry import Registry
 from synthscope.schema import FID_NETWORK
 
 
 @dataclass(frozen=True)
 class RoleData:
-    """One role's ok images: ``ids``/``labels`` str (N,), ``features`` float32 (N, D), ``logits`` (N, C)."""
+    """One role's ok images: ``ids``/``labels`` str (N,), ``features`` float32 (N, D), ``logits`` (N, C),
+    ``dhash`` int64 (N,) difference hashes (for near-copy detection; None when not at hand)."""
 
     ids: np.ndarray
     labels: np.ndarray
     features: np.ndarray
     logits: np.ndarray
+    dhash: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class ScoreInputs:
     extractor: dict
     params: ScoreParams
     images: Callable[[str], np.ndarray] | None = None
+    scan: ScanParams = field(default_factory=ScanParams)  # mem_* thresholds: CAS leaves out copies of test images
 
 
 @dataclass(frozen=True)
@@ -65,36 +73,61 @@ def distance_label(extractor: dict) -> str:
     return f"Frechet distance in {name}{suffix} space"
 
 
+def _per_class(inp: ScoreInputs) -> dict[str, dict]:
+    """Per-class Fréchet distances, each flagged ``small_n`` below ``fid_min_samples`` per side."""
+    p, syn, real = inp.params, inp.synthetic, inp.real
+    assert real is not None
+    per_class = per_class_frechet_distance(
+        syn.features, syn.labels, real.features, real.labels, p.per_class_min_samples
+    )
+    return {
+        k: {
+            "value": v["value"],
+            "n_synthetic": v["n_a"],
+            "n_real": v["n_b"],
+            "small_n": min(v["n_a"], v["n_b"]) < p.fid_min_samples,  # type: ignore[operator]
+        }
+        for k, v in per_class.items()
+    }
+
+
 def _fid(inp: ScoreInputs) -> dict[str, dict]:
     p, syn, real = inp.params, inp.synthetic, inp.real
     assert real is not None
-    value = frechet_distance_from_features(syn.features, real.features)
+    res = fid_with_interval(syn.features, real.features, p.fid_subsample_reps, p.seed)
     n_min = min(len(syn.ids), len(real.ids))
     warnings = []
     if n_min < p.fid_min_samples:
         warnings.append(
             f"only {n_min} samples on one side (< {p.fid_min_samples}): the Frechet distance is "
-            f"biased upwards at small N; compare only values computed with the same N, or use KID"
+            f"biased upwards at small N (FID-inf {res.fid_inf:.4g} extrapolates it to infinite N); "
+            f"compare only values computed with the same N, or use KID"
         )
-    ci = bootstrap_ci(
-        frechet_distance_from_features, [syn.features, real.features], p.fid_bootstrap_reps, p.seed
-    )
-    per_class = per_class_frechet_distance(
-        syn.features, syn.labels, real.features, real.labels, p.per_class_min_samples
-    )
+    if not res.reliable:
+        warnings.append(
+            f"half of the smaller set ({n_min // 2}) is below the feature dimension "
+            f"({syn.features.shape[1]}): the 1/N extrapolation (FID-inf) is unreliable, so the "
+            f"interval's lower end is 0"
+        )
+    per_class = _per_class(inp)
+    if any(v["small_n"] for v in per_class.values()):
+        warnings.append(
+            f"per-class values come from fewer than {p.fid_min_samples} samples per side (small_n): "
+            f"they are biased upwards and only comparable between classes of equal size"
+        )
     return {
         "fid": {
-            "value": value,
-            "ci95": list(ci),
+            "value": res.value,
+            "ci95": list(res.ci95),
+            "method": FID_METHOD,
+            **res.to_dict(),
             "network": inp.extractor.get("name"),
             "label": distance_label(inp.extractor),
             "n_synthetic": len(syn.ids),
             "n_real": len(real.ids),
             "warnings": warnings,
-            "per_class": {
-                k: {"value": v["value"], "n_synthetic": v["n_a"], "n_real": v["n_b"]}
-                for k, v in per_class.items()
-            },
+            "per_class_min_samples": p.fid_min_samples,
+            "per_class": per_class,
         }
     }
 
@@ -111,13 +144,13 @@ def _kid(inp: ScoreInputs) -> dict[str, dict]:
         p.kid_coef0,
         p.seed,
     )
-    lo, hi = np.percentile(res.mmds, [2.5, 97.5])
+    n_min = min(len(inp.synthetic.ids), len(inp.real.ids))
     return {
         "kid": {
             "value": res.mean,
             "std": res.std,
-            "ci95": [float(lo), float(hi)],
-            "method": "2.5/97.5 percentiles of the per-subset estimates",
+            "ci95": list(res.ci95(n_min)),
+            "method": KID_METHOD,
             "subsets": len(res.mmds),
             "subset_size": res.subset_size,
             "network": inp.extractor.get("name"),
@@ -129,9 +162,7 @@ def _inception_score(inp: ScoreInputs) -> dict[str, dict]:
     p, name = inp.params, inp.extractor.get("name")
     logits = inp.synthetic.logits
     res = inception_score(logits, p.is_splits, p.seed)
-    ci = bootstrap_ci(
-        lambda x: inception_score(x, p.is_splits, p.seed).mean, [logits], p.is_bootstrap_reps, p.seed
-    )
+    ci = res.ci95()
     label = (
         "Inception Score"
         if name == FID_NETWORK and inp.extractor.get("weights") == "official"
@@ -141,7 +172,9 @@ def _inception_score(inp: ScoreInputs) -> dict[str, dict]:
         "inception_score": {
             "value": res.mean,
             "std": res.std,
-            "ci95": list(ci),
+            "ci95": None if ci is None else list(ci),
+            "method": IS_METHOD,
+            "logits": "pool3 @ W, no fc bias" if name == FID_NETWORK else f"{name} classifier",
             "splits": len(res.scores),
             "network": name,
             "label": label,
@@ -163,6 +196,7 @@ def _prdc(inp: ScoreInputs) -> dict[str, dict]:
         key: {
             "value": res.values[key],
             "ci95": list(bootstrap_mean_ci(arr, p.bootstrap_reps, p.seed)),
+            "method": BOOTSTRAP_METHOD,
             "k": p.prdc_k,
             "network": inp.extractor.get("name"),
         }
@@ -170,8 +204,10 @@ def _prdc(inp: ScoreInputs) -> dict[str, dict]:
     }
 
 
-def cas_settings(p: ScoreParams) -> CasSettings:
+def cas_settings(p: ScoreParams, scan: ScanParams) -> CasSettings:
     return CasSettings(
+        mem_hamming=scan.mem_hamming,
+        mem_cosine=scan.mem_cosine,
         model=p.cas_model,
         test_fraction=p.cas_test_fraction,
         seed=p.seed,
@@ -185,7 +221,7 @@ def cas_settings(p: ScoreParams) -> CasSettings:
 
 
 def _cas(inp: ScoreInputs) -> dict[str, dict]:
-    settings = cas_settings(inp.params)
+    settings = cas_settings(inp.params, inp.scan)
     assert inp.real is not None
     sets = []
     for role, data in (("synthetic", inp.synthetic), ("real", inp.real)):
@@ -195,7 +231,7 @@ def _cas(inp: ScoreInputs) -> dict[str, dict]:
             x = inp.images(role)
         else:
             x = data.features
-        sets.append(LabelledSet(ids=data.ids, labels=data.labels, x=x))
+        sets.append(LabelledSet(ids=data.ids, labels=data.labels, x=x, dhash=data.dhash, emb=data.features))
     return classification_accuracy_score(sets[0], sets[1], settings)
 
 

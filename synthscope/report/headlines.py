@@ -41,7 +41,8 @@ def metric_entry(metrics: MetricsDocument | None, key: str) -> Estimate | None:
     ci = None
     if s2r.ci95 and r2r.ci95 and r2r.ci95[0] > 0:
         ci = (s2r.ci95[0] / r2r.ci95[1], s2r.ci95[1] / r2r.ci95[0])
-    return Estimate(value=s2r.value / r2r.value, ci95=ci)
+    method = "conservative bound [lo_s/hi_r, hi_s/lo_r] from the two accuracies' intervals"
+    return Estimate(value=s2r.value / r2r.value, ci95=ci, method=method if ci else None)
 
 
 def metric_label(key: str, extractor: ExtractorRef | None) -> str:
@@ -66,9 +67,24 @@ def headline_metrics(metrics: MetricsDocument | None) -> list[dict[str, Any]]:
             rows.append({
                 "key": key, "label": metric_label(key, extractor), "better": better,
                 "value": entry.value, "ci95": None if entry.ci95 is None else list(entry.ci95),
+                "method": entry.method if entry.ci95 is not None else None,
                 "warnings": list(getattr(entry, "warnings", [])),
+                **_fid_details(entry if key == "fid" else None),
             })
     return rows
+
+
+def _fid_details(fid: Estimate | None) -> dict[str, Any]:
+    """FID's bias-extrapolated FID-inf and per-class values (flagged when from few samples)."""
+    if fid is None:
+        return {}
+    out: dict[str, Any] = {}
+    if fid.fid_inf is not None:
+        out["fid_inf"] = fid.fid_inf.value
+    if fid.per_class:
+        out["per_class"] = [{"label": k, "value": v.value, "small_n": v.small_n, "n": min(v.n_synthetic, v.n_real)}
+                            for k, v in fid.per_class.items()]
+    return out
 
 
 def ranked_findings(bias: BiasDocument | None) -> list[dict[str, Any]]:

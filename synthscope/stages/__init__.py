@@ -18,11 +18,11 @@ STAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "ingest": ("ingest",),
     "features": ("features",),
     "scan": ("scan",),
-    "score": ("score",),
+    "score": ("score", "scan"),  # scan.mem_*: CAS leaves out near copies of real test images
     "debias": ("debias", "scan"),  # the plan reads the scan's levels to pick the findings to repair
     # the pipeline re-runs ingest, features and scan around debias (stages.rescan) with their own
     # sections; compare trains the CAS classifiers with the score stage's settings
-    "compare": ("score",),
+    "compare": ("score", "scan"),
     # scan: the drift section's classifier (seed, folds) picks the most synthetic-looking images
     "report": ("report", "gates", "scan"),
 }

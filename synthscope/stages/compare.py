@@ -19,7 +19,7 @@ from synthscope.datasets.image import load_images
 from synthscope.debias.evaluate import cas_before_after, compare_findings
 from synthscope.documents import AugmentedDocument, DebiasDocument, read_document, write_document
 from synthscope.errors import StageInputError
-from synthscope.features.load import load_embeddings
+from synthscope.features.load import index_dhash, load_embeddings
 from synthscope.logs import log
 from synthscope.metrics.cas import LabelledSet
 from synthscope.metrics.suite import cas_settings
@@ -27,15 +27,18 @@ from synthscope.paths import OutputPaths
 from synthscope.stages.rescan import rescan_config
 
 
-def _labelled(index: pd.DataFrame, features: np.ndarray, role: str, model: str, size: int) -> LabelledSet:
-    """One role's rows as CAS input: embeddings for the linear probe, pixels for the CNN."""
+def _labelled(index: pd.DataFrame, features: np.ndarray, dhash: np.ndarray, role: str, model: str,
+              size: int) -> LabelledSet:
+    """One role's rows as CAS input: embeddings for the linear probe, pixels for the CNN; dhash and
+    embeddings for leaving near copies of real test images out of training."""
     mask = (index["role"] == role).to_numpy()
     rows = index[mask]
     if model == "cnn":
         x = load_images([Path(r) / p for r, p in zip(rows["root"], rows["path"], strict=True)], size)
     else:
         x = features[mask]
-    return LabelledSet(rows["image_id"].astype(str).to_numpy(), rows["label"].astype(str).to_numpy(), x)
+    return LabelledSet(rows["image_id"].astype(str).to_numpy(), rows["label"].astype(str).to_numpy(), x,
+                       dhash=dhash[mask], emb=features[mask])
 
 
 def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFrame, role: str) -> dict | None:
@@ -43,13 +46,16 @@ def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFra
     if config.real is None:
         return None
     p = config.params.score
-    settings = cas_settings(p)
+    settings = cas_settings(p, config.params.scan)
     emb = load_embeddings(OutputPaths(config.output_dir), config.store_dir)
     emb_after = load_embeddings(OutputPaths(after.output_dir), config.store_dir)
-    real = _labelled(emb.index, emb.features, "real", settings.model, p.cas_image_size)
-    before = None if role == "real" else _labelled(emb.index, emb.features, "synthetic", settings.model,
+    dhash = index_dhash(OutputPaths(config.output_dir), emb.index)
+    dhash_after = index_dhash(OutputPaths(after.output_dir), emb_after.index)
+    real = _labelled(emb.index, emb.features, dhash, "real", settings.model, p.cas_image_size)
+    before = None if role == "real" else _labelled(emb.index, emb.features, dhash, "synthetic", settings.model,
                                                    p.cas_image_size)
-    aug = _labelled(emb_after.index, emb_after.features, "synthetic", settings.model, p.cas_image_size)
+    aug = _labelled(emb_after.index, emb_after.features, dhash_after, "synthetic", settings.model,
+                    p.cas_image_size)
     aug_paths = emb_after.index.loc[emb_after.index["role"] == "synthetic", "path"]
     sources = aug_paths.map(manifest.set_index("path")["source_image_id"]).astype(str).to_numpy()
     return cas_before_after(before, aug, sources, real, settings)

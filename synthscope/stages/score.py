@@ -1,7 +1,8 @@
 """Score stage: embeddings (+ images for the CNN) -> ``metrics.json``.
 
-Reads the features stage's embeddings through ``synthscope.features.load.load_embeddings``
-and, when ``score.cas_model`` is ``cnn``, the images themselves through
+Reads the features stage's embeddings through ``synthscope.features.load.load_embeddings``,
+its dhashes from ``attributes.parquet`` (CAS leaves out synthetic near copies of real test
+images by the scan's ``mem_*`` criterion) and, when ``score.cas_model`` is ``cnn``, the images themselves through
 ``synthscope.datasets.image.load_rgb``. All computation is in ``synthscope.metrics``.
 """
 
@@ -26,8 +27,11 @@ def load_images(index: pd.DataFrame, size: int) -> np.ndarray:
     return load_image_files([Path(r) / p for r, p in zip(index["root"], index["path"], strict=True)], size)
 
 
-def role_data(index: pd.DataFrame, features: np.ndarray, logits: np.ndarray, role: str) -> RoleData | None:
-    """The rows of one role, in index order; None when the role has no ok images."""
+def role_data(
+    index: pd.DataFrame, features: np.ndarray, logits: np.ndarray, role: str, dhash: np.ndarray | None = None
+) -> RoleData | None:
+    """The rows of one role, in index order; None when the role has no ok images.
+    ``dhash`` int64 (N,) aligned with ``index`` (None: near copies are found by id and embedding only)."""
     mask = (index["role"] == role).to_numpy()
     if not mask.any():
         return None
@@ -37,19 +41,21 @@ def role_data(index: pd.DataFrame, features: np.ndarray, logits: np.ndarray, rol
         labels=rows["label"].astype(str).to_numpy(),
         features=features[mask],
         logits=logits[mask],
+        dhash=None if dhash is None else dhash[mask],
     )
 
 
 def run(config: AuditConfig) -> list[Path]:
-    from synthscope.features.load import load_embeddings
+    from synthscope.features.load import index_dhash, load_embeddings
 
     paths = OutputPaths(config.output_dir)
     params = config.params.score
     emb = load_embeddings(paths, config.store_dir)
-    synthetic = role_data(emb.index, emb.features, emb.logits, "synthetic")
+    dhash = index_dhash(paths, emb.index)
+    synthetic = role_data(emb.index, emb.features, emb.logits, "synthetic", dhash)
     if synthetic is None:
         raise DataError(f"{paths.manifest} has no ok synthetic images; check the synthetic dataset path")
-    real = role_data(emb.index, emb.features, emb.logits, "real")
+    real = role_data(emb.index, emb.features, emb.logits, "real", dhash)
     if real is None:
         log.warning("score: no real reference, so only the Inception Score is computed")
 
@@ -58,7 +64,8 @@ def run(config: AuditConfig) -> list[Path]:
 
     metrics = MetricsDocument.model_validate(score_all(
         ScoreInputs(
-            synthetic=synthetic, real=real, extractor=dict(emb.extractor), params=params, images=images
+            synthetic=synthetic, real=real, extractor=dict(emb.extractor), params=params, images=images,
+            scan=config.params.scan,
         )
     ))
     for warning in metrics.fid.warnings if metrics.fid else []:

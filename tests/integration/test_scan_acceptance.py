@@ -72,8 +72,7 @@ def _audit(tmp: Path, synthetic: Path, real: Path, store: Path) -> dict[str, Any
 
 @pytest.mark.slow
 def test_each_knob_is_found_with_precision_and_recall_one(tmp_path):
-    generate = pytest.importorskip("synthscope.demo.generate")
-    pytest.importorskip("synthscope.features.load")
+    from synthscope.demo import generate
     n = 40
     real = tmp_path / "data" / "real"
     generate.generate_dataset(real, n, generate.Biases(), "real", seed=0)

@@ -1,8 +1,9 @@
 """The score stage end to end on a fake feature store.
 
 ``synthscope.features.load`` (the features branch) is replaced by a double returning a
-seeded ``Embeddings``-shaped object, so this test exercises only the score stage's reading,
-role split and writing.
+seeded ``Embeddings``-shaped object (and writes the features stage's ``attributes.parquet``
+with seeded dhashes), so this test exercises only the score stage's reading, role split and
+writing.
 """
 
 import sys
@@ -39,30 +40,38 @@ def fake_embeddings(n_syn: int, n_real: int) -> FakeEmbeddings:
             "root": "/nowhere",
         }
     )
-    feats = rng.normal(size=(len(roles), 8)) + 3.0 * (np.array(labels) == "b")[:, None]
+    feats = rng.normal(size=(len(roles), 64)) + 3.0 * (np.array(labels) == "b")[:, None]
     return FakeEmbeddings(
         index,
         feats.astype(np.float32),
         rng.normal(size=(len(roles), 12)).astype(np.float32),
-        {"name": "mobilenet-v2", "weights": "official", "sha256": "cd" * 32, "key": "x", "dim": 8},
+        {"name": "mobilenet-v2", "weights": "official", "sha256": "cd" * 32, "key": "x", "dim": 64},
     )
 
 
 @pytest.fixture
 def store(monkeypatch):
     holder = {}
+
+    def load_embeddings(paths, store_dir):
+        emb = holder["emb"]
+        paths.root.mkdir(parents=True, exist_ok=True)
+        ids = emb.index["image_id"].drop_duplicates()
+        dhash = np.random.default_rng(1).integers(-(2**63), 2**63 - 1, size=len(ids), dtype=np.int64)
+        pd.DataFrame({"image_id": ids, "dhash": dhash}).to_parquet(paths.attributes)
+        return emb
+
     module = types.ModuleType("synthscope.features.load")
-    module.load_embeddings = lambda paths, store_dir: holder["emb"]
+    module.load_embeddings = load_embeddings
     monkeypatch.setitem(sys.modules, "synthscope.features.load", module)
     return holder
 
 
 SETS = [
     "score.cas_model=linear",
-    "score.fid_bootstrap_reps=5",
+    "score.fid_subsample_reps=8",
     "score.bootstrap_reps=50",
     "score.kid_subsets=5",
-    "score.is_bootstrap_reps=10",
 ]
 
 
@@ -88,6 +97,8 @@ def test_score_stage_writes_metrics_json(tmp_path, store):
     assert doc["fid"]["network"] == "mobilenet-v2" and "FID" not in doc["fid"]["label"]
     assert set(doc["fid"]["per_class"]) == {"a", "b", "c"}
     assert doc["cas"]["split"]["n_test_real"] + doc["cas"]["split"]["n_train_real"] == 45
+    assert doc["cas"]["excluded_copies_of_test"] == 0
+    assert doc["fid"]["method"] and doc["kid"]["method"] and "value" in doc["fid"]["fid_inf"]
 
 
 def test_score_stage_without_reference_writes_only_inception_score(tmp_path, store):
@@ -96,3 +107,19 @@ def test_score_stage_without_reference_writes_only_inception_score(tmp_path, sto
     doc = read_json(run_stage("score", _config(tmp_path, real=False))[0])
     assert "inception_score" in doc and "fid" not in doc and doc["n_real"] == 0
     assert "no real reference" in doc["skipped"]["fid"]
+
+
+def test_score_stage_leaves_copies_of_real_test_images_out_of_cas(tmp_path, store):
+    """Synthetic rows that are byte copies (same image_id) of real rows: those copying a real
+    *test* image are excluded from CAS training and counted in metrics.json."""
+    emb = fake_embeddings(60, 45)
+    real_rows = emb.index[emb.index["role"] == "real"]
+    copies = real_rows.assign(role="synthetic")  # same ids, labels and features as the real rows
+    index = pd.concat([emb.index, copies], ignore_index=True)
+    mask = (emb.index["role"] == "real").to_numpy()
+    store["emb"] = FakeEmbeddings(index, np.concatenate([emb.features, emb.features[mask]]),
+                                  np.concatenate([emb.logits, emb.logits[mask]]), emb.extractor)
+    doc = read_json(run_stage("score", _config(tmp_path))[0])
+    n_test = doc["cas"]["split"]["n_test_real"]
+    assert doc["cas"]["excluded_copies_of_test"] == n_test
+    assert doc["cas"]["split"]["n_train_synthetic"] == 60 + 45 - n_test

@@ -94,8 +94,8 @@ def test_attributes_on_the_demo_generator(tmp_path: Path) -> None:
     - clutter ranks images by the generator's texture amplitude: Spearman > 0.9;
     - these bounds hold on images whose mask is trusted (confidence >= 0.5), at least 75% of them.
     """
-    gen = pytest.importorskip("synthscope.demo.generate")
     from synthscope.datasets.image import load_rgb
+    from synthscope.demo import generate as gen
     from synthscope.demo.shapes import true_mask
 
     for style, rgb_bound in (("synthetic", 0.05), ("real", 0.06)):

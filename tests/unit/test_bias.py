@@ -124,7 +124,7 @@ def test_neighbour_searches_match_brute_force():
 
 
 def test_coverage_matches_prdc():
-    prdc = pytest.importorskip("prdc")
+    import prdc
     rng = np.random.default_rng(0)
     real, fake = rng.normal(size=(80, 5)), rng.normal(0.5, 0.7, size=(60, 5))
     expected = prdc.compute_prdc(real_features=real, fake_features=fake, nearest_k=5)["coverage"]
@@ -160,3 +160,20 @@ def test_flagging_uses_the_params_thresholds_and_json_shape(real):
 def test_bad_levels_name_the_key():
     with pytest.raises(ConfigError, match="scan.shortcut_levels"):
         build_section(ScanParams, {"shortcut_levels": [0.8, 0.5, 0.9]}, "scan")
+
+
+def test_near_copy_mask_is_the_one_criterion():
+    """Exact (same id), dhash within ``hamming`` bits, or cosine >= ``cosine``; self is not a copy."""
+    from synthscope.bias.duplicates import CopyKeys, near_copy_mask
+
+    rng = np.random.default_rng(4)
+    emb = rng.normal(size=(5, 8))
+    query = CopyKeys(np.array(["a", "b", "c", "d", "e"]), np.array([0, 0b111, 2**40, 7, 7 * 2**50]), emb)
+    ref_emb = np.stack([rng.normal(size=8), rng.normal(size=8), emb[2] * 3.0])  # c's direction, scaled
+    ref = CopyKeys(np.array(["a", "x", "y"]), np.array([2**60, 0b1, 2**33]), ref_emb)
+    got = near_copy_mask(query, ref, hamming=2, cosine=0.99)
+    # a: same id; b: 0b111 vs 0b1 is 2 bits; c: cosine 1 to a scaled copy; d: 0b111 vs 0b1 also 2 bits
+    assert got.tolist() == [True, True, True, True, False]
+    assert near_copy_mask(query, ref, hamming=1, cosine=1.1).tolist() == [True, False, False, False, False]
+    within = CopyKeys(np.array(["a", "b", "a"]), np.array([0, 2**62, 2**61]), None)
+    assert near_copy_mask(within, within, hamming=0, cosine=0.99, same_set=True).tolist() == [True, False, True]

@@ -67,3 +67,39 @@ def test_cas_orders_useful_above_useless_synthetic(model):
     assert aug["real_only"]["train_seconds"] > 0
     # a classifier trained on real data finds the good set's classes clearly, the bad set's barely
     assert good["domain_inception_score"]["value"] > bad["domain_inception_score"]["value"]
+
+
+def blob_features(n: int, seed: int, shift: float = 0.0, d: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Three Gaussian classes in (n, d) features that overlap enough for real->real to be ~0.8."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    centres = np.random.default_rng(99).normal(size=(3, d))
+    return centres[y] + shift + rng.normal(scale=3.0, size=(n, d)), y
+
+
+def test_copies_of_the_real_data_cannot_beat_real_to_real():
+    """Issue 12: a colour-biased set plus copies of real images scored CAS 1.000 vs 0.911 real->real.
+
+    Here the synthetic set is a biased set plus exact copies (same sha256) and near copies
+    (tiny feature noise: cosine >= mem_cosine) of *every* real image. Copies of test images are
+    left out of training and counted; the rest cannot lift CAS above real->real's interval.
+    """
+    settings = CasSettings(model="linear", bootstrap_reps=300, augmentation=True)
+    real_x, real_y = blob_features(150, 0)
+    real = LabelledSet(np.array([f"r{i}" for i in range(150)]), CLASSES[real_y], real_x, emb=real_x)
+    biased_x, biased_y = blob_features(75, 1, shift=1.5)
+    near = real_x + np.random.default_rng(2).normal(scale=1e-3, size=real_x.shape)
+    syn_x = np.concatenate([biased_x, real_x, near])
+    syn_ids = np.array([f"b{i}" for i in range(75)] + list(real.ids) + [f"n{i}" for i in range(150)])
+    syn = LabelledSet(syn_ids, CLASSES[np.concatenate([biased_y, real_y, real_y])], syn_x, emb=syn_x)
+    out = classification_accuracy_score(syn, real, settings)
+    cas, n_test = out["cas"], out["cas"]["split"]["n_test_real"]
+    assert cas["excluded_copies_of_test"] == 2 * n_test  # the exact and the near copy of each test image
+    assert out["augmentation"]["excluded_copies_of_test"] == 2 * n_test
+    assert cas["split"]["n_train_synthetic"] == 375 - 2 * n_test
+    assert cas["value"] <= cas["real_to_real"]["ci95"][1], (cas["value"], cas["real_to_real"])
+    # Without the exclusion (no copy keys, other ids) the same data does leak: the check has teeth.
+    blind = LabelledSet(np.array([f"x{i}" for i in range(375)]), syn.labels, syn_x)
+    leaky = classification_accuracy_score(blind, real, settings)["cas"]
+    assert leaky["excluded_copies_of_test"] == 0
+    assert leaky["value"] > cas["real_to_real"]["ci95"][1], (leaky["value"], cas["real_to_real"])

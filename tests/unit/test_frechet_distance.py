@@ -73,3 +73,19 @@ def test_per_class_uses_matching_labels_and_skips_small_classes():
     out = per_class_frechet_distance(a, la, b, lb, min_samples=5)
     assert out["x"]["value"] == pytest.approx(frechet_distance_from_features(a[:30], b[:30]))
     assert out["z"] == {"value": None, "n_a": 2, "n_b": 0}
+
+
+def test_auto_falls_back_to_the_exact_nuclear_route_when_cholesky_fails():
+    """Rank-deficient features (a 40-d subspace of 64-d) with more samples than dims: the covariance
+    route is the cheaper one, its Cholesky fails, and ``auto`` must then give the nuclear value."""
+    import scipy.linalg
+
+    from synthscope.metrics.features_to_stats import features_to_stats
+
+    rng = np.random.default_rng(5)
+    basis = rng.normal(size=(40, 64))
+    a, b = rng.normal(size=(200, 40)) @ basis, (rng.normal(size=(220, 40)) + 0.2) @ basis
+    with pytest.raises(np.linalg.LinAlgError):
+        scipy.linalg.cholesky(features_to_stats(a).sigma, lower=True)
+    nuclear = frechet_distance_from_features(a, b, "nuclear")
+    assert frechet_distance_from_features(a, b) == pytest.approx(nuclear, rel=1e-10)

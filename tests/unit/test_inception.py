@@ -75,9 +75,11 @@ def test_features_and_fid_match_pytorch_fid(tmp_path: Path, monkeypatch: pytest.
     mean_ours = np.sum((feats[:8].mean(0) - feats[8:].mean(0)) ** 2)
     mean_theirs = np.sum((theirs[:8].mean(0) - theirs[8:].mean(0)) ** 2)
     assert abs(mean_ours - mean_theirs) / mean_theirs < 1e-4
-    # The logits are the FID graph's classifier on pool3 (pytorch-fid drops fc: recompute it).
+    # The logits are the FID graph's classifier on pool3 without its bias, torch-fidelity's
+    # ``logits_unbiased`` (pytorch-fid drops fc: recompute it from the same weights file).
     state = torch.load(
         tmp_path / "torch/hub/checkpoints/pt_inception-2015-12-05-6726825d.pth", weights_only=True
     )
-    logits = theirs @ state["fc.weight"].double().numpy().T + state["fc.bias"].double().numpy()
+    logits = theirs @ state["fc.weight"].double().numpy().T
+    assert np.abs(state["fc.bias"].double().numpy()).max() > 1e-3  # so the bias would have shown
     assert np.abs(ours["logits"] - logits).max() / np.abs(logits).max() < 1e-4

@@ -94,3 +94,23 @@ def test_inception_with_custom_weights_is_not_fid_either():
     assert (
         metric_label("inception_score", net("inception-fid")) == "Inception Score"
     )
+
+
+def test_fid_gate_reads_the_honest_interval_that_holds_the_estimate():
+    """Issue 12: a bootstrap interval above its own FID made gates warn far from the limit. The
+    score stage's interval holds the estimate, so a limit just above the value but below the
+    interval's top warns, and a limit above the interval passes."""
+    import numpy as np
+
+    from synthscope.metrics.fid_interval import fid_with_interval
+
+    rng = np.random.default_rng(0)
+    res = fid_with_interval(rng.normal(size=(300, 64)), rng.normal(size=(300, 64)), reps=12, seed=0)
+    lo, hi = res.ci95
+    assert lo <= res.value <= hi
+    doc = metrics(fid=(res.value, [lo, hi]))
+    far = dataclasses.replace(GATES, max_fid=hi * 1.5, max_kid=None, min_cas_ratio=None, min_coverage=None)
+    assert evaluate_gates(doc, bias_doc([]), far).verdict == "pass"
+    near = dataclasses.replace(far, max_fid=(res.value + hi) / 2) if hi > res.value else far
+    expected = "warn" if hi > res.value else "pass"
+    assert evaluate_gates(doc, bias_doc([]), near).verdict == expected

@@ -31,7 +31,12 @@ def report(debias=None):
     )
     bias = bias_doc([finding("high", score=0.9, cls=EVIL, message=f"{EVIL} | x")])
     metrics = metrics_doc(fid=(12.5, [11.0, 14.0]), kid=None, cov=None, s2r=None, extractor=("mobilenet-v2", "official"),
-                          fid_warnings=["only 2 samples <b>"])
+                          fid_warnings=["only 2 samples <b>"], fid_extra={
+                              "method": "subsampling <i>",
+                              "fid_inf": {"value": 10.25, "intercept": 10.25, "slope": 3.0, "x": "1/n",
+                                          "extrapolation_reliable": True, "points": [], "method": "line"},
+                              "per_class": {"a": {"value": 13.5, "n_synthetic": 9, "n_real": 12, "small_n": True},
+                                            "b": {"value": None, "n_synthetic": 1, "n_real": 3, "small_n": True}}})
     return dump(ReportDocument.model_validate(build_report(
         config={"name": "t", "synthetic": "s", "real": None, "output_dir": "o", "store_dir": "st"},
         generated_at="2026-01-01T00:00:00Z",
@@ -99,3 +104,12 @@ def test_prefect_artifact_rows_and_headline_come_from_report_json():
     assert rows == [{"severity": "high", "check": "shortcut", "attribute": "color", "class": EVIL, "score": 0.9,
                      "reference_score": 0.1, "origin": "introduced", "message": f"{EVIL} | x"}]
     assert artifacts.headline(r) == "verdict: fail - 1 finding(s) above low"
+
+
+def test_intervals_name_their_method_and_fid_shows_fid_inf_and_small_classes():
+    """Issue 12: the report shows each interval's method, FID-inf beside FID, and flags per-class
+    values from few samples instead of showing them bare."""
+    page = render_html(report(), {})
+    assert "CI: subsampling &lt;i&gt;" in page
+    assert "FID∞ (bias-extrapolated to infinite N): 10.25" in page
+    assert "(small N = 9)" in page and "— (too few)" in page

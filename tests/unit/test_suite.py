@@ -9,12 +9,11 @@ from synthscope.metrics.suite import METRICS, RoleData, ScoreInputs, distance_la
 from synthscope.params import ScoreParams
 
 PARAMS = ScoreParams(
-    fid_bootstrap_reps=5,
+    fid_subsample_reps=8,
     bootstrap_reps=50,
     kid_subsets=5,
     kid_subset_size=20,
     is_splits=2,
-    is_bootstrap_reps=10,
     cas_model="linear",
     per_class_min_samples=5,
 )
@@ -40,6 +39,17 @@ def without_timings(obj):
     return obj
 
 
+def with_ci(obj) -> list[dict]:
+    """Every dict with a ``ci95`` key, at any depth."""
+    found = []
+    if isinstance(obj, dict):
+        if "ci95" in obj:
+            found.append(obj)
+        for v in obj.values():
+            found += with_ci(v)
+    return found
+
+
 @pytest.mark.parametrize("name", METRICS.names())
 def test_every_metric_entry_honours_the_contract(name):
     metric = METRICS.get(name)
@@ -52,8 +62,11 @@ def test_every_metric_entry_honours_the_contract(name):
     for obj in out.values():
         value, (lo, hi) = obj["value"], obj["ci95"]
         assert np.isfinite(value)
-        if name != "kid":  # KID's interval is the spread of subset estimates, around the mean anyway
-            assert lo <= value + 1e-9 and value - 1e-9 <= hi
+        assert lo <= value + 1e-9 and value - 1e-9 <= hi
+    for entry in with_ci(out):  # every interval names its method and holds its estimate
+        assert entry.get("method"), entry
+        if entry["ci95"] is not None:
+            assert entry["ci95"][0] <= entry["value"] + 1e-9 <= entry["ci95"][1] + 2e-9
     if not metric.needs_reference:
         assert metric.compute(
             ScoreInputs(synthetic=role(40, 0), real=None, extractor=EXTRACTOR, params=PARAMS)
@@ -70,6 +83,9 @@ def test_score_all_document_and_no_reference():
     assert doc["extractor"] == {"name": "mobilenet-v2", "weights": "official", "sha256": "ab" * 32}
     assert (doc["n_synthetic"], doc["n_real"]) == (40, 50)
     assert doc["fid"]["label"] == "Frechet distance in mobilenet-v2 space" and doc["fid"]["warnings"]
+    assert {"value", "slope", "points"} <= set(doc["fid"]["fid_inf"])
+    assert all(v["small_n"] for v in doc["fid"]["per_class"].values())  # 20-25 per class < 2048
+    assert isinstance(doc["cas"]["excluded_copies_of_test"], int)
     alone = score_all(ScoreInputs(synthetic=role(40, 0), real=None, extractor=EXTRACTOR, params=PARAMS))
     assert "inception_score" in alone and "fid" not in alone and "fid" in alone["skipped"]
 
