@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from synthscope.bias import CHECKS, ScanData
-from synthscope.bias.neighbours import l2_normalise
+from synthscope.neighbours import l2_normalise
 from synthscope.params import ScanParams
 from tests.bias_fakes import make_attributes
 

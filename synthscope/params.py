@@ -100,7 +100,11 @@ class ScoreParams:
     is_splits: int = 10
     is_bootstrap_reps: int = 200
     prdc_k: int = 5
-    cas_model: Literal["cnn", "linear"] = "cnn"  # cnn on images, or a linear probe on embeddings
+    prdc_jackknife_groups: int = 20  # PRDC interval: each set split into this many groups, each left out once
+    # auto: the CNN on images up to cas_cnn_max_images synthetic + real images, the linear probe on the
+    # stored embeddings above (a CNN on 100,000 images takes hours on a CPU); or force cnn / linear.
+    cas_model: Literal["auto", "cnn", "linear"] = "auto"
+    cas_cnn_max_images: int = 5000
     cas_test_fraction: float = 0.3  # share of each real class held out as the test split
     cas_image_size: int = 64  # images are resized to this square side for the CNN
     cas_epochs: int = 15

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from synthscope.bias.base import CHECKS, ScanData, origin_of, pct, score_frame, score_row
-from synthscope.bias.neighbours import max_cosine, min_hamming
+from synthscope.neighbours import max_cosine, min_hamming
 from synthscope.params import ScanParams
 
 

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from synthscope.bias.duplicates import memorised_mask
-from synthscope.bias.neighbours import knn_radii, l2_normalise
+from synthscope.neighbours import as_float64, cosine_pairs, distance_blocks, hamming_pairs, knn_radii, l2_normalise
 from synthscope.params import ScanParams
 
 PRUNE_QUANTILE = 0.5  # the paper keeps the real balls with radius at or below the median
 
 
-def realism_scores(real: np.ndarray, candidates: np.ndarray, k: int, block: int = 1024) -> np.ndarray:
+def realism_scores(real: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
     """(Nr, D) real and (Nc, D) candidate features -> float64 (Nc,) realism scores.
 
     Needs Nr > k. A candidate at distance 0 from a kept real sample scores +inf.
@@ -34,31 +34,31 @@ def realism_scores(real: np.ndarray, candidates: np.ndarray, k: int, block: int 
     radii = knn_radii(real, k)
     keep = radii <= np.quantile(radii, PRUNE_QUANTILE)
     real, radii = real[keep], radii[keep]
-    sq = (real**2).sum(axis=1)
     out = np.empty(len(cand))
-    for start in range(0, len(cand), block):
-        part = cand[start : start + block]
-        d2 = (part**2).sum(axis=1)[:, None] + sq[None, :] - 2.0 * part @ real.T
-        dist = np.sqrt(np.maximum(d2, 0.0))
+    for sl, dist in distance_blocks(as_float64(cand), as_float64(real), desc="realism"):
         with np.errstate(divide="ignore"):
-            out[start : start + block] = (radii[None, :] / dist).max(axis=1)
+            out[sl] = (radii[None, :] / dist).max(axis=1)
     return out
 
 
 def duplicate_pairs(frame: pd.DataFrame, emb: np.ndarray | None, hamming: int, cosine: float) -> list[set[int]]:
     """For each row of ``frame`` (``image_id``, ``dhash``), the other rows that are its exact or near
-    copies: dhash within ``hamming`` bits or embedding cosine >= ``cosine`` (``emb`` (N, D) float)."""
+    copies: dhash within ``hamming`` bits or embedding cosine >= ``cosine`` (``emb`` (N, D) float).
+    Blocked searches (``synthscope.neighbours``): no N x N matrix, no per-row pass over all rows."""
     ids = frame["image_id"].astype(str).to_numpy()
-    hashes = frame["dhash"].to_numpy().astype(np.uint64)
-    unit = None if emb is None else l2_normalise(emb)  # idempotent on unit rows
+    pairs = [hamming_pairs(frame["dhash"].to_numpy(), hamming)]
+    if emb is not None:
+        pairs.append(cosine_pairs(l2_normalise(emb), cosine))  # idempotent on unit rows
+    codes = pd.factorize(ids)[0]
+    order = np.argsort(codes, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
+        if len(group) > 1:  # byte-identical files: every ordered pair
+            a, b = np.meshgrid(group, group)
+            keep = a != b
+            pairs.append(np.stack([a[keep], b[keep]], axis=1))
     out: list[set[int]] = [set() for _ in range(len(frame))]
-    for i in range(len(frame)):
-        close = ids == ids[i]
-        close |= np.bitwise_count(hashes ^ hashes[i]) <= hamming
-        if unit is not None:
-            close |= unit @ unit[i] >= cosine
-        close[i] = False
-        out[i] = set(np.flatnonzero(close).tolist())
+    for i, j in np.concatenate(pairs).tolist():
+        out[i].add(j)
     return out
 
 

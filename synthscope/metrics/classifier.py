@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from synthscope.errors import DataError
+from synthscope.logs import progress
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def train_cnn(
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=settings.lr, total_steps=total)
     model.train()
     step = 0
-    while step < total:
+    for _epoch in progress(range(-(-total // steps_per_epoch)), "CNN epochs"):
         order = torch.randperm(len(x), generator=generator)
         for start in range(0, len(x), settings.batch_size):
             if step == total:

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthscope.metrics.bootstrap import bootstrap_ci, bootstrap_mean_ci
+from synthscope.metrics.bootstrap import bootstrap_ci
 from synthscope.metrics.cas import CasSettings, LabelledSet, classification_accuracy_score
 from synthscope.metrics.classifier import CnnSettings
 from synthscope.metrics.frechet_distance import frechet_distance_from_features, per_class_frechet_distance
 from synthscope.metrics.inception_score import inception_score
 from synthscope.metrics.kid import kernel_inception_distance
-from synthscope.metrics.prdc import precision_recall_density_coverage
+from synthscope.metrics.prdc import INTERVAL_METHOD, KEYS, jackknife_intervals, neighbourhoods, prdc_of_subset
 from synthscope.params import ScoreParams
 from synthscope.registry import Registry
 
@@ -152,27 +152,36 @@ def _inception_score(inp: ScoreInputs) -> dict[str, dict]:
 def _prdc(inp: ScoreInputs) -> dict[str, dict]:
     p = inp.params
     assert inp.real is not None
-    res = precision_recall_density_coverage(inp.synthetic.features, inp.real.features, p.prdc_k)
-    parts = {
-        "precision": res.in_real,
-        "recall": res.in_synthetic,
-        "density": res.real_balls,
-        "coverage": res.covered,
-    }
+    nb = neighbourhoods(inp.synthetic.features, inp.real.features, p.prdc_k)
+    values = prdc_of_subset(nb).values
+    intervals = jackknife_intervals(nb, p.prdc_jackknife_groups, p.seed)
+    method = INTERVAL_METHOD.format(groups=p.prdc_jackknife_groups)
     return {
         key: {
-            "value": res.values[key],
-            "ci95": list(bootstrap_mean_ci(arr, p.bootstrap_reps, p.seed)),
+            "value": values[key],
+            "ci95": intervals[key],
+            "method": method,
             "k": p.prdc_k,
             "network": inp.extractor.get("name"),
         }
-        for key, arr in parts.items()
+        for key in KEYS
     }
 
 
-def cas_settings(p: ScoreParams) -> CasSettings:
+def choose_cas_model(p: ScoreParams, n_images: int) -> tuple[str, str]:
+    """(model, why) for ``score.cas_model``: auto picks the CNN on images up to
+    ``score.cas_cnn_max_images`` synthetic + real images, the linear probe on embeddings above."""
+    if p.cas_model != "auto":
+        return p.cas_model, f"score.cas_model is {p.cas_model}"
+    if n_images <= p.cas_cnn_max_images:
+        return "cnn", f"auto: {n_images} images <= score.cas_cnn_max_images ({p.cas_cnn_max_images})"
+    return "linear", f"auto: {n_images} images > score.cas_cnn_max_images ({p.cas_cnn_max_images})"
+
+
+def cas_settings(p: ScoreParams, n_images: int) -> CasSettings:
+    """The CAS settings of this audit; ``n_images`` (synthetic + real) decides ``auto``."""
     return CasSettings(
-        model=p.cas_model,
+        model=choose_cas_model(p, n_images)[0],
         test_fraction=p.cas_test_fraction,
         seed=p.seed,
         bootstrap_reps=p.bootstrap_reps,
@@ -185,8 +194,9 @@ def cas_settings(p: ScoreParams) -> CasSettings:
 
 
 def _cas(inp: ScoreInputs) -> dict[str, dict]:
-    settings = cas_settings(inp.params)
     assert inp.real is not None
+    n_images = len(inp.synthetic.ids) + len(inp.real.ids)
+    settings = cas_settings(inp.params, n_images)
     sets = []
     for role, data in (("synthetic", inp.synthetic), ("real", inp.real)):
         if settings.model == "cnn":
@@ -196,7 +206,9 @@ def _cas(inp: ScoreInputs) -> dict[str, dict]:
         else:
             x = data.features
         sets.append(LabelledSet(ids=data.ids, labels=data.labels, x=x))
-    return classification_accuracy_score(sets[0], sets[1], settings)
+    out = classification_accuracy_score(sets[0], sets[1], settings)
+    out["cas"]["model_choice"] = choose_cas_model(inp.params, n_images)[1]
+    return out
 
 
 METRICS.add("fid", Metric(needs_reference=True, compute=_fid))

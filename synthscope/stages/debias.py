@@ -139,8 +139,9 @@ def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFra
     if config.real is None:
         return None
     p = config.params.score
-    settings = cas_settings(p)
     emb = load_embeddings(OutputPaths(config.output_dir), config.store_dir)
+    # the score stage's choice: it counts the same ok synthetic + real rows
+    settings = cas_settings(p, len(emb.index))
     emb_after = load_embeddings(OutputPaths(after.output_dir), config.store_dir)
     real = _labelled(emb.index, emb.features, "real", settings.model, p.cas_image_size)
     before = None if role == "real" else _labelled(emb.index, emb.features, "synthetic", settings.model,

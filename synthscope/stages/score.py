@@ -1,7 +1,7 @@
 """Score stage: embeddings (+ images for the CNN) -> ``metrics.json``.
 
 Reads the features stage's embeddings through ``synthscope.features.load.load_embeddings``
-and, when ``score.cas_model`` is ``cnn``, the images themselves through
+and, when the CAS model is the CNN (``score.cas_model``), the images themselves through
 ``synthscope.datasets.image.load_rgb``. All computation is in ``synthscope.metrics``.
 """
 
