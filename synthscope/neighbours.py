@@ -55,23 +55,25 @@ def _blocks(n: int, rows: int, desc: str) -> Iterator[slice]:
 def squared_distance_blocks(
     query: np.ndarray, base: np.ndarray, same: bool = False, desc: str = "neighbour blocks"
 ) -> Iterator[tuple[slice, np.ndarray]]:
-    """Yield (query slice, float64 (rows, Nb) squared Euclidean distances, clamped at 0).
+    """Yield (query slice, float64 (rows, Nb) squared Euclidean distances).
 
-    ``query`` (Nq, D) and ``base`` (Nb, D) float64 (see :func:`as_float64`). ``same``: query is
-    base, and each row's distance to itself is set to exactly 0. The block is reused between
-    iterations: copy what you keep.
+    ``query`` (Nq, D) and ``base`` (Nb, D) float64 (see :func:`as_float64`). Values are *not*
+    clamped at 0 (rounding can leave -1e-13 for equal rows): clamping costs a pass over the
+    block and no comparison against a positive threshold needs it, so consumers clamp the few
+    values they keep. ``same``: query is base, and each row's distance to itself is exactly 0.
+    The block is reused between iterations: copy what you keep.
     """
+    # (-2q).b equals -2 (q.b) bit for bit (scaling by 2 is exact), saving a pass over the block.
+    neg2q = -2.0 * query
     q_sq = np.einsum("ij,ij->i", query, query)
     b_sq = np.einsum("ij,ij->i", base, base)
     rows = block_rows(len(base))
-    buf = np.empty((rows, len(base)))
+    buf = np.empty((min(rows, len(query)), len(base)))
     for sl in _blocks(len(query), rows, desc):
         d2 = buf[: sl.stop - sl.start]
-        np.matmul(query[sl], base.T, out=d2)
-        d2 *= -2.0
+        np.matmul(neg2q[sl], base.T, out=d2)
         d2 += q_sq[sl, None]
         d2 += b_sq[None, :]
-        np.maximum(d2, 0.0, out=d2)
         if same:
             d2[np.arange(len(d2)), np.arange(sl.start, sl.stop)] = 0.0
         yield sl, d2
@@ -80,9 +82,9 @@ def squared_distance_blocks(
 def distance_blocks(
     query: np.ndarray, base: np.ndarray, same: bool = False, desc: str = "neighbour blocks"
 ) -> Iterator[tuple[slice, np.ndarray]]:
-    """As :func:`squared_distance_blocks`, square-rooted: float64 (rows, Nb) Euclidean distances."""
+    """As :func:`squared_distance_blocks`, clamped at 0 and square-rooted: float64 (rows, Nb) distances."""
     for sl, d2 in squared_distance_blocks(query, base, same, desc):
-        yield sl, np.sqrt(d2, out=d2)
+        yield sl, np.sqrt(np.maximum(d2, 0.0, out=d2), out=d2)
 
 
 def knn(query: np.ndarray, base: np.ndarray, n: int, same: bool = False, desc: str = "k-NN") -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +105,7 @@ def knn(query: np.ndarray, base: np.ndarray, n: int, same: bool = False, desc: s
             d2[np.arange(len(d2)), np.arange(sl.start, sl.stop)] = -1.0
         # torch.topk on a zero-copy view is about 2x faster than np.partition here.
         top = torch.topk(torch.from_numpy(d2), n + extra, dim=1, largest=False, sorted=True)
-        sq[sl] = top.values[:, extra:].numpy()
+        sq[sl] = np.maximum(top.values[:, extra:].numpy(), 0.0)  # clamp: max commutes with order
         idx[sl] = top.indices[:, extra:].numpy()
     return sq, idx
 
@@ -155,7 +157,7 @@ def nearest(query: np.ndarray, base: np.ndarray, same: bool = False) -> tuple[np
         if same:
             d2[np.arange(len(d2)), np.arange(sl.start, sl.stop)] = np.inf
         idx[sl] = d2.argmin(axis=1)
-        dist[sl] = np.sqrt(d2[np.arange(len(d2)), idx[sl]])
+        dist[sl] = np.sqrt(np.maximum(d2[np.arange(len(d2)), idx[sl]], 0.0))
     return dist, idx
 
 
@@ -244,5 +246,5 @@ def coverage(real: np.ndarray, fake: np.ndarray, k: int) -> float:
     t = strict_sq_threshold(knn_radii(r, k))
     nearest_sq = np.empty(len(r))
     for sl, d2 in squared_distance_blocks(r, f, desc="coverage"):
-        nearest_sq[sl] = d2.min(axis=1)
+        nearest_sq[sl] = d2.min(axis=1)  # unclamped: a negative value is still < any t > 0
     return float(np.mean(nearest_sq < t))

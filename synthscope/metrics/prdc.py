@@ -111,7 +111,7 @@ def neighbourhoods(synthetic: np.ndarray, real: np.ndarray, k: int = 5) -> Neigh
     for sl, d2 in squared_distance_blocks(real_arr, fake, desc="real-synthetic blocks"):
         for found, thresh in ((rf, wide_r[sl, None]), (fr, wide_f[None, :])):
             i, j = np.nonzero(d2 < thresh)
-            found.append((i + sl.start, j, d2[i, j]))
+            found.append((i + sl.start, j, np.maximum(d2[i, j], 0.0)))
     return Neighbourhoods(k, real_sq, real_idx, fake_sq, fake_idx, _concat(rf), _concat(fr))
 
 

@@ -61,7 +61,7 @@ def distance_label(extractor: dict) -> str:
     name = extractor.get("name", "unknown")
     if name == FID_NETWORK and extractor.get("weights") == "official":
         return "FID"
-    suffix = "" if extractor.get("weights") == "official" else " (custom weights)"
+    suffix = " (custom weights)" if extractor.get("weights") == "custom" else ""
     return f"Frechet distance in {name}{suffix} space"
 
 
@@ -218,8 +218,9 @@ METRICS.add("prdc", Metric(needs_reference=True, compute=_prdc))
 METRICS.add("cas", Metric(needs_reference=True, compute=_cas))
 
 
-def score_all(inp: ScoreInputs) -> dict:
-    """Run every registered metric that the inputs allow -> the metrics.json document."""
+def score_all(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> dict:
+    """Run every registered metric (or those named in ``only``) that the inputs allow -> the
+    metrics.json document."""
     out: dict = {
         "extractor": {k: inp.extractor.get(k) for k in ("name", "weights", "sha256")},
         "n_synthetic": len(inp.synthetic.ids),
@@ -227,6 +228,8 @@ def score_all(inp: ScoreInputs) -> dict:
         "skipped": {},
     }
     for name, metric in METRICS:
+        if only is not None and name not in only:
+            continue
         if metric.needs_reference and inp.real is None:
             out["skipped"][name] = "no real reference: pass --real (or real: in the config) to compute it"
             continue
