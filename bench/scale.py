@@ -2,16 +2,17 @@
 
 Every case runs in its own child process (``python bench/scale.py --child METRIC N DIM``), so
 its peak memory is that process's maximum resident set size (``os.wait4``'s rusage), imports
-and the two float32 feature sets included. The parent measures float64 and float32 matmul
+(about 1.1 GiB: torch) and the two feature sets included. The parent measures float64 and float32 matmul
 throughput on this machine in the same run and prints, for the neighbour searches, the time of
-the same number of flops in one large matmul and the ratio (the k-NN module computes in float64,
+the same number of flops in one large matmul (throughput measured in the child right before and
+after the metric, averaged, because the machine is shared) and the ratio (the k-NN module computes in float64,
 as the ``prdc`` package does, so the float64 bound is the like-for-like one).
 
     nice python bench/scale.py                       # 10k and 50k, 128-d and 1280-d (long)
     nice python bench/scale.py --sizes 10000 --dims 128 --reference
 
 Metrics: ``knn`` (k-NN radii of one set: one N x N x D product + top-k), ``prdc`` (synthscope's
-precision/recall/density/coverage: three such products), ``prdc_interval`` (the jackknife
+precision/recall/density/coverage: three such products; then, in the same process, the jackknife
 interval from the stored neighbourhoods), ``fid``, ``kid`` (score-stage defaults: 100 subsets of
 1,000), ``prdc_package`` (``prdc.compute_prdc``, only where its three N x N float32 matrices fit in
 ``--max-gb``), ``reference`` (``--reference``: PRDC from scikit-learn's
@@ -34,7 +35,7 @@ K = 5
 
 
 def feature_sets(n: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(synthetic, real) float32 (n, dim): correlated, non-negative (post-ReLU-like), shifted apart."""
+    """(synthetic, real) (n, dim) float64: correlated, non-negative (post-ReLU-like), shifted apart."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from metrics import feature_sets as correlated  # bench/metrics.py: the FID benchmark's sets
 
@@ -63,7 +64,19 @@ def reference_prdc(fake: np.ndarray, real: np.ndarray, k: int) -> dict[str, floa
 
 
 def run_child(metric: str, n: int, dim: int) -> dict:
-    """One measurement in this (fresh) process -> {"seconds", "values"}."""
+    """One measurement in this (fresh) process -> {"seconds", "values", "gflops"}.
+
+    The matmul throughput is measured in the child just before and just after the metric and
+    averaged: the machine is shared, and a bound measured minutes earlier under another load
+    would make the ratio meaningless.
+    """
+    before = matmul_gflops(dim, np.float64)
+    result = _measure_metric(metric, n, dim)
+    result["gflops"] = (before + matmul_gflops(dim, np.float64)) / 2
+    return result
+
+
+def _measure_metric(metric: str, n: int, dim: int) -> dict:
     fake, real = feature_sets(n, dim)
     start = time.perf_counter()
     values: dict = {}
@@ -71,14 +84,17 @@ def run_child(metric: str, n: int, dim: int) -> dict:
         from synthscope.neighbours import knn_radii
 
         values = {"median_radius": float(np.median(knn_radii(real, K)))}
-    elif metric in ("prdc", "prdc_interval"):
+    elif metric == "prdc":
         from synthscope.metrics.prdc import jackknife_intervals, neighbourhoods, prdc_of_subset
 
         nb = neighbourhoods(fake, real, K)
         values = prdc_of_subset(nb).values
-        if metric == "prdc_interval":
-            start = time.perf_counter()  # the interval alone, from the stored neighbourhoods
-            values = {k: v for k, v in jackknife_intervals(nb, 20, 0).items()}
+        middle = time.perf_counter()
+        intervals = jackknife_intervals(nb, 20, 0)  # from the stored neighbourhoods: no new distances
+        end = time.perf_counter()
+        values["cross_pairs"] = len(nb.rf[0]) + len(nb.fr[0])
+        return {"seconds": middle - start, "values": values,
+                "interval": {"seconds": end - middle, "values": intervals}}
     elif metric == "fid":
         from synthscope.metrics.frechet_distance import frechet_distance_from_features
 
@@ -111,23 +127,24 @@ def measure(metric: str, n: int, dim: int) -> dict:
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        return {"seconds": float("nan"), "values": {}, "peak_gib": float("nan"), "error": proc.returncode}
+        return {"seconds": float("nan"), "values": {}, "peak_gib": float("nan"), "gflops": float("nan"),
+                "error": proc.returncode}
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_gib"] = usage.ru_maxrss / 2**20  # ru_maxrss is in KiB on Linux
     return result
 
 
 def matmul_gflops(dim: int, dtype: type) -> float:
-    """Best-of-3 throughput of one (4096, dim) @ (dim, 16384) product, GFLOP/s."""
+    """Best-of-3 throughput of one (1024, dim) @ (dim, 8192) product, GFLOP/s."""
     rng = np.random.default_rng(0)
-    a, b = rng.random((4096, dim)).astype(dtype), rng.random((16384, dim)).astype(dtype)
-    out = np.empty((4096, 16384), dtype=dtype)
+    a, b = rng.random((1024, dim)).astype(dtype), rng.random((8192, dim)).astype(dtype)
+    out = np.empty((1024, 8192), dtype=dtype)  # 64 MB: small next to every peak
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
         np.matmul(a, b.T, out=out)
         best = min(best, time.perf_counter() - t)
-    return 2 * 4096 * 16384 * dim / best / 1e9
+    return 2 * 1024 * 8192 * dim / best / 1e9
 
 
 def main() -> None:
@@ -148,8 +165,9 @@ def main() -> None:
     for n in args.sizes:
         for dim in args.dims:
             gf64, gf32 = matmul_gflops(dim, np.float64), matmul_gflops(dim, np.float32)
-            print(f"<!-- {n} x {dim}: matmul {gf64:.1f} GFLOP/s float64, {gf32:.1f} float32 -->", flush=True)
-            metrics = ["knn", "prdc", "prdc_interval", "fid", "kid"]
+            print(f"<!-- {n} x {dim}: matmul {gf64:.1f} GFLOP/s float64, {gf32:.1f} float32 (parent, at start) -->",
+                  flush=True)
+            metrics = ["knn", "prdc", "fid", "kid"]
             if 3 * n * n * 4 / 2**30 <= args.max_gb:
                 metrics.append("prdc_package")
             if args.reference:
@@ -157,11 +175,15 @@ def main() -> None:
             for metric in metrics:
                 products = {"knn": 1, "prdc": 3, "prdc_package": 3, "reference": 3}.get(metric, 0)
                 res = measure(metric, n, dim)
-                bound = products * 2.0 * n * n * dim / (gf64 * 1e9)
+                bound = products * 2.0 * n * n * dim / (res["gflops"] * 1e9)
                 ratio = f"{res['seconds'] / bound:.2f}" if products else "-"
                 shown = ", ".join(f"{k} {v if isinstance(v, float) else v}" for k, v in res["values"].items())
                 print(f"| {n:,} | {dim} | {metric} | {res['seconds']:.1f} | {res['peak_gib']:.2f} | "
                       f"{bound:.1f} | {ratio} | {shown} |", flush=True)
+                if "interval" in res:  # same process, so the same peak
+                    iv = ", ".join(f"{k} [{lo:.4f}, {hi:.4f}]" for k, (lo, hi) in res["interval"]["values"].items())
+                    print(f"| {n:,} | {dim} | prdc interval (jackknife) | {res['interval']['seconds']:.1f} | "
+                          f"{res['peak_gib']:.2f} | - | - | {iv} |", flush=True)
     print(f"load average at end: {os.getloadavg()[0]:.1f}", flush=True)
 
 
