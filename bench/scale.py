@@ -154,6 +154,8 @@ def main() -> None:
     parser.add_argument("--dims", type=int, nargs="+", default=[128, 1280])
     parser.add_argument("--max-gb", type=float, default=16.0, help="skip prdc_package above this estimate")
     parser.add_argument("--reference", action="store_true", help="also time the sklearn-chunked reference")
+    parser.add_argument("--metrics", nargs="+", default=["knn", "prdc", "fid", "kid"],
+                        help="which of knn prdc fid kid to time (prdc_package and reference are added as above)")
     args = parser.parse_args()
     if args.child:
         metric, n, dim = args.child
@@ -167,7 +169,7 @@ def main() -> None:
             gf64, gf32 = matmul_gflops(dim, np.float64), matmul_gflops(dim, np.float32)
             print(f"<!-- {n} x {dim}: matmul {gf64:.1f} GFLOP/s float64, {gf32:.1f} float32 (parent, at start) -->",
                   flush=True)
-            metrics = ["knn", "prdc", "fid", "kid"]
+            metrics = list(args.metrics)
             if 3 * n * n * 4 / 2**30 <= args.max_gb:
                 metrics.append("prdc_package")
             if args.reference:
