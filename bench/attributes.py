@@ -23,9 +23,9 @@ import synthscope.features.attributes as attributes
 from bench.masks import old_mask
 from synthscope.bias.base import ScanData
 from synthscope.bias.drift import Drift
-from synthscope.bias.neighbours import l2_normalise
 from synthscope.demo.composite import LARGE_SIZES, composite_set
 from synthscope.features.mask import ObjectMask
+from synthscope.neighbours import l2_normalise
 from synthscope.params import ScanParams
 
 

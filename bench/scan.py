@@ -18,7 +18,7 @@ import numpy as np
 
 from synthscope.bias import CHECKS, ScanData
 from synthscope.bias.examples import memorised_examples
-from synthscope.bias.neighbours import l2_normalise
+from synthscope.neighbours import l2_normalise
 from synthscope.params import ScanParams
 from tests.bias_fakes import make_attributes
 

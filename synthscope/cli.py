@@ -209,6 +209,53 @@ def fid(
     typer.echo(f"{frechet_distance(stats_a, stats_b):.6f}")
 
 
+def _metric_lines(result: dict) -> list[str]:
+    """Human-readable lines of a ``synthscope.compare`` result."""
+    lines = [f"synthetic {result['n_synthetic']} vs real {result['n_real']}; network: {result['extractor']['name']}"]
+    fid = result["fid"]
+    lines.append(f"{fid['label']}: {fid['value']:.4f} [{fid['ci95'][0]:.4f}, {fid['ci95'][1]:.4f}]")
+    lines += [f"  warning: {w}" for w in fid.get("warnings", [])]
+    kid = result["kid"]
+    lines.append(f"KID: {kid['value']:.6f} [{kid['ci95'][0]:.6f}, {kid['ci95'][1]:.6f}]")
+    for key in ("precision", "recall", "density", "coverage"):
+        m = result[key]
+        lines.append(f"{key}: {m['value']:.4f} [{m['ci95'][0]:.4f}, {m['ci95'][1]:.4f}] (k={m['k']})")
+    lines.append(f"intervals: precision..coverage by {result['precision']['method']}")
+    for role, counts in result.get("feature_store", {}).items():
+        if role != "dir":
+            lines.append(f"{role} features: computed {counts['computed']}, served from the store {counts['cached']}")
+    return lines
+
+
+@app.command()
+def metrics(
+    synthetic: Annotated[str, typer.Argument(help="Image folder, .npy (N x D features) or .npz with a 'features' array.")],
+    real: Annotated[str, typer.Argument(help="Same forms as SYNTHETIC.")],
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object (metrics.json's feature entries).")] = False,
+    extractor: Annotated[str | None, typer.Option(help="Folders: auto, inception-fid or mobilenet-v2.")] = None,
+    weights: Annotated[Path | None, typer.Option(help="Folders: explicit weights file for the extractor.")] = None,
+    k: Annotated[int | None, typer.Option("--k", help="Neighbours for precision/recall/density/coverage.")] = None,
+    store_dir: StoreOpt = None,
+    params: ParamsOpt = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
+) -> None:
+    """FID, KID, precision, recall, density and coverage of two folders or feature files."""
+    import json
+
+    from synthscope.api import compare
+    from synthscope.config import load_params
+
+    if k is not None and k < 1:
+        raise ConfigError(f"--k {k}: use 1 or more neighbours")
+    result = compare(synthetic, real, extractor=extractor, weights=weights, k=k,
+                     store_dir=store_dir or "data/store", params=load_params(params, parse_sets(set_)))
+    if json_:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    for line in _metric_lines(result):
+        typer.echo(line)
+
+
 @app.command()
 def schema(
     name: Annotated[str | None, typer.Argument(help="ingest, features, bias, metrics, debias or report")] = None,

@@ -126,7 +126,11 @@ class ScoreParams:
     kid_coef0: Float = 1.0
     is_splits: Int = 10
     prdc_k: Int = 5
-    cas_model: Literal["cnn", "linear"] = "cnn"  # cnn on images, or a linear probe on embeddings
+    prdc_jackknife_groups: Int = 20  # PRDC interval: each set split into this many groups, each left out once
+    # auto: the CNN on images up to cas_cnn_max_images synthetic + real images, the linear probe on the
+    # stored embeddings above (a CNN on 100,000 images takes hours on a CPU); or force cnn / linear.
+    cas_model: Literal["auto", "cnn", "linear"] = "auto"
+    cas_cnn_max_images: Int = 5000
     cas_test_fraction: Float = 0.3  # share of each real class held out as the test split
     cas_image_size: Int = 64  # images are resized to this square side for the CNN
     cas_epochs: Int = 15

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from synthscope.bias.base import CHECKS, ScanData, classes_of, pct, score_frame, score_row
-from synthscope.bias.neighbours import coverage, knn_radii
+from synthscope.neighbours import coverage, knn_radii
 from synthscope.params import ScanParams
 from synthscope.schema import ATTRIBUTE_GROUPS
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from synthscope.bias.base import CHECKS, ScanData, origin_of, pct, score_frame, score_row
-from synthscope.bias.neighbours import l2_normalise, max_cosine, min_hamming
+from synthscope.neighbours import l2_normalise, max_cosine, min_hamming
 from synthscope.params import ScanParams
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from synthscope.bias.base import ScanData
-from synthscope.bias.neighbours import l2_normalise
 from synthscope.errors import DataError
+from synthscope.neighbours import l2_normalise
 
 
 def scan_data(

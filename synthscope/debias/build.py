@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthscope.bias.neighbours import knn_radii
 from synthscope.debias.plan import DebiasPlan, make_plan
 from synthscope.debias.select import realism_scores, select_candidates
 from synthscope.debias.transforms import image_seed
 from synthscope.errors import DataError
+from synthscope.neighbours import knn_radii
 from synthscope.params import DebiasParams, ScanParams
 
 # A copy repeats its source's unflagged attributes exactly: with a handful of sources (a rare

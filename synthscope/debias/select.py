@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from synthscope.bias.duplicates import CopyKeys, near_copy_mask
-from synthscope.bias.neighbours import knn_radii
+from synthscope.neighbours import as_float64, cosine_pairs, distance_blocks, hamming_pairs, knn_radii, l2_normalise
 from synthscope.params import ScanParams
 
 PRUNE_QUANTILE = 0.5  # the paper keeps the real balls with radius at or below the median
 
 
-def realism_scores(real: np.ndarray, candidates: np.ndarray, k: int, block: int = 1024) -> np.ndarray:
+def realism_scores(real: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
     """(Nr, D) real and (Nc, D) candidate features -> float64 (Nc,) realism scores.
 
     Needs Nr > k. A candidate at distance 0 from a kept real sample scores +inf.
@@ -34,14 +34,31 @@ def realism_scores(real: np.ndarray, candidates: np.ndarray, k: int, block: int 
     radii = knn_radii(real, k)
     keep = radii <= np.quantile(radii, PRUNE_QUANTILE)
     real, radii = real[keep], radii[keep]
-    sq = (real**2).sum(axis=1)
     out = np.empty(len(cand))
-    for start in range(0, len(cand), block):
-        part = cand[start : start + block]
-        d2 = (part**2).sum(axis=1)[:, None] + sq[None, :] - 2.0 * part @ real.T
-        dist = np.sqrt(np.maximum(d2, 0.0))
+    for sl, dist in distance_blocks(as_float64(cand), as_float64(real), desc="realism"):
         with np.errstate(divide="ignore"):
-            out[start : start + block] = (radii[None, :] / dist).max(axis=1)
+            out[sl] = (radii[None, :] / dist).max(axis=1)
+    return out
+
+
+def duplicate_pairs(frame: pd.DataFrame, emb: np.ndarray | None, hamming: int, cosine: float) -> list[set[int]]:
+    """For each row of ``frame`` (``image_id``, ``dhash``), the other rows that are its exact or near
+    copies: dhash within ``hamming`` bits or embedding cosine >= ``cosine`` (``emb`` (N, D) float).
+    Blocked searches (``synthscope.neighbours``): no N x N matrix, no per-row pass over all rows."""
+    ids = frame["image_id"].astype(str).to_numpy()
+    pairs = [hamming_pairs(frame["dhash"].to_numpy(), hamming)]
+    if emb is not None:
+        pairs.append(cosine_pairs(l2_normalise(emb), cosine))  # idempotent on unit rows
+    codes = pd.factorize(ids)[0]
+    order = np.argsort(codes, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
+        if len(group) > 1:  # byte-identical files: every ordered pair
+            a, b = np.meshgrid(group, group)
+            keep = a != b
+            pairs.append(np.stack([a[keep], b[keep]], axis=1))
+    out: list[set[int]] = [set() for _ in range(len(frame))]
+    for i, j in np.concatenate(pairs).tolist():
+        out[i].add(j)
     return out
 
 
@@ -58,7 +75,8 @@ def select_candidates(
     ``synthetic`` / ``real``: attributes rows (``image_id``, ``label``, ``dhash``) aligned with
     ``*_emb`` (N, D). Memorised rows (near copies of a real image, the scan's ``mem_*``
     thresholds) are dropped; of each group of near-duplicates (``dup_*``) only the most
-    realistic is kept (greedy, best first). Both use ``bias.duplicates.near_copy_mask``. Returns the kept rows with ``realism`` and
+    realistic is kept (greedy, best first). Both use the near-copy criterion of
+    ``bias.duplicates.near_copy_mask``. Returns the kept rows with ``realism`` and
     ``rank`` (0 = best within its class), sorted by label then rank; ties break on image_id
     so the order does not depend on the input order. ``*_emb`` may be raw: they are normalised
     here, as the scan compares cosines.
@@ -70,15 +88,17 @@ def select_candidates(
     if real is not None and len(real):
         copies = near_copy_mask(keys, CopyKeys.of(real, real_emb), scan.mem_hamming, scan.mem_cosine)
         frame.loc[copies, "dropped"] = "copy of a real image"
+    # the same criterion as near_copy_mask, as blocked pair lists (no per-row pass over all rows)
+    neighbours = duplicate_pairs(frame, synthetic_emb, scan.dup_hamming, scan.dup_cosine)
     order = np.lexsort((frame["image_id"].astype(str).to_numpy(), -frame["realism"].to_numpy()))
-    kept: list[int] = []
+    kept: set[int] = set()
     for i in order:
         if frame.at[i, "dropped"]:
             continue
-        if kept and near_copy_mask(keys.take([i]), keys.take(kept), scan.dup_hamming, scan.dup_cosine)[0]:
+        if neighbours[i] & kept:
             frame.at[i, "dropped"] = "near-duplicate of a kept image"
             continue
-        kept.append(int(i))
+        kept.add(int(i))
     counts = {
         "n_synthetic": int(len(frame)),
         "n_copies_of_real": int((frame["dropped"] == "copy of a real image").sum()),

@@ -110,6 +110,7 @@ class Cas(Accuracy):
     per_class: dict[str, ClassAccuracy]
     excluded_copies_of_test: int = 0  # synthetic near copies of real test images left out of training
     model: Literal["cnn", "linear"]
+    model_choice: str | None = None  # why this model (score.cas_model, or auto by the number of images)
     train_seconds: TrainSeconds
     split: CasSplit
 

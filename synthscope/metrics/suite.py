@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from synthscope.logs import progress
-from synthscope.metrics.bootstrap import METHOD as BOOTSTRAP_METHOD
-from synthscope.metrics.bootstrap import bootstrap_mean_ci
 from synthscope.metrics.cas import CasSettings, LabelledSet, classification_accuracy_score
 from synthscope.metrics.classifier import CnnSettings
 from synthscope.metrics.fid_interval import METHOD as FID_METHOD
@@ -24,7 +22,7 @@ from synthscope.metrics.inception_score import METHOD as IS_METHOD
 from synthscope.metrics.inception_score import inception_score
 from synthscope.metrics.kid import METHOD as KID_METHOD
 from synthscope.metrics.kid import kernel_inception_distance
-from synthscope.metrics.prdc import precision_recall_density_coverage
+from synthscope.metrics.prdc import INTERVAL_METHOD, KEYS, jackknife_intervals, neighbourhoods, prdc_of_subset
 from synthscope.params import ScanParams, ScoreParams
 from synthscope.registry import Registry
 from synthscope.schema import FID_NETWORK
@@ -69,7 +67,7 @@ def distance_label(extractor: dict) -> str:
     name = extractor.get("name", "unknown")
     if name == FID_NETWORK and extractor.get("weights") == "official":
         return "FID"
-    suffix = "" if extractor.get("weights") == "official" else " (custom weights)"
+    suffix = " (custom weights)" if extractor.get("weights") == "custom" else ""
     return f"Frechet distance in {name}{suffix} space"
 
 
@@ -185,30 +183,38 @@ def _inception_score(inp: ScoreInputs) -> dict[str, dict]:
 def _prdc(inp: ScoreInputs) -> dict[str, dict]:
     p = inp.params
     assert inp.real is not None
-    res = precision_recall_density_coverage(inp.synthetic.features, inp.real.features, p.prdc_k)
-    parts = {
-        "precision": res.in_real,
-        "recall": res.in_synthetic,
-        "density": res.real_balls,
-        "coverage": res.covered,
-    }
+    nb = neighbourhoods(inp.synthetic.features, inp.real.features, p.prdc_k)
+    values = prdc_of_subset(nb).values
+    intervals = jackknife_intervals(nb, p.prdc_jackknife_groups, p.seed)
+    method = INTERVAL_METHOD.format(groups=p.prdc_jackknife_groups)
     return {
         key: {
-            "value": res.values[key],
-            "ci95": list(bootstrap_mean_ci(arr, p.bootstrap_reps, p.seed)),
-            "method": BOOTSTRAP_METHOD,
+            "value": values[key],
+            "ci95": intervals[key],
+            "method": method,
             "k": p.prdc_k,
             "network": inp.extractor.get("name"),
         }
-        for key, arr in parts.items()
+        for key in KEYS
     }
 
 
-def cas_settings(p: ScoreParams, scan: ScanParams) -> CasSettings:
+def choose_cas_model(p: ScoreParams, n_images: int) -> tuple[str, str]:
+    """(model, why) for ``score.cas_model``: auto picks the CNN on images up to
+    ``score.cas_cnn_max_images`` synthetic + real images, the linear probe on embeddings above."""
+    if p.cas_model != "auto":
+        return p.cas_model, f"score.cas_model is {p.cas_model}"
+    if n_images <= p.cas_cnn_max_images:
+        return "cnn", f"auto: {n_images} images <= score.cas_cnn_max_images ({p.cas_cnn_max_images})"
+    return "linear", f"auto: {n_images} images > score.cas_cnn_max_images ({p.cas_cnn_max_images})"
+
+
+def cas_settings(p: ScoreParams, scan: ScanParams, n_images: int) -> CasSettings:
+    """The CAS settings of this audit; ``n_images`` (synthetic + real) decides ``auto``."""
     return CasSettings(
         mem_hamming=scan.mem_hamming,
         mem_cosine=scan.mem_cosine,
-        model=p.cas_model,
+        model=choose_cas_model(p, n_images)[0],
         test_fraction=p.cas_test_fraction,
         seed=p.seed,
         bootstrap_reps=p.bootstrap_reps,
@@ -221,8 +227,9 @@ def cas_settings(p: ScoreParams, scan: ScanParams) -> CasSettings:
 
 
 def _cas(inp: ScoreInputs) -> dict[str, dict]:
-    settings = cas_settings(inp.params, inp.scan)
     assert inp.real is not None
+    n_images = len(inp.synthetic.ids) + len(inp.real.ids)
+    settings = cas_settings(inp.params, inp.scan, n_images)
     sets = []
     for role, data in (("synthetic", inp.synthetic), ("real", inp.real)):
         if settings.model == "cnn":
@@ -232,7 +239,9 @@ def _cas(inp: ScoreInputs) -> dict[str, dict]:
         else:
             x = data.features
         sets.append(LabelledSet(ids=data.ids, labels=data.labels, x=x, dhash=data.dhash, emb=data.features))
-    return classification_accuracy_score(sets[0], sets[1], settings)
+    out = classification_accuracy_score(sets[0], sets[1], settings)
+    out["cas"]["model_choice"] = choose_cas_model(inp.params, n_images)[1]
+    return out
 
 
 METRICS.add("fid", Metric(needs_reference=True, compute=_fid))
@@ -242,8 +251,9 @@ METRICS.add("prdc", Metric(needs_reference=True, compute=_prdc))
 METRICS.add("cas", Metric(needs_reference=True, compute=_cas))
 
 
-def score_all(inp: ScoreInputs) -> dict:
-    """Run every registered metric that the inputs allow -> the metrics.json document."""
+def score_all(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> dict:
+    """Run every registered metric (or those named in ``only``) that the inputs allow -> the
+    metrics.json document."""
     out: dict = {
         "extractor": {k: inp.extractor.get(k) for k in ("name", "weights", "sha256")},
         "n_synthetic": len(inp.synthetic.ids),
@@ -251,6 +261,8 @@ def score_all(inp: ScoreInputs) -> dict:
         "skipped": {},
     }
     for name, metric in progress(list(METRICS), "score metrics"):
+        if only is not None and name not in only:
+            continue
         if metric.needs_reference and inp.real is None:
             out["skipped"][name] = "no real reference: pass --real (or real: in the config) to compute it"
             continue

@@ -46,8 +46,9 @@ def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFra
     if config.real is None:
         return None
     p = config.params.score
-    settings = cas_settings(p, config.params.scan)
     emb = load_embeddings(OutputPaths(config.output_dir), config.store_dir)
+    # the score stage's choice of model: it counts the same ok synthetic + real rows
+    settings = cas_settings(p, config.params.scan, len(emb.index))
     emb_after = load_embeddings(OutputPaths(after.output_dir), config.store_dir)
     dhash = index_dhash(OutputPaths(config.output_dir), emb.index)
     dhash_after = index_dhash(OutputPaths(after.output_dir), emb_after.index)

@@ -2,7 +2,7 @@
 
 Reads the features stage's embeddings through ``synthscope.features.load.load_embeddings``,
 its dhashes from ``attributes.parquet`` (CAS leaves out synthetic near copies of real test
-images by the scan's ``mem_*`` criterion) and, when ``score.cas_model`` is ``cnn``, the images themselves through
+images by the scan's ``mem_*`` criterion) and, when the CAS model is the CNN (``score.cas_model``), the images themselves through
 ``synthscope.datasets.image.load_rgb``. All computation is in ``synthscope.metrics``.
 """
 

@@ -9,7 +9,6 @@ import pytest
 from synthscope.bias import CHECKS, SCORE_COLUMNS, ScanData, findings, scan, summary
 from synthscope.bias.flag import severity_of
 from synthscope.bias.imbalance import imbalance_ratio, normalised_entropy
-from synthscope.bias.neighbours import coverage, max_cosine, min_hamming
 from synthscope.errors import ConfigError
 from synthscope.params import ScanParams, build_section
 from synthscope.schema import CHECKS as CHECK_NAMES
@@ -106,29 +105,6 @@ def test_near_duplicates_and_memorization_from_dhash(real):
     assert row["score"] == pytest.approx(24 / 120) and row["severity"] == "medium"
     mem = flagged[(flagged["check"] == "memorization") & flagged["class"].isna()].iloc[0]
     assert mem["score"] == pytest.approx(10 / 120) and mem["severity"] == "medium"
-
-
-def test_neighbour_searches_match_brute_force():
-    rng = np.random.default_rng(0)
-    a, b = (
-        rng.integers(-(2**63), 2**63 - 1, 50, dtype=np.int64),
-        rng.integers(-(2**63), 2**63 - 1, 70, dtype=np.int64),
-    )
-    brute = np.array([min(bin((int(x) ^ int(y)) & (2**64 - 1)).count("1") for y in b) for x in a])
-    assert np.array_equal(min_hamming(a, b, block=7), brute)
-    x = rng.normal(size=(30, 8)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    sim = x @ x.T
-    np.fill_diagonal(sim, -2)
-    assert np.allclose(max_cosine(x, x, exclude_self=True, block=4), sim.max(axis=1))
-
-
-def test_coverage_matches_prdc():
-    import prdc
-    rng = np.random.default_rng(0)
-    real, fake = rng.normal(size=(80, 5)), rng.normal(0.5, 0.7, size=(60, 5))
-    expected = prdc.compute_prdc(real_features=real, fake_features=fake, nearest_k=5)["coverage"]
-    assert coverage(real, fake, 5) == pytest.approx(expected)
 
 
 def test_flagging_uses_the_params_thresholds_and_json_shape(real):

@@ -9,7 +9,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from synthscope.bias.base import ScanData
 from synthscope.bias.examples import memorised_examples
-from synthscope.bias.neighbours import l2_normalise
+from synthscope.neighbours import l2_normalise
 from synthscope.params import ScanParams
 
 

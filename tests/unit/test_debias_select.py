@@ -24,14 +24,17 @@ def test_realism_score_matches_a_hand_computed_case():
         realism_scores(real[:1], real, k=1)
 
 
-def test_realism_score_in_two_dimensions_by_brute_force():
+def test_realism_score_in_two_dimensions_by_brute_force(monkeypatch):
+    from synthscope import neighbours
+
+    monkeypatch.setattr(neighbours, "block_rows", lambda n, itemsize=8, budget=None: 3)  # many blocks
     rng = np.random.default_rng(0)
     real, cand, k = rng.normal(size=(30, 2)), rng.normal(size=(7, 2)), 3
     dist = np.linalg.norm(real[:, None] - real[None], axis=2)
     radii = np.sort(dist, axis=1)[:, k]
     keep = radii <= np.median(radii)
     expected = [max(r / np.linalg.norm(g - x) for x, r in zip(real[keep], radii[keep], strict=True)) for g in cand]
-    assert realism_scores(real, cand, k, block=3) == pytest.approx(expected)
+    assert realism_scores(real, cand, k) == pytest.approx(expected)
 
 
 def frame(n: int, role: str, seed: int) -> pd.DataFrame:

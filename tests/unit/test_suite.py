@@ -94,3 +94,17 @@ def test_only_official_inception_is_called_fid():
     assert distance_label({"name": "inception-fid", "weights": "official"}) == "FID"
     assert "custom" in distance_label({"name": "inception-fid", "weights": "custom"})
     assert distance_label({"name": "mobilenet-v2", "weights": "official"}).startswith("Frechet distance in")
+
+
+def test_cas_model_is_chosen_by_size_and_recorded():
+    from dataclasses import replace
+
+    from synthscope.metrics.suite import choose_cas_model
+
+    auto = replace(PARAMS, cas_model="auto", cas_cnn_max_images=100)
+    assert choose_cas_model(auto, 100)[0] == "cnn"
+    assert choose_cas_model(auto, 101)[0] == "linear"
+    assert choose_cas_model(replace(PARAMS, cas_model="cnn"), 10**6)[0] == "cnn"
+    inp = ScoreInputs(synthetic=role(60, 0), real=role(50, 1), extractor=EXTRACTOR, params=auto)
+    cas = METRICS.get("cas").compute(inp)["cas"]
+    assert cas["model"] == "linear" and "110 images > score.cas_cnn_max_images (100)" in cas["model_choice"]
