@@ -11,7 +11,7 @@ import synthscope
 from synthscope.cli import app
 from synthscope.metrics.frechet_distance import frechet_distance_from_features
 
-FAST = ["--set", "score.fid_bootstrap_reps=5", "--set", "score.kid_subsets=10"]
+FAST = ["--set", "score.fid_subsample_reps=5", "--set", "score.kid_subsets=10"]
 
 
 def _invoke(*args: str):
@@ -46,7 +46,7 @@ def test_json_on_feature_files_matches_the_references(feature_files):
 def _fast_params():
     from synthscope.config import load_params
 
-    return load_params(None, {"score.fid_bootstrap_reps": 5, "score.kid_subsets": 10})
+    return load_params(None, {"score.fid_subsample_reps": 5, "score.kid_subsets": 10})
 
 
 def test_text_output_names_every_metric_with_its_interval(feature_files):
