@@ -111,6 +111,27 @@ class ScoreParams:
     cas_rotate: bool = True  # 90-degree rotation augmentation; false where orientation is the label
     cas_probe_c: float = 1.0  # inverse L2 strength of the linear probe
     augmentation: bool = True  # also train on real + synthetic and compare with real only
+    # Learning curves (metrics.json ``utility``): real-only, synthetic-only and real+synthetic
+    # accuracy on the CAS test split, at these fractions of the real training split.
+    curves: bool = True
+    curve_model: Literal["linear", "cas"] = "linear"  # linear probe (seconds), or score.cas_model
+    curve_fractions: tuple[float, ...] = (0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
+    curve_repeats: int = 3  # seeded training subsets per fraction below 1 (their accuracies averaged)
+    # A real class whose test images the synthetic-trained classifier gives to one other class at
+    # least this often is a "collapse" finding (metrics.json cas.collapse).
+    collapse_share: float = 0.5
+    realism_k: int = 5  # k-NN radius of real embeddings for the realism score (also ranks debias candidates)
+    realism_outlier_below: float = 1.0  # realism.parquet ``outlier``: realism below this (1 = outside every real ball)
+
+    def __post_init__(self) -> None:
+        fractions = list(self.curve_fractions)
+        if not fractions or fractions != sorted(set(fractions)) or not 0 < fractions[0] or fractions[-1] != 1.0:
+            raise ConfigError(f"score.curve_fractions: {fractions} must be ascending fractions in (0, 1] "
+                              "ending with 1.0 (the whole real training split)")
+        if self.curve_repeats < 1 or self.realism_k < 1:
+            raise ConfigError("score.curve_repeats and score.realism_k must be 1 or more")
+        if not 0 < self.collapse_share <= 1:
+            raise ConfigError(f"score.collapse_share: {self.collapse_share} must be in (0, 1]")
 
 
 @dataclass(frozen=True)
@@ -127,7 +148,6 @@ class DebiasParams:
     undersample: bool = False
     # Shortcut / consistency findings at or above this severity name the attributes to decorrelate.
     min_severity: Literal["low", "medium", "high"] = "low"
-    realism_k: int = 5  # k-NN radius of the real embeddings for the realism score
     # New backgrounds: real images' backgrounds (object filled in; texture when none contrasts or there
     # is no real set) or noise textures. Never the synthetic set's own: they carry the bias.
     background_source: Literal["texture", "images"] = "images"
@@ -143,8 +163,6 @@ class DebiasParams:
                 raise ConfigError("debias.target: give every class a share > 0, or use real or uniform")
         if len(self.scale_range) != 2 or not 0 < self.scale_range[0] <= self.scale_range[1]:
             raise ConfigError(f"debias.scale_range: {list(self.scale_range)} must be [min, max] with 0 < min <= max")
-        if self.realism_k < 1:
-            raise ConfigError(f"debias.realism_k: {self.realism_k} must be 1 or more")
         if not 0 <= self.max_translate <= 0.5 or not 0 <= self.grayscale_p <= 1 or not 0 <= self.color_jitter < 1:
             raise ConfigError("debias.max_translate must be in [0, 0.5], debias.grayscale_p in [0, 1] "
                               "and debias.color_jitter in [0, 1)")
@@ -157,6 +175,23 @@ class ReportParams:
     location_bins: int = 8  # the "where are the objects" heatmap is bins x bins
     max_findings_first_screen: int = 5
     max_memorized_examples: int = 6  # suspected copies shown with their nearest real neighbours
+    realism_examples_per_class: int = 2  # least and most realistic synthetic images shown per class
+
+
+@dataclass(frozen=True)
+class UtilityParams:
+    """Costs for the report's "does the synthetic data save resources?" sentence. No defaults are
+    invented: null means unknown, and the report then says which numbers would decide it."""
+
+    cost_per_1k_synthetic: float | None = None  # generating 1,000 synthetic images (any one unit)
+    cost_per_1k_real: float | None = None  # collecting and labelling 1,000 real images (same unit)
+    synthetic_images_available: int | None = None  # how many synthetic images can be had in all
+
+    def __post_init__(self) -> None:
+        for name in ("cost_per_1k_synthetic", "cost_per_1k_real", "synthetic_images_available"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ConfigError(f"utility.{name}: {value} must be >= 0, or null when unknown")
 
 
 @dataclass(frozen=True)
@@ -180,6 +215,7 @@ class Params:
     score: ScoreParams = field(default_factory=ScoreParams)
     debias: DebiasParams = field(default_factory=DebiasParams)
     report: ReportParams = field(default_factory=ReportParams)
+    utility: UtilityParams = field(default_factory=UtilityParams)
     gates: GateParams = field(default_factory=GateParams)
 
     def to_dict(self) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from synthscope.metrics.classifier import (
     train_cnn,
     train_linear_probe,
 )
+from synthscope.metrics.confusion import confusion_counts, confusion_entry
 from synthscope.metrics.inception_score import inception_score
 
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -67,7 +68,7 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tup
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
-def _trainer(settings: CasSettings, n_classes: int) -> Callable[[np.ndarray, np.ndarray], Predictor]:
+def trainer(settings: CasSettings, n_classes: int) -> Callable[[np.ndarray, np.ndarray], Predictor]:
     def fit(x: np.ndarray, y: np.ndarray) -> Predictor:
         if settings.model == "linear":
             return train_linear_probe(x, y, n_classes, settings.probe_c).probabilities
@@ -81,7 +82,7 @@ def _trainer(settings: CasSettings, n_classes: int) -> Callable[[np.ndarray, np.
     return fit
 
 
-def _timed_fit(fit: Callable[[np.ndarray, np.ndarray], Predictor], x: np.ndarray, y: np.ndarray):
+def timed_fit(fit: Callable[[np.ndarray, np.ndarray], Predictor], x: np.ndarray, y: np.ndarray):
     start = time.perf_counter()
     predictor = fit(x, y)
     return predictor, time.perf_counter() - start
@@ -106,13 +107,14 @@ def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, set
     y_syn = np.array([code[c] for c in synthetic.labels])
     y_real = np.array([code[c] for c in real.labels])
     train_idx, test_idx = stratified_split(real.labels, settings.test_fraction, settings.seed)
-    fit = _trainer(settings, len(classes))
+    fit = trainer(settings, len(classes))
     reps, seed = settings.bootstrap_reps, settings.seed
 
-    syn_model, syn_seconds = _timed_fit(fit, synthetic.x, y_syn)
-    real_model, real_seconds = _timed_fit(fit, real.x[train_idx], y_real[train_idx])
+    syn_model, syn_seconds = timed_fit(fit, synthetic.x, y_syn)
+    real_model, real_seconds = timed_fit(fit, real.x[train_idx], y_real[train_idx])
     x_test, y_test = real.x[test_idx], y_real[test_idx]
-    s2r = syn_model(x_test).argmax(axis=1) == y_test
+    s2r_pred = syn_model(x_test).argmax(axis=1)
+    s2r = s2r_pred == y_test
     r2r = real_model(x_test).argmax(axis=1) == y_test
     gap = r2r.astype(float) - s2r.astype(float)
 
@@ -134,6 +136,7 @@ def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, set
             "real_to_real": _accuracy(r2r, reps, seed),
             "gap": {"value": float(gap.mean()), "ci95": list(bootstrap_mean_ci(gap, reps, seed))},
             "per_class": per_class,
+            "confusion": confusion_entry(confusion_counts(y_test, s2r_pred, len(classes)), classes),
             "model": settings.model,
             "train_seconds": {"synthetic": syn_seconds, "real": real_seconds},
             "split": {
@@ -164,7 +167,7 @@ def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, set
     if settings.augmentation:
         x_aug = np.concatenate([real.x[train_idx], synthetic.x])
         y_aug = np.concatenate([y_real[train_idx], y_syn])
-        aug_model, aug_seconds = _timed_fit(fit, x_aug, y_aug)
+        aug_model, aug_seconds = timed_fit(fit, x_aug, y_aug)
         aug = aug_model(x_test).argmax(axis=1) == y_test
         gain = aug.astype(float) - r2r.astype(float)
         gain_ci = list(bootstrap_mean_ci(gain, reps, seed))

@@ -8,17 +8,19 @@ there is none. One contract test runs over every entry (tests/unit/test_suite.py
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from synthscope.metrics.bootstrap import bootstrap_ci, bootstrap_mean_ci
 from synthscope.metrics.cas import CasSettings, LabelledSet, classification_accuracy_score
 from synthscope.metrics.classifier import CnnSettings
+from synthscope.metrics.confusion import collapse_findings
 from synthscope.metrics.frechet_distance import frechet_distance_from_features, per_class_frechet_distance
 from synthscope.metrics.inception_score import inception_score
 from synthscope.metrics.kid import kernel_inception_distance
 from synthscope.metrics.prdc import precision_recall_density_coverage
+from synthscope.metrics.utility import learning_curves
 from synthscope.params import ScoreParams
 from synthscope.registry import Registry
 
@@ -184,19 +186,38 @@ def cas_settings(p: ScoreParams) -> CasSettings:
     )
 
 
-def _cas(inp: ScoreInputs) -> dict[str, dict]:
-    settings = cas_settings(inp.params)
+def _labelled_sets(inp: ScoreInputs, model: str) -> tuple[LabelledSet, LabelledSet]:
+    """(synthetic, real) as the classifier's input: images for the CNN, embeddings for the probe."""
     assert inp.real is not None
     sets = []
     for role, data in (("synthetic", inp.synthetic), ("real", inp.real)):
-        if settings.model == "cnn":
+        if model == "cnn":
             if inp.images is None:
                 raise ValueError("the CNN needs images; pass ScoreInputs.images")
             x = inp.images(role)
         else:
             x = data.features
         sets.append(LabelledSet(ids=data.ids, labels=data.labels, x=x))
-    return classification_accuracy_score(sets[0], sets[1], settings)
+    return sets[0], sets[1]
+
+
+def _cas(inp: ScoreInputs) -> dict[str, dict]:
+    settings = cas_settings(inp.params)
+    out = classification_accuracy_score(*_labelled_sets(inp, settings.model), settings)
+    out["cas"]["collapse"] = collapse_findings(out["cas"]["confusion"], inp.params.collapse_share)
+    return out
+
+
+def _utility(inp: ScoreInputs) -> dict[str, dict]:
+    """Learning curves with CAS's split and classifier; the linear probe unless ``curve_model: cas``."""
+    p = inp.params
+    if not p.curves:
+        return {}
+    settings = cas_settings(p)
+    if p.curve_model == "linear":
+        settings = replace(settings, model="linear")
+    return {"utility": learning_curves(*_labelled_sets(inp, settings.model), settings,
+                                       p.curve_fractions, p.curve_repeats)}
 
 
 METRICS.add("fid", Metric(needs_reference=True, compute=_fid))
@@ -204,6 +225,7 @@ METRICS.add("kid", Metric(needs_reference=True, compute=_kid))
 METRICS.add("inception_score", Metric(needs_reference=False, compute=_inception_score))
 METRICS.add("prdc", Metric(needs_reference=True, compute=_prdc))
 METRICS.add("cas", Metric(needs_reference=True, compute=_cas))
+METRICS.add("utility", Metric(needs_reference=True, compute=_utility))
 
 
 def score_all(inp: ScoreInputs) -> dict:

@@ -18,10 +18,10 @@ STAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "ingest": ("ingest",),
     "features": ("features",),
     "scan": ("scan",),
-    "score": ("score",),
+    "score": ("score",),  # score.realism_k also ranks debias candidates (one realism score)
     # debias re-runs ingest, features and scan on the augmented set and scores CAS before/after
     "debias": ("debias", "ingest", "features", "scan", "score"),
-    "report": ("report", "gates"),
+    "report": ("report", "gates", "utility"),
 }
 # The stage each one reads its inputs from (besides the feature store).
 UPSTREAM: dict[str, tuple[str, ...]] = {
@@ -44,7 +44,7 @@ def expected_outputs(stage: str, config: AuditConfig) -> list[Path]:
         "ingest": [out.manifest],
         "features": [out.attributes, out.features_summary, Path(config.store_dir)],
         "scan": [out.bias_json],
-        "score": [out.metrics_json],
+        "score": [out.metrics_json, out.realism],
         "debias": [out.debias_json, out.augmented_manifest],
         "report": [out.report_html, out.report_json],
     }[stage]

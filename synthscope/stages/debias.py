@@ -163,7 +163,7 @@ def run(config: AuditConfig) -> list[Path]:
     findings = pd.read_parquet(paths.findings)
     emb = load_embeddings(paths, config.store_dir)
     plan, items, selection = build_items(attributes, emb.index, emb.features, findings, params,
-                                         config.params.scan)
+                                         config.params.scan, config.params.score.realism_k)
     # Background donors are real images only: the synthetic set's backgrounds carry its bias.
     donors = sorted({Path(r) / p for r, p in emb.index.loc[emb.index["role"] == "real", ["root", "path"]]
                      .itertuples(index=False)})
