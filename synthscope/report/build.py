@@ -127,10 +127,12 @@ def build_report(
     params: ReportParams,
     history: list[dict[str, Any]],
     memorized: list[dict[str, Any]],
+    utility: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The whole report as data. ``manifest`` is the ingest manifest (all rows);
     ``attributes`` the features stage's table; ``history`` this config's earlier runs plus
-    this one (``history.trend``); ``memorized`` from ``sections.memorized_pairs``."""
+    this one (``history.trend``); ``memorized`` from ``sections.memorized_pairs``;
+    ``utility`` from ``synthscope.report.utility.utility_section``."""
     findings = read_findings(bias)
     for f in findings:
         f["plain"] = plain_words(f)
@@ -177,5 +179,6 @@ def build_report(
         "memorized": memorized,
         "samples": sections.select_samples(index, params.max_samples_per_class),
         "debias": _debias_section(debias),
+        "utility": utility,
         "history": history,
     }

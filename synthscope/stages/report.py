@@ -1,7 +1,7 @@
 """Report stage: read whatever the earlier stages wrote, write the report files.
 
 Reads (under the config's ``output_dir``): ``manifest.parquet`` (required), and when present
-``attributes.parquet``, ``bias.json``, ``metrics.json``, ``debias.json``, ``features.json``,
+``attributes.parquet``, ``bias.json``, ``metrics.json``, ``realism.parquet``, ``debias.json``, ``features.json``,
 the images themselves (thumbnails), and ``history.parquet``. Writes ``report.html``,
 ``summary.md``, ``report.json``, ``plots/*.csv`` and appends this run to ``history.parquet``.
 A missing optional input is named in the report's notes; it never fails the stage.
@@ -32,6 +32,7 @@ from synthscope.report.figures import thumbnail_uri
 from synthscope.report.gates import evaluate_gates
 from synthscope.report.render import plot_tables as build_plot_tables
 from synthscope.report.render import render_html, summary_markdown
+from synthscope.report.utility import utility_section
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -84,7 +85,8 @@ def _thumbnails(report: dict[str, Any], size: int) -> dict[str, str]:
     for s in report["samples"]:
         for im in s["images"]:
             wanted[im["image_id"]] = Path(im["root"]) / im["path"]
-    for p in report["memorized"]:
+    pairs = [p for g in (report["utility"] or {}).get("realism", []) for p in g["least"] + g["most"]]
+    for p in report["memorized"] + pairs:
         for ref in (p["query"], p["neighbour"]):
             if ref is not None:
                 wanted[ref["image_id"]] = Path(ref["root"]) / ref["path"]
@@ -107,11 +109,13 @@ def run(config: AuditConfig) -> list[Path]:
     ok = manifest[manifest["status"] == "ok"]
     index = ok[["image_id", "role", "label", "path", "root"]].reset_index(drop=True)
     memorized = _memorized(config, out, findings, index)
+    utility = utility_section(metrics, _read_parquet(out.realism), index, config.params.utility,
+                              config.params.report.realism_examples_per_class)
 
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     gates = config.params.gates
     digest = inputs_digest(
-        [out.manifest, out.attributes, out.bias_json, out.metrics_json, out.debias_json],
+        [out.manifest, out.attributes, out.bias_json, out.metrics_json, out.realism, out.debias_json],
         json.dumps(dataclasses.asdict(gates), sort_keys=True),
     )
     # This run's history row needs the verdict; the report then shows the history including it.
@@ -131,6 +135,7 @@ def run(config: AuditConfig) -> list[Path]:
         params=config.params.report,
         history=hist.trend(table, config.name),
         memorized=memorized,
+        utility=utility,
     )
 
     thumbs = _thumbnails(report, config.params.report.thumbnail_px)
