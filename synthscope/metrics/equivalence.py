@@ -6,8 +6,9 @@ inverted at the synthetic-only accuracy, linearly in log(n) between measured siz
 curves are close to straight lines in log n). Where the fitted curve is flat at the target,
 the smallest size reaching it is taken: the synthetic set does the work of that many real
 images. Outside the measured range the answer is a bound: "at least" the largest size when
-the synthetic set beats the whole real training split, "at most" the smallest size when it
-does worse than the smallest subset.
+the synthetic set beats the whole real training split (or "at least" the start of a final
+plateau it reaches, e.g. 100% accuracy), "at most" the smallest size when it does worse than
+the smallest subset.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def invert_curve(sizes: np.ndarray, accuracy: np.ndarray, target: float) -> tupl
     if target < fitted[0]:
         return float(sizes[0]), "at_most"
     i = int(np.argmax(fitted >= target))  # first size whose fitted accuracy reaches the target
+    if fitted[i] == target and i < len(fitted) - 1 and fitted[-1] == target:
+        # the curve has stopped rising (typically at 100% accuracy): any larger real set does no
+        # better, so the synthetic set is worth at least the first size on that plateau
+        return float(sizes[i]), "at_least"
     if i == 0 or fitted[i] == target:  # on a measured point: its size, exactly
         return float(sizes[i]), None
     t = (target - fitted[i - 1]) / (fitted[i] - fitted[i - 1])

@@ -31,6 +31,12 @@ def test_outside_the_measured_range_is_a_bound():
     assert describe(1000.0, "at_least") == "at least 1,000" and describe(31.6, None) == "about 32"
 
 
+def test_reaching_a_final_plateau_is_at_least_its_start():
+    # real data saturates at 100% from n=100 on; a synthetic set at 100% is worth at least 100 real images
+    assert invert_curve(SIZES, np.array([0.8, 1.0, 1.0]), 1.0) == (100.0, "at_least")
+    assert invert_curve(SIZES, np.array([0.8, 0.9, 1.0]), 1.0) == (1000.0, None)  # still rising: exact
+
+
 def test_a_dip_is_smoothed_like_scikit_learns_isotonic_fit():
     acc = np.array([0.5, 0.8, 0.7, 0.9])
     sizes = np.array([10, 20, 40, 80])
