@@ -41,3 +41,17 @@ def test_overrides_apply_dotted_keys(tmp_path):
 def test_override_without_section_is_an_error():
     with pytest.raises(ConfigError, match="SECTION.KEY=VALUE"):
         load_config(None, {"synthetic": "x"}, None, {"workers": 1})
+
+
+@pytest.mark.parametrize("fractions", [[0.5, 0.25, 1.0], [0.1, 0.5], [0.0, 1.0], [0.5, 0.5, 1.0]])
+def test_curve_fractions_must_ascend_to_the_whole_split(fractions):
+    with pytest.raises(ConfigError, match=r"score\.curve_fractions: .* ending with 1\.0"):
+        build_params({"score": {"curve_fractions": fractions}})
+
+
+def test_costs_are_unknown_by_default_and_never_negative():
+    params = build_params({})
+    assert (params.utility.cost_per_1k_synthetic, params.utility.cost_per_1k_real,
+            params.utility.synthetic_images_available) == (None, None, None)
+    with pytest.raises(ConfigError, match=r"utility\.cost_per_1k_real: -1\.0 must be >= 0, or null"):
+        build_params({"utility": {"cost_per_1k_real": -1}})
