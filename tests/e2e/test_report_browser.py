@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from synthscope.config import load_config
+from synthscope.paths import OutputPaths
 from synthscope.stages import report as report_stage
 from tests.integration.headless_chromium import chromium_path, visit
 from tests.integration.report_fixture import HOSTILE, build_outputs
@@ -29,13 +30,19 @@ def chromium() -> str:
     return path
 
 
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> OutputPaths:
+    """The fixture audit's report, rendered once for the tests below."""
+    tmp = tmp_path_factory.mktemp("report")
+    out = build_outputs(tmp)
+    report_stage.run(load_config(None, {"synthetic": str(tmp / "synthetic"), "output_dir": str(out.root)}))
+    return out
+
+
 @pytest.mark.slow
 @pytest.mark.service
-def test_report_opens_offline_without_errors(chromium, tmp_path):
-    out = build_outputs(tmp_path)
-    report_stage.run(
-        load_config(None, {"synthetic": str(tmp_path / "synthetic"), "output_dir": str(out.root)})
-    )
+def test_report_opens_offline_without_errors(chromium, rendered, tmp_path):
+    out = rendered
     page = visit(out.report_html, full_page=True)
     assert page.console_errors == []
     assert page.requests == []
@@ -48,11 +55,8 @@ def test_report_opens_offline_without_errors(chromium, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.service
-def test_utility_section_renders_with_its_charts_and_gallery(chromium, tmp_path):
-    out = build_outputs(tmp_path)
-    report_stage.run(
-        load_config(None, {"synthetic": str(tmp_path / "synthetic"), "output_dir": str(out.root)})
-    )
+def test_utility_section_renders_with_its_charts_and_gallery(chromium, rendered, tmp_path):
+    out = rendered
     report = json.loads(out.report_json.read_text())
     page = visit(out.report_html, section="#utility")
     assert page.console_errors == [] and page.requests == [] and page.n_scripts == 0
