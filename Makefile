@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/scan.py
+	$(BIN)/python bench/utility.py
 
 lint: setup
 	$(BIN)/python -m ruff check .

@@ -141,6 +141,27 @@ class ScoreParams:
     cas_rotate: Bool = True  # 90-degree rotation augmentation; false where orientation is the label
     cas_probe_c: Float = 1.0  # inverse L2 strength of the linear probe
     augmentation: Bool = True  # also train on real + synthetic and compare with real only
+    # Learning curves (metrics.json ``utility``): real-only, synthetic-only and real+synthetic
+    # accuracy on the CAS test split, at these fractions of the real training split.
+    curves: Bool = True
+    curve_model: Literal["linear", "cas"] = "linear"  # linear probe (seconds), or score.cas_model
+    curve_fractions: tuple[Float, ...] = (0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
+    curve_repeats: Int = 3  # seeded training subsets per fraction below 1 (their accuracies averaged)
+    # A real class whose test images the synthetic-trained classifier gives to one other class at
+    # least this often is a "collapse" finding (metrics.json cas.collapse).
+    collapse_share: Float = 0.5
+    realism_k: Int = 5  # k-NN radius of real embeddings for the realism score (also ranks debias candidates)
+    realism_outlier_below: Float = 1.0  # realism.parquet ``outlier``: realism below this (1 = outside every real ball)
+
+    def __post_init__(self) -> None:
+        fractions = list(self.curve_fractions)
+        if not fractions or fractions != sorted(set(fractions)) or not 0 < fractions[0] or fractions[-1] != 1.0:
+            raise ConfigError(f"score.curve_fractions: {fractions} must be ascending fractions in (0, 1] "
+                              "ending with 1.0 (the whole real training split)")
+        if self.curve_repeats < 1 or self.realism_k < 1:
+            raise ConfigError("score.curve_repeats and score.realism_k must be 1 or more")
+        if not 0 < self.collapse_share <= 1:
+            raise ConfigError(f"score.collapse_share: {self.collapse_share} must be in (0, 1]")
 
 
 @dataclass
@@ -157,7 +178,6 @@ class DebiasParams:
     undersample: Bool = False
     # Shortcut / consistency findings at or above this severity name the attributes to decorrelate.
     min_severity: Literal["low", "medium", "high"] = "low"
-    realism_k: Int = 5  # k-NN radius of the real embeddings for the realism score
     # New backgrounds: real images' backgrounds (object filled in; texture when none contrasts or there
     # is no real set) or noise textures. Never the synthetic set's own: they carry the bias.
     background_source: Literal["texture", "images"] = "images"
@@ -173,8 +193,6 @@ class DebiasParams:
                 raise ConfigError("debias.target: give every class a share > 0, or use real or uniform")
         if len(self.scale_range) != 2 or not 0 < self.scale_range[0] <= self.scale_range[1]:
             raise ConfigError(f"debias.scale_range: {list(self.scale_range)} must be [min, max] with 0 < min <= max")
-        if self.realism_k < 1:
-            raise ConfigError(f"debias.realism_k: {self.realism_k} must be 1 or more")
         if not 0 <= self.max_translate <= 0.5 or not 0 <= self.grayscale_p <= 1 or not 0 <= self.color_jitter < 1:
             raise ConfigError("debias.max_translate must be in [0, 0.5], debias.grayscale_p in [0, 1] "
                               "and debias.color_jitter in [0, 1)")
@@ -188,6 +206,23 @@ class ReportParams:
     max_findings_first_screen: Int = 5
     max_memorized_examples: Int = 6  # suspected copies shown with their nearest real neighbours
     max_drift_examples: Int = 6  # most synthetic-looking images shown beside their nearest real ones
+    realism_examples_per_class: Int = 2  # least and most realistic synthetic images shown per class
+
+
+@dataclass
+class UtilityParams:
+    """Costs for the report's "does the synthetic data save resources?" sentence. No defaults are
+    invented: null means unknown, and the report then says which numbers would decide it."""
+
+    cost_per_1k_synthetic: Float | None = None  # generating 1,000 synthetic images (any one unit)
+    cost_per_1k_real: Float | None = None  # collecting and labelling 1,000 real images (same unit)
+    synthetic_images_available: Int | None = None  # how many synthetic images can be had in all
+
+    def __post_init__(self) -> None:
+        for name in ("cost_per_1k_synthetic", "cost_per_1k_real", "synthetic_images_available"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ConfigError(f"utility.{name}: {value} must be >= 0, or null when unknown")
 
 
 @dataclass
@@ -211,6 +246,7 @@ class Params:
     score: ScoreParams = field(default_factory=ScoreParams)
     debias: DebiasParams = field(default_factory=DebiasParams)
     report: ReportParams = field(default_factory=ReportParams)
+    utility: UtilityParams = field(default_factory=UtilityParams)
     gates: GateParams = field(default_factory=GateParams)
 
     def to_dict(self) -> dict[str, Any]:

@@ -47,6 +47,11 @@ class OutputPaths:
     def metrics_json(self) -> Path:
         return self.root / "metrics.json"
 
+    @property
+    def realism(self) -> Path:
+        """Per synthetic image: realism score, nearest real image, distance, outlier flag."""
+        return self.root / "realism.parquet"
+
     # debias
     @property
     def augmented_dir(self) -> Path:

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from synthscope.debias.plan import DebiasPlan, make_plan
-from synthscope.debias.select import realism_scores, select_candidates
+from synthscope.debias.select import select_candidates
 from synthscope.debias.transforms import image_seed
 from synthscope.errors import DataError
+from synthscope.metrics.realism import realism_scores
 from synthscope.neighbours import knn_radii
-from synthscope.params import DebiasParams, ScanParams
+from synthscope.params import DebiasParams, ScanParams, ScoreParams
 
 # A copy repeats its source's unflagged attributes exactly: with a handful of sources (a rare
 # class) the repeated values form clusters a shallow tree memorises, a new shortcut. Measured on
@@ -83,11 +84,13 @@ def build_items(
     findings: pd.DataFrame,
     params: DebiasParams,
     scan: ScanParams,
+    realism_k: int = ScoreParams.realism_k,
 ) -> tuple[DebiasPlan, list[Item], dict[str, Any]]:
     """(plan, items sorted by label/role/id/variant, selection counts).
 
     ``attributes``: attributes.parquet; ``emb_index`` / ``features`` (N, D): ``load_embeddings``
-    rows, the same ok manifest rows in the same order; ``findings``: bias_findings.parquet.
+    rows, the same ok manifest rows in the same order; ``findings``: bias_findings.parquet;
+    ``realism_k``: ``score.realism_k``, so candidates rank by the scores in ``realism.parquet``.
     """
     if not attributes[["role", "path"]].reset_index(drop=True).equals(emb_index[["role", "path"]]):
         raise DataError("attributes.parquet and the stored embeddings list different images; "
@@ -97,7 +100,7 @@ def build_items(
     is_real = (table["role"] == "real").to_numpy()
     syn, real = table[is_syn].reset_index(drop=True), table[is_real].reset_index(drop=True)
     real_feats = features[is_real] if is_real.any() else None
-    realism = realism_of(features[is_syn], real_feats, params.realism_k)
+    realism = realism_of(features[is_syn], real_feats, realism_k)
     kept, counts = select_candidates(syn, features[is_syn], realism, real if len(real) else None, real_feats, scan)
     real_unique = real.drop_duplicates("image_id")
     real_counts = real_unique["label"].astype(str).value_counts() if len(real_unique) else None

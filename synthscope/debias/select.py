@@ -1,13 +1,8 @@
 """Choose the synthetic images worth keeping: realistic, not copies of real images, not copies
 of each other (pure: arrays and frames in, indices out).
 
-Realism score (Kynkaenniemi et al. 2019, "Improved precision and recall", section 5): each real
-sample's k-NN radius spans a ball around it; after discarding the half of the balls with the
-largest radii (outliers inflate them), a candidate's score is
-
-    R(g) = max_r  radius_k(r) / ||g - r||
-
-R >= 1 means g lies inside some real ball (on the real manifold); larger is more typical.
+Candidates are ranked by the realism score of ``synthscope.metrics.realism`` (Kynkaenniemi et
+al. 2019), the same scores the score stage writes to ``realism.parquet``.
 """
 
 from __future__ import annotations
@@ -16,29 +11,8 @@ import numpy as np
 import pandas as pd
 
 from synthscope.bias.duplicates import CopyKeys, near_copy_mask
-from synthscope.neighbours import as_float64, cosine_pairs, distance_blocks, hamming_pairs, knn_radii, l2_normalise
+from synthscope.neighbours import cosine_pairs, hamming_pairs, l2_normalise
 from synthscope.params import ScanParams
-
-PRUNE_QUANTILE = 0.5  # the paper keeps the real balls with radius at or below the median
-
-
-def realism_scores(real: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
-    """(Nr, D) real and (Nc, D) candidate features -> float64 (Nc,) realism scores.
-
-    Needs Nr > k. A candidate at distance 0 from a kept real sample scores +inf.
-    """
-    real = np.asarray(real, dtype=np.float64)
-    cand = np.asarray(candidates, dtype=np.float64)
-    if len(real) <= k:
-        raise ValueError(f"the realism score needs more than k={k} real samples, got {len(real)}")
-    radii = knn_radii(real, k)
-    keep = radii <= np.quantile(radii, PRUNE_QUANTILE)
-    real, radii = real[keep], radii[keep]
-    out = np.empty(len(cand))
-    for sl, dist in distance_blocks(as_float64(cand), as_float64(real), desc="realism"):
-        with np.errstate(divide="ignore"):
-            out[sl] = (radii[None, :] / dist).max(axis=1)
-    return out
 
 
 def duplicate_pairs(frame: pd.DataFrame, emb: np.ndarray | None, hamming: int, cosine: float) -> list[set[int]]:

@@ -101,6 +101,27 @@ class TrainSeconds(Document):
     real: float
 
 
+class Confusion(Document):
+    """The synthetic-trained classifier on the real test split: ``counts[true][predicted]``."""
+
+    labels: list[str]
+    rows: str
+    columns: str
+    counts: list[list[int]]
+    shares: list[list[float]]
+
+
+class Collapse(Document):
+    """Real classes the synthetic-trained classifier mostly calls one other class."""
+
+    predicted: str
+    classes: list[str]
+    share: float
+    n_test: int
+    per_class: dict[str, float]
+    message: str
+
+
 class Cas(Accuracy):
     """Classification accuracy score: trained on synthetic, tested on held-out real (the value)."""
 
@@ -110,7 +131,9 @@ class Cas(Accuracy):
     per_class: dict[str, ClassAccuracy]
     excluded_copies_of_test: int = 0  # synthetic near copies of real test images left out of training
     model: Literal["cnn", "linear"]
-    model_choice: str | None = None  # why this model (score.cas_model, or auto by the number of images)
+    model_choice: str | None = None
+    confusion: Confusion | None = None
+    collapse: list[Collapse] = []  # why this model (score.cas_model, or auto by the number of images)
     train_seconds: TrainSeconds
     split: CasSplit
 
@@ -130,6 +153,56 @@ class Augmentation(Accuracy):
     gain: Accuracy
 
 
+class CurveSeconds(Document):
+    real_only: float
+    real_plus_synthetic: float
+
+
+class CurvePoint(Document):
+    """One real training size of the learning curves."""
+
+    fraction: float
+    n_real: int
+    repeats: int
+    real_only: Estimate
+    real_plus_synthetic: Estimate
+    train_seconds: CurveSeconds
+
+
+class SyntheticOnly(Estimate):
+    n_train: int
+    train_seconds: float
+
+
+class Gain(Estimate):
+    n_real: int
+    fraction: float
+
+
+class RealEquivalent(Estimate):
+    """How many real training images the synthetic set is worth (the real-only curve, inverted)."""
+
+    bound: Literal["at_least", "at_most"] | None
+    text: str
+    replicates_above_range: float
+    replicates_below_range: float
+    measured_sizes: list[int]
+    synthetic_accuracy: float
+
+
+class Utility(Estimate):
+    """Learning curves on the CAS real test split; ``value`` is the real-image equivalent."""
+
+    label: str
+    model: str
+    n_synthetic: int
+    n_test_real: int
+    curve: list[CurvePoint]
+    synthetic_only: SyntheticOnly
+    gain: list[Gain]
+    real_equivalent: RealEquivalent
+
+
 class MetricsDocument(Document):
     extractor: ExtractorRef
     n_synthetic: int
@@ -145,3 +218,4 @@ class MetricsDocument(Document):
     cas: Cas | None = None
     domain_inception_score: DomainInceptionScore | None = None
     augmentation: Augmentation | None = None
+    utility: Utility | None = None

@@ -6,11 +6,12 @@ so they cannot disagree with the page.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from synthscope.documents.bias import BiasSummary, Finding, Severity
 from synthscope.documents.common import Document, Estimate, ExtractorRef
 from synthscope.documents.debias import FindingChange, TrainedOn
+from synthscope.documents.metrics import Augmentation, Collapse, Confusion, Utility
 
 Status = Literal["pass", "warn", "fail"]
 
@@ -128,6 +129,20 @@ class DriftSection(Document):
     examples: list[DriftPair]
 
 
+class UtilitySection(Document):
+    """"Is the synthetic data worth it?": metrics.json's curves and confusion, the cost answer and
+    the realism gallery (``synthscope.report.utility.utility_section``)."""
+
+    utility: Utility | None
+    cost: dict[str, Any] | None  # the cost sentence and the numbers behind it
+    augmentation: Augmentation | None
+    confusion: Confusion | None
+    collapse: list[Collapse]
+    cas_model: str | None
+    realism: list[dict[str, Any]]  # per class: least and most realistic images beside their nearest real
+    realism_summary: dict[str, float] | None
+
+
 class DebiasRow(FindingChange):
     name: str  # "check / attribute / class"
 
@@ -191,6 +206,7 @@ class ReportDocument(Document):
     diversity: list[ReportFinding]
     memorized: list[MemorizedPair]
     drift: DriftSection
+    utility: UtilitySection | None = None
     samples: list[SampleGroup]
     debias: DebiasSection | None
     history: list[HistoryRun]

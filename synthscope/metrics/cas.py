@@ -34,6 +34,7 @@ from synthscope.metrics.classifier import (
     train_cnn,
     train_linear_probe,
 )
+from synthscope.metrics.confusion import confusion_counts, confusion_entry
 from synthscope.metrics.inception_score import METHOD as IS_METHOD
 from synthscope.metrics.inception_score import inception_score
 
@@ -96,7 +97,7 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tup
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
-def _trainer(settings: CasSettings, n_classes: int) -> Callable[[np.ndarray, np.ndarray], Predictor]:
+def trainer(settings: CasSettings, n_classes: int) -> Callable[[np.ndarray, np.ndarray], Predictor]:
     def fit(x: np.ndarray, y: np.ndarray) -> Predictor:
         if settings.model == "linear":
             return train_linear_probe(x, y, n_classes, settings.probe_c).probabilities
@@ -108,6 +109,13 @@ def _trainer(settings: CasSettings, n_classes: int) -> Callable[[np.ndarray, np.
         return lambda images: cnn_probabilities(model, images)
 
     return fit
+
+
+def timed_fit(fit: Callable[[np.ndarray, np.ndarray], Predictor], x: np.ndarray, y: np.ndarray):
+    """(predictor, training seconds)."""
+    start = time.perf_counter()
+    predictor = fit(x, y)
+    return predictor, time.perf_counter() - start
 
 
 @dataclass(frozen=True)
@@ -154,18 +162,18 @@ class TestResult:
     seconds: float
     n_train: int
     predictor: Predictor
+    predicted: np.ndarray  # int (n_test,) class codes: the confusion matrix
 
 
 def train_and_test(train: LabelledSet, split: RealSplit, settings: CasSettings) -> TestResult:
     """Train the configured classifier on ``train`` and test it on the real test split: the one
     CAS training/evaluation path (score stage and debias evaluation)."""
-    fit = _trainer(settings, len(split.classes))
-    start = time.perf_counter()
-    predictor = fit(train.x, split.codes(train.labels))
-    seconds = time.perf_counter() - start
+    fit = trainer(settings, len(split.classes))
+    predictor, seconds = timed_fit(fit, train.x, split.codes(train.labels))
     test = split.test
-    correct = predictor(test.x).argmax(axis=1) == split.codes(test.labels)
-    return TestResult(correct, seconds, len(train.ids), predictor)
+    predicted = predictor(test.x).argmax(axis=1)
+    correct = predicted == split.codes(test.labels)
+    return TestResult(correct, seconds, len(train.ids), predictor, predicted)
 
 
 def accuracy_entry(correct: np.ndarray, reps: int, seed: int) -> dict:
@@ -236,6 +244,8 @@ def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, set
             "real_to_real": accuracy_entry(ref.correct, reps, seed),
             "gap": accuracy_entry(gap, reps, seed),
             "per_class": _per_class(split, syn.correct, ref.correct),
+            "confusion": confusion_entry(
+                confusion_counts(split.codes(split.test.labels), syn.predicted, len(split.classes)), split.classes),
             "model": settings.model,
             "excluded_copies_of_test": int(leak.sum()),
             "train_seconds": {"synthetic": syn.seconds, "real": ref.seconds},

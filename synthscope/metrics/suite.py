@@ -8,13 +8,14 @@ there is none. One contract test runs over every entry (tests/unit/test_suite.py
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from synthscope.logs import progress
 from synthscope.metrics.cas import CasSettings, LabelledSet, classification_accuracy_score
 from synthscope.metrics.classifier import CnnSettings
+from synthscope.metrics.confusion import collapse_findings
 from synthscope.metrics.fid_interval import METHOD as FID_METHOD
 from synthscope.metrics.fid_interval import fid_with_interval
 from synthscope.metrics.frechet_distance import per_class_frechet_distance
@@ -23,6 +24,7 @@ from synthscope.metrics.inception_score import inception_score
 from synthscope.metrics.kid import METHOD as KID_METHOD
 from synthscope.metrics.kid import kernel_inception_distance
 from synthscope.metrics.prdc import INTERVAL_METHOD, KEYS, jackknife_intervals, neighbourhoods, prdc_of_subset
+from synthscope.metrics.utility import learning_curves
 from synthscope.params import ScanParams, ScoreParams
 from synthscope.registry import Registry
 from synthscope.schema import FID_NETWORK
@@ -226,22 +228,45 @@ def cas_settings(p: ScoreParams, scan: ScanParams, n_images: int) -> CasSettings
     )
 
 
-def _cas(inp: ScoreInputs) -> dict[str, dict]:
+def _settings(inp: ScoreInputs) -> CasSettings:
     assert inp.real is not None
-    n_images = len(inp.synthetic.ids) + len(inp.real.ids)
-    settings = cas_settings(inp.params, inp.scan, n_images)
+    return cas_settings(inp.params, inp.scan, len(inp.synthetic.ids) + len(inp.real.ids))
+
+
+def _labelled_sets(inp: ScoreInputs, model: str) -> tuple[LabelledSet, LabelledSet]:
+    """(synthetic, real) as the classifier's input: images for the CNN, embeddings for the probe;
+    dhash and embeddings for leaving near copies of real test images out of training."""
+    assert inp.real is not None
     sets = []
     for role, data in (("synthetic", inp.synthetic), ("real", inp.real)):
-        if settings.model == "cnn":
+        if model == "cnn":
             if inp.images is None:
                 raise ValueError("the CNN needs images; pass ScoreInputs.images")
             x = inp.images(role)
         else:
             x = data.features
         sets.append(LabelledSet(ids=data.ids, labels=data.labels, x=x, dhash=data.dhash, emb=data.features))
-    out = classification_accuracy_score(sets[0], sets[1], settings)
-    out["cas"]["model_choice"] = choose_cas_model(inp.params, n_images)[1]
+    return sets[0], sets[1]
+
+
+def _cas(inp: ScoreInputs) -> dict[str, dict]:
+    settings = _settings(inp)
+    out = classification_accuracy_score(*_labelled_sets(inp, settings.model), settings)
+    out["cas"]["model_choice"] = choose_cas_model(inp.params, len(inp.synthetic.ids) + len(inp.real.ids))[1]
+    out["cas"]["collapse"] = collapse_findings(out["cas"]["confusion"], inp.params.collapse_share)
     return out
+
+
+def _utility(inp: ScoreInputs) -> dict[str, dict]:
+    """Learning curves with CAS's split and classifier; the linear probe unless ``curve_model: cas``."""
+    p = inp.params
+    if not p.curves:
+        return {}
+    settings = _settings(inp)
+    if p.curve_model == "linear":
+        settings = replace(settings, model="linear")
+    return {"utility": learning_curves(*_labelled_sets(inp, settings.model), settings,
+                                       p.curve_fractions, p.curve_repeats)}
 
 
 METRICS.add("fid", Metric(needs_reference=True, compute=_fid))
@@ -249,6 +274,7 @@ METRICS.add("kid", Metric(needs_reference=True, compute=_kid))
 METRICS.add("inception_score", Metric(needs_reference=False, compute=_inception_score))
 METRICS.add("prdc", Metric(needs_reference=True, compute=_prdc))
 METRICS.add("cas", Metric(needs_reference=True, compute=_cas))
+METRICS.add("utility", Metric(needs_reference=True, compute=_utility))
 
 
 def score_all(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> dict:

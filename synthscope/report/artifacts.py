@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from synthscope.report.utility import equivalent_line
+
 TABLE_COLUMNS = ("severity", "check", "attribute", "class", "score", "reference_score", "origin", "message")
 
 
@@ -24,7 +26,9 @@ def findings_table(report: dict[str, Any], limit: int = 50) -> list[dict[str, An
 
 
 def headline(report: dict[str, Any]) -> str:
-    """``verdict: fail - 3 findings above low`` style line for the markdown artifact's title."""
+    """``verdict: fail - 3 findings above low - synthetic set worth about 120 real images (95% CI 80–150)``:
+    the markdown artifact's title (the real-image equivalent when the score stage measured it)."""
     verdict = report["verdict"]
     worse = [f for f in report["findings"] if f["severity"] in ("medium", "high")]
-    return f"verdict: {verdict} - {len(worse)} finding(s) above low"
+    worth = equivalent_line(report.get("utility"))
+    return f"verdict: {verdict} - {len(worse)} finding(s) above low" + (f" - {worth}" if worth else "")

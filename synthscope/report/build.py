@@ -102,11 +102,13 @@ def build_report(
     history: list[dict[str, Any]],
     memorized: list[dict[str, Any]],
     drift_examples: list[dict[str, Any]] | None = None,
+    utility: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The whole report as data (``documents.ReportDocument``). ``manifest`` is the ingest manifest (all rows);
     ``attributes`` the features stage's table; ``history`` this config's earlier runs plus
     this one (``history.trend``); ``memorized`` from ``sections.memorized_pairs``;
-    ``drift_examples`` from ``drift.most_synthetic_pairs``."""
+    ``drift_examples`` from ``drift.most_synthetic_pairs``; ``utility`` from
+    ``synthscope.report.utility.utility_section``."""
     findings = ranked_findings(bias)
     for f in findings:
         f["plain"] = plain_words(f)
@@ -155,5 +157,6 @@ def build_report(
         "drift": drift_section(findings, bias.summary if bias is not None else None, drift_examples or []),
         "samples": sections.select_samples(index, params.max_samples_per_class),
         "debias": _debias_section(debias),
+        "utility": utility,
         "history": history,
     }

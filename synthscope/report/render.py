@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from synthscope.report import figures
+from synthscope.report import figures, utility_figures
+from synthscope.report.utility import equivalent_line
 
 HISTORY_PLOT_KEYS = (("cas_ratio", "CAS ratio"), ("coverage", "coverage"), ("n_findings", "findings"))
 
@@ -55,6 +56,11 @@ def report_figures(report: dict[str, Any]) -> dict[str, str]:
         keys = [("fid", report["fid_label"]), *HISTORY_PLOT_KEYS]
         keys = [(k, lab) for k, lab in keys if any(r.get(k) is not None for r in report["history"])]
         out["history"] = figures.history_figure(report["history"], keys)
+    utility = report.get("utility") or {}
+    if utility.get("utility"):
+        out["learning_curves"] = utility_figures.learning_curve_figure(utility["utility"])
+    if utility.get("confusion"):
+        out["confusion"] = utility_figures.confusion_figure(utility["confusion"])
     debias = report["debias"]
     if debias and debias["findings"]:
         rows = [
@@ -100,6 +106,7 @@ def summary_markdown(report: dict[str, Any], report_link: str | None = None) -> 
             ci = f"[{fmt_number(m['ci95'][0])}, {fmt_number(m['ci95'][1])}]" if m["ci95"] else "—"
             lines.append(f"| {md(m['label'])} | {fmt_number(m['value'])} | {ci} |")
         lines.append("")
+    lines += _utility_markdown(report.get("utility"))
     if report["top_findings"]:
         lines += [f"## Top findings ({len(report['findings'])} in all)", ""]
         for f in report["top_findings"]:
@@ -109,6 +116,16 @@ def summary_markdown(report: dict[str, Any], report_link: str | None = None) -> 
     if report_link:
         lines.append(f"[Full report]({report_link})")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _utility_markdown(section: dict[str, Any] | None) -> list[str]:
+    """The real-image equivalent, the cost sentence and collapse findings, as Markdown lines."""
+    line = equivalent_line(section)
+    if section is None or line is None:
+        return []
+    out = [f"**Utility:** {md(line)}", "", md(section["cost"]["sentence"]), ""]
+    out += [f"- {md(f['message'])}" for f in section["collapse"]] + ([""] if section["collapse"] else [])
+    return out
 
 
 def plot_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:

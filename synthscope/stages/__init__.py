@@ -19,12 +19,12 @@ STAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "features": ("features",),
     "scan": ("scan",),
     "score": ("score", "scan"),  # scan.mem_*: CAS leaves out near copies of real test images
-    "debias": ("debias", "scan"),  # the plan reads the scan's levels to pick the findings to repair
+    "debias": ("debias", "scan", "score"),  # scan levels pick the findings to repair; score.realism_k ranks
     # the pipeline re-runs ingest, features and scan around debias (stages.rescan) with their own
     # sections; compare trains the CAS classifiers with the score stage's settings
     "compare": ("score", "scan"),
     # scan: the drift section's classifier (seed, folds) picks the most synthetic-looking images
-    "report": ("report", "gates", "scan"),
+    "report": ("report", "gates", "scan", "utility"),
 }
 # The stage each one reads its inputs from (besides the feature store).
 UPSTREAM: dict[str, tuple[str, ...]] = {
@@ -47,7 +47,7 @@ def expected_outputs(stage: str, config: AuditConfig) -> list[Path]:
         "ingest": [out.manifest],
         "features": [out.attributes, out.features_summary, Path(config.store_dir)],
         "scan": [out.bias_json],
-        "score": [out.metrics_json],
+        "score": [out.metrics_json, out.realism],
         "debias": [out.augmented_manifest, out.augmented_summary],
         "compare": [out.debias_json],
         "report": [out.report_html, out.report_json],

@@ -88,7 +88,8 @@ def run(config: AuditConfig) -> list[Path]:
     params = config.params.debias
     emb = load_embeddings(paths, config.store_dir)
     plan, items, selection = build_items(pd.read_parquet(paths.attributes), emb.index, emb.features,
-                                         pd.read_parquet(paths.findings), params, config.params.scan)
+                                         pd.read_parquet(paths.findings), params, config.params.scan,
+                                         config.params.score.realism_k)
     # Background donors are real images only: the synthetic set's backgrounds carry its bias.
     donors = sorted({Path(r) / p for r, p in emb.index.loc[emb.index["role"] == "real", ["root", "path"]]
                      .itertuples(index=False)})

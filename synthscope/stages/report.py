@@ -1,7 +1,7 @@
 """Report stage: read whatever the earlier stages wrote, write the report files.
 
 Reads (under the config's ``output_dir``): ``manifest.parquet`` (required), and when present
-``attributes.parquet``, ``bias.json``, ``metrics.json``, ``debias.json``, ``features.json``,
+``attributes.parquet``, ``bias.json``, ``metrics.json``, ``realism.parquet``, ``debias.json``, ``features.json``,
 the images themselves (thumbnails), and ``history.parquet``. Writes ``report.html``,
 ``summary.md``, ``report.json``, ``plots/*.csv`` and appends this run to ``history.parquet``.
 A missing optional input is named in the report's notes; it never fails the stage.
@@ -43,6 +43,7 @@ from synthscope.report.gates import evaluate_gates
 from synthscope.report.headlines import ranked_findings
 from synthscope.report.render import plot_tables as build_plot_tables
 from synthscope.report.render import render_html, summary_markdown
+from synthscope.report.utility import utility_section
 
 
 def _read_parquet(path: Path) -> pd.DataFrame | None:
@@ -81,7 +82,8 @@ def _thumbnails(report: dict[str, Any], size: int) -> dict[str, str]:
     for s in report["samples"]:
         for im in s["images"]:
             wanted[im["image_id"]] = Path(im["root"]) / im["path"]
-    for p in report["memorized"] + report["drift"]["examples"]:
+    pairs = [p for g in (report.get("utility") or {}).get("realism", []) for p in g["least"] + g["most"]]
+    for p in report["memorized"] + report["drift"]["examples"] + pairs:
         for ref in (p["query"], p["neighbour"]):
             wanted[ref["image_id"]] = Path(ref["root"]) / ref["path"]
     thumbs = {}
@@ -106,11 +108,13 @@ def run(config: AuditConfig) -> list[Path]:
     index = ok[["image_id", "role", "label", "path", "root"]].reset_index(drop=True)
     memorized = sections.memorized_pairs(findings, index, config.params.report.max_memorized_examples)
     drift_examples = _drift_examples(config, out, index)
+    utility = utility_section(None if metrics is None else dump(metrics), _read_parquet(out.realism), index, config.params.utility,
+                              config.params.report.realism_examples_per_class)
 
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     gates = config.params.gates
     digest = inputs_digest(
-        [out.manifest, out.attributes, out.bias_json, out.metrics_json, out.debias_json],
+        [out.manifest, out.attributes, out.bias_json, out.metrics_json, out.realism, out.debias_json],
         json.dumps(dataclasses.asdict(gates), sort_keys=True),
     )
     # This run's history row needs the verdict; the report then shows the history including it.
@@ -131,6 +135,7 @@ def run(config: AuditConfig) -> list[Path]:
         history=hist.trend(table, config.name),
         memorized=memorized,
         drift_examples=drift_examples,
+        utility=utility,
     ))
     report = dump(document)  # the renderers read the validated document as plain data
 

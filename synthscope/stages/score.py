@@ -1,4 +1,4 @@
-"""Score stage: embeddings (+ images for the CNN) -> ``metrics.json``.
+"""Score stage: embeddings (+ images for the CNN) -> ``metrics.json`` and ``realism.parquet``.
 
 Reads the features stage's embeddings through ``synthscope.features.load.load_embeddings``,
 its dhashes from ``attributes.parquet`` (CAS leaves out synthetic near copies of real test
@@ -17,7 +17,9 @@ from synthscope.config import AuditConfig
 from synthscope.datasets.image import load_images as load_image_files
 from synthscope.documents import MetricsDocument, write_document
 from synthscope.errors import DataError
+from synthscope.io import write_parquet
 from synthscope.logs import log
+from synthscope.metrics.realism import realism, realism_frame
 from synthscope.metrics.suite import RoleData, ScoreInputs, score_all
 from synthscope.paths import OutputPaths
 
@@ -70,4 +72,19 @@ def run(config: AuditConfig) -> list[Path]:
     ))
     for warning in metrics.fid.warnings if metrics.fid else []:
         log.warning("score: %s", warning)
-    return [write_document(paths.metrics_json, metrics)]
+    table = realism_table(emb.index, emb.features, params.realism_k, params.realism_outlier_below)
+    return [write_document(paths.metrics_json, metrics), write_parquet(paths.realism, table)]
+
+
+def realism_table(index: pd.DataFrame, features: np.ndarray, k: int, outlier_below: float) -> pd.DataFrame:
+    """``realism.parquet``: every ok synthetic row against the real rows (scores null without
+    enough real rows: the score needs more than ``k``)."""
+    is_syn = (index["role"] == "synthetic").to_numpy()
+    is_real = (index["role"] == "real").to_numpy()
+    syn, real = index[is_syn], index[is_real]
+    if is_real.sum() <= k:
+        if is_real.any():
+            log.warning("score: %d real images are too few for the realism score (needs more than "
+                        "score.realism_k=%d); realism.parquet has no scores", is_real.sum(), k)
+        return realism_frame(syn, real, None, outlier_below)
+    return realism_frame(syn, real, realism(features[is_real], features[is_syn], k), outlier_below)

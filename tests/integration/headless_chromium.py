@@ -43,6 +43,7 @@ class PageVisit:
     title: str = ""
     n_scripts: int = -1  # <script> elements in the loaded DOM
     text: str = ""  # document.body.innerText
+    section_screenshot: bytes = b""  # the element ``visit(section=...)`` names, alone
 
 
 def _wait_port(profile: Path, proc: subprocess.Popen, timeout: float = 30.0) -> int:
@@ -78,8 +79,20 @@ class _Session:
             self.events.append(json.loads(self.ws.recv(timeout=max(deadline - time.monotonic(), 0.1))))
 
 
-def visit(html: Path, width: int = 1280, height: int = 1000, full_page: bool = False) -> PageVisit:
-    """Load ``html`` (a file path) and return what the page did. Chromium is always terminated."""
+def _element_shot(s: _Session, selector: str) -> bytes:
+    """PNG of one element (a CSS selector), clipped to its page-coordinate box."""
+    expr = (f"JSON.stringify((r => [r.left + scrollX, r.top + scrollY, r.width, r.height])"
+            f"(document.querySelector({json.dumps(selector)}).getBoundingClientRect()))")
+    x, y, w, h = json.loads(s.call("Runtime.evaluate", expression=expr)["result"]["value"])
+    clip = {"x": x, "y": y, "width": w, "height": h, "scale": 1}
+    return base64.b64decode(s.call("Page.captureScreenshot", format="png", clip=clip,
+                                   captureBeyondViewport=True)["data"])
+
+
+def visit(html: Path, width: int = 1280, height: int = 1000, full_page: bool = False,
+          section: str | None = None) -> PageVisit:
+    """Load ``html`` (a file path) and return what the page did. Chromium is always terminated.
+    ``section``: a CSS selector whose element is also captured alone (``section_screenshot``)."""
     with tempfile.TemporaryDirectory(prefix="synthscope-chromium-") as tmp:
         profile = Path(tmp)
         proc = subprocess.Popen(
@@ -114,6 +127,8 @@ def visit(html: Path, width: int = 1280, height: int = 1000, full_page: bool = F
                 shot = s.call("Page.captureScreenshot", format="png", captureBeyondViewport=full_page)
                 visit = _summarise(s.events, html, title, base64.b64decode(shot["data"]))
                 visit.n_scripts, visit.text = n_scripts, text
+                if section is not None:
+                    visit.section_screenshot = _element_shot(s, section)
                 return visit
         finally:
             proc.terminate()

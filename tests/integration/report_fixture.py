@@ -145,6 +145,35 @@ def build_outputs(tmp: Path, with_real: bool = True, with_optional: bool = True)
             examples.append({"synthetic": refs["synthetic"], "real": refs["real"], "exact": False, "hamming": 1,
                              "cosine_distance": 0.018})
         write_json(out.bias_json, bias_json(examples))
-        write_json(out.metrics_json, metrics_json())
+        metrics = metrics_json()
+        if with_real:
+            metrics.update(utility_outputs(frame, out))
+        write_json(out.metrics_json, metrics)
         write_json(out.debias_json, debias_json())
     return out
+
+
+def utility_outputs(frame: pd.DataFrame, out: OutputPaths) -> dict[str, Any]:
+    """Real learning curves, confusion matrix and realism.parquet computed by the library on the
+    fixture's pixels (flattened, as stand-in embeddings); returns the metrics.json entries."""
+    from synthscope.metrics.cas import CasSettings, LabelledSet, classification_accuracy_score
+    from synthscope.metrics.confusion import collapse_findings
+    from synthscope.metrics.realism import realism, realism_frame
+    from synthscope.metrics.utility import learning_curves
+
+    sets = {}
+    for role in ("synthetic", "real"):
+        rows = frame[frame["role"] == role]
+        pixels = np.stack([np.asarray(Image.open(Path(r) / p), dtype=np.float64).ravel() / 255
+                           for r, p in zip(rows["root"], rows["path"], strict=True)])
+        sets[role] = (rows, LabelledSet(rows["image_id"].to_numpy(), rows["label"].to_numpy(), pixels))
+    settings = CasSettings(model="linear", bootstrap_reps=100, augmentation=False)
+    (syn_rows, syn), (real_rows, real) = sets["synthetic"], sets["real"]
+    cas = classification_accuracy_score(syn, real, settings)["cas"]
+    table = realism_frame(syn_rows, real_rows, realism(real.x, syn.x, k=2), outlier_below=1.0)
+    write_parquet(out.realism, table)
+    return {
+        "utility": learning_curves(syn, real, settings, (0.5, 1.0), 2),
+        "cas": {**metrics_json()["cas"], "confusion": cas["confusion"], "model": "linear",
+                "collapse": collapse_findings(cas["confusion"], 0.5)},
+    }

@@ -88,8 +88,9 @@ def _config(tmp_path, real=True):
 
 def test_score_stage_writes_metrics_json(tmp_path, store):
     store["emb"] = fake_embeddings(60, 45)
-    (path,) = run_stage("score", _config(tmp_path))
+    path, realism_path = run_stage("score", _config(tmp_path))
     doc = read_json(path)
+    assert realism_path.name == "realism.parquet"
     assert path.name == "metrics.json"
     assert (doc["n_synthetic"], doc["n_real"]) == (60, 45)
     for key in ("fid", "kid", "inception_score", "cas", "precision", "recall", "density", "coverage"):
@@ -104,9 +105,36 @@ def test_score_stage_writes_metrics_json(tmp_path, store):
 def test_score_stage_without_reference_writes_only_inception_score(tmp_path, store):
     emb = fake_embeddings(30, 0)
     store["emb"] = emb
-    doc = read_json(run_stage("score", _config(tmp_path, real=False))[0])
+    metrics_path, realism_path = run_stage("score", _config(tmp_path, real=False))
+    doc = read_json(metrics_path)
     assert "inception_score" in doc and "fid" not in doc and doc["n_real"] == 0
     assert "no real reference" in doc["skipped"]["fid"]
+    table = pd.read_parquet(realism_path)
+    assert len(table) == 30 and table["realism"].isna().all() and table["nearest_real_id"].isna().all()
+
+
+def test_realism_parquet_holds_the_scores_debias_ranks_by(tmp_path, store):
+    from synthscope.debias.build import realism_of
+
+    emb = fake_embeddings(60, 45)
+    store["emb"] = emb
+    config = _config(tmp_path)
+    doc = read_json(run_stage("score", config)[0])
+    table = pd.read_parquet(tmp_path / "out" / "realism.parquet")
+    syn = (emb.index["role"] == "synthetic").to_numpy()
+    assert list(table["image_id"]) == list(emb.index.loc[syn, "image_id"])
+    assert set(table.columns) >= {"image_id", "path", "label", "realism", "nearest_real_id", "nearest_real_path",
+                                  "distance", "outlier"}
+    # one implementation: debias's candidate ranking reads the same numbers
+    expected = realism_of(emb.features[syn], emb.features[~syn], config.params.score.realism_k)
+    np.testing.assert_array_equal(table["realism"].to_numpy(), expected)
+    # the nearest real image and its distance, by brute force
+    dist = np.linalg.norm(emb.features[syn][:, None].astype(np.float64) - emb.features[~syn][None], axis=2)
+    real_ids = emb.index.loc[~syn, "image_id"].to_numpy()
+    assert list(table["nearest_real_id"]) == list(real_ids[dist.argmin(axis=1)])
+    np.testing.assert_allclose(table["distance"], dist.min(axis=1), rtol=1e-9)
+    assert list(table["outlier"]) == list(expected < config.params.score.realism_outlier_below)
+    assert doc["utility"]["real_equivalent"]["ci95"] and doc["cas"]["confusion"]["labels"] == ["a", "b", "c"]
 
 
 def test_score_stage_leaves_copies_of_real_test_images_out_of_cas(tmp_path, store):

@@ -1,4 +1,4 @@
-"""Realism score against a hand-computed case; selection drops copies and near-duplicates."""
+"""Selection drops copies and near-duplicates (the realism score is tested in test_realism.py)."""
 
 from __future__ import annotations
 
@@ -6,35 +6,9 @@ import hashlib
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from synthscope.debias.select import realism_scores, select_candidates
+from synthscope.debias.select import select_candidates
 from synthscope.params import ScanParams
-
-
-def test_realism_score_matches_a_hand_computed_case():
-    # 1-NN radii: 1, 1, 1, 1 and 7 for the outlier at 10; the median is 1, so the outlier's
-    # ball is pruned. At 1.5 the best ratio is 1 / 0.5 = 2; at 9 it is 1 / 6 (7 / 1 unpruned).
-    real = np.array([[0.0], [1.0], [2.0], [3.0], [10.0]])
-    scores = realism_scores(real, np.array([[1.5], [9.0], [1.0]]), k=1)
-    assert scores[0] == pytest.approx(2.0)
-    assert scores[1] == pytest.approx(1 / 6)
-    assert np.isinf(scores[2])  # on a real sample
-    with pytest.raises(ValueError, match="more than k"):
-        realism_scores(real[:1], real, k=1)
-
-
-def test_realism_score_in_two_dimensions_by_brute_force(monkeypatch):
-    from synthscope import neighbours
-
-    monkeypatch.setattr(neighbours, "block_rows", lambda n, itemsize=8, budget=None: 3)  # many blocks
-    rng = np.random.default_rng(0)
-    real, cand, k = rng.normal(size=(30, 2)), rng.normal(size=(7, 2)), 3
-    dist = np.linalg.norm(real[:, None] - real[None], axis=2)
-    radii = np.sort(dist, axis=1)[:, k]
-    keep = radii <= np.median(radii)
-    expected = [max(r / np.linalg.norm(g - x) for x, r in zip(real[keep], radii[keep], strict=True)) for g in cand]
-    assert realism_scores(real, cand, k) == pytest.approx(expected)
 
 
 def frame(n: int, role: str, seed: int) -> pd.DataFrame:

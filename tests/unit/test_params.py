@@ -70,3 +70,17 @@ def test_empty_section_means_defaults_and_sections_stay_frozen_and_validated():
     with pytest.raises(ConfigError, match=r"scan\.cv_folds: 1 is too small"):
         dataclasses.replace(params.scan, cv_folds=1)  # replace re-validates too
     assert dataclasses.asdict(params) == params.to_dict()
+
+
+@pytest.mark.parametrize("fractions", [[0.5, 0.25, 1.0], [0.1, 0.5], [0.0, 1.0], [0.5, 0.5, 1.0]])
+def test_curve_fractions_must_ascend_to_the_whole_split(fractions):
+    with pytest.raises(ConfigError, match=r"score\.curve_fractions: .* ending with 1\.0"):
+        build_params({"score": {"curve_fractions": fractions}})
+
+
+def test_costs_are_unknown_by_default_and_never_negative():
+    params = build_params({})
+    assert (params.utility.cost_per_1k_synthetic, params.utility.cost_per_1k_real,
+            params.utility.synthetic_images_available) == (None, None, None)
+    with pytest.raises(ConfigError, match=r"utility\.cost_per_1k_real: -1\.0 must be >= 0, or null"):
+        build_params({"utility": {"cost_per_1k_real": -1}})

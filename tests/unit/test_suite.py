@@ -36,6 +36,8 @@ def without_timings(obj):
     """Drop wall-clock fields (``train_seconds``), the only legitimately non-deterministic values."""
     if isinstance(obj, dict):
         return {k: without_timings(v) for k, v in obj.items() if "seconds" not in k}
+    if isinstance(obj, list):
+        return [without_timings(v) for v in obj]
     return obj
 
 

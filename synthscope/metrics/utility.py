@@ -1,0 +1,158 @@
+"""Is the synthetic data worth it? Learning curves on the CAS real test split (pure).
+
+Three curves, each an accuracy on the same held-out real test images as CAS, with the same
+split (``cas.stratified_split``) and the same classifier (``cas.trainer``):
+
+- real-only, trained on nested, seeded per-class subsets of the real training split at each
+  of ``fractions`` (several subsets per fraction below 1, their accuracies averaged);
+- synthetic-only, trained on the whole synthetic set;
+- real + synthetic, at each real subset.
+
+Intervals bootstrap the test images with the trained models held fixed, one resampling shared
+by every curve point, so differences (``gain``) and the real-image equivalent
+(``synthscope.metrics.equivalence``) get paired intervals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from synthscope.metrics.bootstrap import percentile_interval
+from synthscope.metrics.cas import CasSettings, LabelledSet, stratified_split, timed_fit, trainer
+from synthscope.metrics.equivalence import real_equivalent
+
+CI_METHOD = ("percentile bootstrap over real test images, models held fixed, one resampling shared by "
+             "every curve point (paired)")
+
+
+@dataclass(frozen=True)
+class CurvePoints:
+    """Per-test-image correctness of every trained model: ``real`` / ``mixed`` float (S, Nt) (mean over
+    repeats, S = distinct sizes), ``synthetic`` float (Nt,); ``fractions`` and ``sizes`` int (S,): the real
+    training images of each point;
+    ``seconds`` mean training seconds per point (``real``/``mixed`` (S,), ``synthetic`` float)."""
+
+    fractions: tuple[float, ...]
+    sizes: np.ndarray
+    real: np.ndarray
+    mixed: np.ndarray
+    synthetic: np.ndarray
+    seconds: dict[str, Any]
+
+
+def nested_subset(labels: np.ndarray, fraction: float, seed: int, repeat: int) -> np.ndarray:
+    """Sorted indices of ``ceil(fraction * n_c)`` rows of each class (at least one).
+
+    One seeded permutation per (class, repeat), cut at the fraction: for a given repeat a smaller
+    subset is contained in a larger one, so curve points differ by the added images only.
+    """
+    out = []
+    for i, label in enumerate(sorted(set(labels.tolist()))):
+        idx = np.flatnonzero(labels == label)
+        order = np.random.default_rng([seed, repeat, i]).permutation(idx)
+        out.append(order[: max(1, int(np.ceil(fraction * len(idx) - 1e-9)))])
+    return np.sort(np.concatenate(out))
+
+
+def curve_points(synthetic: LabelledSet, real: LabelledSet, settings: CasSettings,
+                 fractions: tuple[float, ...], repeats: int) -> CurvePoints:
+    """Train every model of the three curves and record which real test images each gets right."""
+    classes = sorted(set(real.labels.tolist()) | set(synthetic.labels.tolist()))
+    code = {c: i for i, c in enumerate(classes)}
+    y_syn = np.array([code[c] for c in synthetic.labels])
+    y_real = np.array([code[c] for c in real.labels])
+    train_idx, test_idx = stratified_split(real.labels, settings.test_fraction, settings.seed)
+    fit = trainer(settings, len(classes))
+    x_test, y_test = real.x[test_idx], y_real[test_idx]
+
+    def correct(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+        model, seconds = timed_fit(fit, x, y)
+        return (model(x_test).argmax(axis=1) == y_test).astype(np.float64), seconds
+
+    syn_correct, syn_seconds = correct(synthetic.x, y_syn)
+    kept, sizes, real_rows, mixed_rows, real_s, mixed_s = [], [], [], [], [], []
+    for fraction in fractions:
+        if len(nested_subset(real.labels[train_idx], fraction, settings.seed, 0)) in sizes:
+            continue  # small splits: two fractions round to the same per-class counts
+        kept.append(fraction)
+        runs = []
+        for r in range(1 if fraction >= 1.0 else repeats):
+            sub = train_idx[nested_subset(real.labels[train_idx], fraction, settings.seed, r)]
+            only, t_only = correct(real.x[sub], y_real[sub])
+            both, t_both = correct(np.concatenate([real.x[sub], synthetic.x]), np.concatenate([y_real[sub], y_syn]))
+            runs.append((len(sub), only, both, t_only, t_both))
+        sizes.append(round(np.mean([r[0] for r in runs])))
+        real_rows.append(np.mean([r[1] for r in runs], axis=0))
+        mixed_rows.append(np.mean([r[2] for r in runs], axis=0))
+        real_s.append(float(np.mean([r[3] for r in runs])))
+        mixed_s.append(float(np.mean([r[4] for r in runs])))
+    return CurvePoints(
+        fractions=tuple(kept), sizes=np.array(sizes, dtype=np.int64), real=np.array(real_rows), mixed=np.array(mixed_rows),
+        synthetic=syn_correct,
+        seconds={"real_only": real_s, "real_plus_synthetic": mixed_s, "synthetic_only": syn_seconds},
+    )
+
+
+def paired_bootstrap_means(contributions: np.ndarray, reps: int, seed: int) -> np.ndarray:
+    """(S, N) per-test-image contributions -> (S, reps) means over one shared resampling of N.
+
+    Draws the same index matrices as ``bootstrap_mean_ci`` (same seed, same 64-row chunks), so
+    each row's percentile interval equals ``bootstrap_mean_ci`` of that row alone.
+    """
+    contributions = np.atleast_2d(np.asarray(contributions, dtype=np.float64))
+    n = contributions.shape[1]
+    rng = np.random.default_rng(seed)
+    means = np.empty((len(contributions), reps))
+    for start in range(0, reps, 64):
+        stop = min(reps, start + 64)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        means[:, start:stop] = contributions[:, idx].mean(axis=2)
+    return means
+
+
+def _point(value: float, replicates: np.ndarray) -> dict[str, Any]:
+    return {"value": float(value), "ci95": list(percentile_interval(replicates)), "method": CI_METHOD}
+
+
+def learning_curves(synthetic: LabelledSet, real: LabelledSet, settings: CasSettings,
+                    fractions: tuple[float, ...], repeats: int) -> dict[str, Any]:
+    """metrics.json ``utility``: the curves, ``gain`` per real size and ``real_equivalent``."""
+    pts = curve_points(synthetic, real, settings, fractions, repeats)
+    s = len(pts.sizes)
+    stack = np.vstack([pts.real, pts.mixed, pts.mixed - pts.real, pts.synthetic[None, :]])
+    boot = paired_bootstrap_means(stack, settings.bootstrap_reps, settings.seed)
+    point = stack.mean(axis=1)
+    curve = []
+    for i, (fraction, size) in enumerate(zip(pts.fractions, pts.sizes, strict=True)):
+        curve.append({
+            "fraction": float(fraction),
+            "n_real": int(size),
+            "repeats": 1 if fraction >= 1.0 else repeats,
+            "real_only": _point(point[i], boot[i]),
+            "real_plus_synthetic": _point(point[s + i], boot[s + i]),
+            "train_seconds": {"real_only": pts.seconds["real_only"][i],
+                              "real_plus_synthetic": pts.seconds["real_plus_synthetic"][i]},
+        })
+    gain = [{"n_real": int(size), "fraction": float(f), **_point(point[2 * s + i], boot[2 * s + i])}
+            for i, (f, size) in enumerate(zip(pts.fractions, pts.sizes, strict=True))]
+    equivalent = real_equivalent(pts.sizes, point[:s], point[-1], boot[:s], boot[-1])
+    return {
+        # the headline number, in the registry's {"value", "ci95"} form
+        "value": equivalent["value"],
+        "ci95": equivalent["ci95"],
+        "label": "real training images the synthetic set is worth (real_equivalent)",
+        "model": settings.model,
+        "n_synthetic": int(len(synthetic.ids)),
+        "n_test_real": int(pts.synthetic.shape[0]),
+        "curve": curve,
+        "synthetic_only": {**_point(point[-1], boot[-1]), "n_train": int(len(synthetic.ids)),
+                           "train_seconds": pts.seconds["synthetic_only"]},
+        "gain": gain,
+        "real_equivalent": equivalent,
+        "method": f"{settings.model} classifier as CAS (split seed {settings.seed}, test fraction "
+                  f"{settings.test_fraction}); real subsets nested per class, {repeats} seeded subsets per "
+                  "fraction below 1",
+    }
