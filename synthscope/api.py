@@ -45,8 +45,11 @@ def read_features(path: Path) -> np.ndarray:
     raise DataError(f"{path}: expected an image folder, a .npy or an .npz file")
 
 
-def embed_folder(folder: Path, params: Params, store_dir: Path) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+def embed_through_store(folder: Path, params: Params, store_dir: Path) -> tuple[np.ndarray, np.ndarray, dict, dict]:
     """An image folder -> (features (N, D) float32, labels str (N,), extractor info, store counts).
+
+    Unlike ``synthscope fid`` (``stages.embed``, which embeds a folder directly, as the peers do),
+    the metrics command keeps what it computes: a second call is served from the store.
 
     Runs the ingest and features stages into a temporary output folder; rows come from (and
     go to) the feature store at ``store_dir``.
@@ -73,7 +76,7 @@ def _side(source: Source, role: str, params: Params, store_dir: Path) -> dict[st
     if isinstance(source, np.ndarray):
         feats, labels, info, counts = source, None, None, None
     elif Path(source).is_dir():
-        feats, labels, info, counts = embed_folder(Path(source), params, store_dir)
+        feats, labels, info, counts = embed_through_store(Path(source), params, store_dir)
     else:
         feats, labels, info, counts = read_features(Path(source)), None, None, None
     feats = np.asarray(feats)
