@@ -64,7 +64,7 @@ def main() -> None:
           f"after {after:.0f} images/s, ratio after/before {after / before:.2f}")
 
     frame = pd.DataFrame(rows)
-    frame["label"] = [f"c{i % 10}" for i in range(len(frame))]
+    frame["label"] = [f"c{(i // 2) % 10}" for i in range(len(frame))]  # every class in both roles
     frame["role"] = np.where(np.arange(len(frame)) % 2 == 0, "synthetic", "real")
     syn, real = (frame[frame["role"] == r].reset_index(drop=True) for r in ("synthetic", "real"))
     rng = np.random.default_rng(0)
