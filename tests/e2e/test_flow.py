@@ -41,7 +41,7 @@ def _task_states(flow_run_id, expect: set[str] = STAGE_TASKS) -> dict[str, str]:
             runs = await client.read_task_runs(
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])), task_run_filter=TaskRunFilter()
             )
-            return {r.name: r.state.name for r in runs}
+            return {r.name: r.state.name if r.state is not None else "Pending" for r in runs}
 
     deadline = time.monotonic() + 120
     while True:
