@@ -258,7 +258,7 @@ def metrics(
 
 @app.command()
 def schema(
-    name: Annotated[str | None, typer.Argument(help="ingest, features, bias, metrics, debias or report")] = None,
+    name: Annotated[str | None, typer.Argument(help="ingest, features, bias, metrics, augmented, debias or report")] = None,
     write: Annotated[Path | None, typer.Option(help="Write every document's schema as DIR/NAME.json instead.")] = None,
 ) -> None:
     """Print the JSON Schema of a stage document (or write them all: --write docs/schemas)."""
