@@ -37,6 +37,16 @@ class TrainedOn(Document):
 
 class TrainAccuracy(Estimate):
     n_train: int
+    n: int | None = None  # real test images
+
+
+class Gain(Estimate):
+    n: int | None = None
+
+
+class CopiesLeftOut(Document):
+    before: int
+    after: int
 
 
 class CasChange(Document):
@@ -45,8 +55,9 @@ class CasChange(Document):
     trained_on: TrainedOn
     before: TrainAccuracy
     after: TrainAccuracy
-    gain: Estimate
+    gain: Gain
     n_after_dropped_test_sources: int  # augmented images made from real test images, left out of training
+    excluded_copies_of_test: CopiesLeftOut | None = None  # near copies of real test images left out
 
 
 class Deficit(Document):
