@@ -55,14 +55,3 @@ def load_embeddings(paths: OutputPaths, store_dir: Path) -> Embeddings:
     return Embeddings(
         index, features.astype(np.float32, copy=False), logits.astype(np.float32, copy=False), extractor
     )
-
-
-def index_dhash(paths: OutputPaths, index: pd.DataFrame) -> np.ndarray:
-    """The features stage's dhash of each ``index`` row (attributes.parquet, keyed by image_id)."""
-    if not paths.attributes.is_file():
-        raise StageInputError(f"{paths.attributes} is missing; run `synthscope stage features` first")
-    attrs = pd.read_parquet(paths.attributes, columns=["image_id", "dhash"]).drop_duplicates("image_id")
-    dhash = index["image_id"].map(attrs.set_index("image_id")["dhash"])
-    if dhash.isna().any():
-        raise StageInputError(f"{paths.attributes} lacks rows of the manifest; re-run `synthscope stage features`")
-    return dhash.to_numpy().astype(np.int64)

@@ -19,7 +19,8 @@ from synthscope.datasets.image import load_images
 from synthscope.debias.evaluate import cas_before_after, compare_findings
 from synthscope.documents import AugmentedDocument, DebiasDocument, read_document, write_document
 from synthscope.errors import StageInputError
-from synthscope.features.load import index_dhash, load_embeddings
+from synthscope.features.dhash import index_dhash
+from synthscope.features.load import load_embeddings
 from synthscope.logs import log
 from synthscope.metrics.cas import LabelledSet
 from synthscope.metrics.suite import cas_settings

@@ -48,7 +48,8 @@ def role_data(
 
 
 def run(config: AuditConfig) -> list[Path]:
-    from synthscope.features.load import index_dhash, load_embeddings
+    from synthscope.features.dhash import index_dhash
+    from synthscope.features.load import load_embeddings
 
     paths = OutputPaths(config.output_dir)
     params = config.params.score
