@@ -92,7 +92,7 @@ def _findings(demo: Path, attributes: pd.DataFrame) -> list[dict[str, Any]]:
                 "severity": SEVERITY[check],
                 "score": SCORE[check],
                 "reference_score": 0.3,
-                "origin": item["origin"],
+                "origin": item["origin"] if item["origin"] in ("introduced", "copied") else "unknown",
                 "message": f"planted {item['knob']}" + (f" in {cls}" if cls else ""),
             }
             f["metric"] = "share"
