@@ -16,6 +16,7 @@ import pandas as pd
 from synthscope.bias.drift import classifier_auc
 from synthscope.bias.masked import coverage_sentence
 from synthscope.documents.bias import BiasSummary
+from synthscope.neighbours import l2_normalise, nearest
 from synthscope.params import ScanParams
 
 
@@ -36,7 +37,9 @@ def most_synthetic_pairs(
         return []
     _, proba = classifier_auc(features[syn], features[real], scan, linear=True)
     order = np.argsort(-proba, kind="stable")[:limit]
-    near, dist = _nearest_cosine(features[syn[order]], features[real])
+    # nearest by cosine = nearest in Euclidean distance of unit rows, where cosine distance = d^2 / 2
+    euclid, near = nearest(l2_normalise(features[syn[order]]), l2_normalise(features[real]))
+    dist = euclid**2 / 2.0
     return [
         {
             "query": _ref(index, int(syn[i])),
@@ -64,12 +67,3 @@ def drift_section(
         "coverage": [coverage_sentence(counts.model_dump(), role) for role, counts in cover.items()],
         "examples": pairs,
     }
-
-
-def _nearest_cosine(queries: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index and cosine distance (1 - cos) of each query row's nearest reference row."""
-    q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
-    r = reference / np.maximum(np.linalg.norm(reference, axis=1, keepdims=True), 1e-12)
-    sim = q.astype(np.float64) @ r.astype(np.float64).T
-    idx = sim.argmax(axis=1)
-    return idx, 1.0 - sim[np.arange(len(q)), idx]
