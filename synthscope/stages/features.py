@@ -195,9 +195,14 @@ def _compute_rows(
                     batch = torch.empty((batch_size, *images[0].shape), memory_format=torch.channels_last)
                 for j, image in enumerate(images):
                     batch[j].copy_(image)
-                feats, logits = model(batch[: len(images)])
-                buf["feat"].append(feats.float().numpy())
-                buf["logit"].append(logits.float().numpy())
+                batch[len(images) :].zero_()
+                # Always the full batch shape: oneDNN/BLAS pick kernels by shape (a batch of one
+                # takes a GEMV path whose logits differ in the last bit), so a row's embedding
+                # must not depend on how many rows happened to share its batch, or a store row
+                # recomputed after a kill would differ from the clean run's.
+                feats, logits = model(batch)
+                buf["feat"].append(feats[: len(images)].float().numpy())
+                buf["logit"].append(logits[: len(images)].float().numpy())
             buf["idx"].extend(idx)
             buf["attr"].append(attrs.numpy())
             buf["dhash"].extend(hashes)

@@ -6,6 +6,7 @@ interrupted run, sharing rows between audits, and memory bounded by the part siz
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tracemalloc
 from pathlib import Path
@@ -71,17 +72,16 @@ def make_config(tmp_path: Path, out: str, **features) -> AuditConfig:
 
 
 class CountingModel(torch.nn.Module):
-    """Wraps the real network; counts images seen and can stop after ``fail_after`` batches."""
+    """Wraps the real network; counts batches run and can stop after ``fail_after`` batches."""
 
     def __init__(self, inner: torch.nn.Module, fail_after: int | None = None) -> None:
         super().__init__()
-        self.inner, self.fail_after, self.calls, self.images = inner, fail_after, 0, 0
+        self.inner, self.fail_after, self.calls = inner, fail_after, 0
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.fail_after is not None and self.calls >= self.fail_after:
             raise KeyboardInterrupt  # what a Ctrl-C or a killed worker looks like mid-run
         self.calls += 1
-        self.images += x.shape[0]
         return self.inner(x)
 
 
@@ -115,7 +115,7 @@ def test_outputs_cache_hit_and_shared_rows(tmp_path: Path, counting: list[Counti
     summary = read_json(paths.features_summary)
     unique = ok["image_id"].nunique()  # 12 = 8 ok synthetic + 4 real; the shared image counted once
     assert (summary["images"], summary["unique_images"]) == (13, 12)
-    assert summary["embeddings"] == {"computed": 12, "cached": 0} and counting[0].images == unique
+    assert summary["embeddings"] == {"computed": 12, "cached": 0} and counting[0].calls == unique // 4
     assert summary["extractor"]["weights"] == "official" and summary["extractor"]["name"] == "mobilenet-v2"
 
     emb = load_embeddings(paths, config.store_dir)
@@ -139,7 +139,7 @@ def test_outputs_cache_hit_and_shared_rows(tmp_path: Path, counting: list[Counti
     new = write_shapes(tmp_path / "new", 3, seed=7)
     write_manifest(tmp_path / "b", {"synthetic": syn[1:6] + new})
     stage.run(make_config(tmp_path, "b", batch_size=4, workers=0, part_rows=4))
-    assert counting[0].images == 3
+    assert counting[0].calls == 1
     assert read_json(OutputPaths(tmp_path / "b").features_summary)["embeddings"] == {
         "computed": 3,
         "cached": 5,
@@ -161,8 +161,26 @@ def test_resume_after_interrupted_run(
     stage.run(config)
     summary = read_json(OutputPaths(config.output_dir).features_summary)
     assert summary["embeddings"] == {"computed": 4, "cached": 6}  # 2 batches of 3 were kept
-    assert counting[-1].images == 4
+    assert counting[-1].calls == 2  # 4 images in batches of 3
     assert FeatureStore(config.store_dir).has(summary["extractor"]["key"]) == 10
+
+
+def test_a_row_does_not_depend_on_the_rows_batched_with_it(tmp_path: Path) -> None:
+    """A row recomputed on its own (after a kill, or by an audit sharing the store) must be
+    bit-identical to the one computed in a full batch: the store never mixes two versions."""
+    files = write_shapes(tmp_path / "syn", 5, seed=4)
+    write_manifest(tmp_path / "a", {"synthetic": files})
+    together = make_config(tmp_path, "a", batch_size=4, workers=0, part_rows=4)
+    stage.run(together)
+    alone = [make_config(tmp_path, f"b{i}", batch_size=4, workers=0, part_rows=4) for i in range(len(files))]
+    for i, config in enumerate(alone):
+        write_manifest(config.output_dir, {"synthetic": files[i : i + 1]})
+        stage.run(dataclasses.replace(config, store_dir=tmp_path / "store-alone"))
+    a = load_embeddings(OutputPaths(together.output_dir), together.store_dir)
+    for i, config in enumerate(alone):
+        b = load_embeddings(OutputPaths(config.output_dir), tmp_path / "store-alone")
+        assert a.features[i].tobytes() == b.features[0].tobytes(), f"image {i}: features"
+        assert a.logits[i].tobytes() == b.logits[0].tobytes(), f"image {i}: logits"
 
 
 class NumpyBackedNet(torch.nn.Module):
