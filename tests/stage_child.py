@@ -24,11 +24,22 @@ def context() -> ForkServerContext:
     return ctx
 
 
-def run_stages(overrides: dict[str, str], params: dict[str, Any], stages: list[str], go: str | None = None) -> None:
+def run_stages(overrides: dict[str, str], params: dict[str, Any], stages: list[str], go: str | None = None,
+               threads: int | None = None) -> None:
     """Run ``stages`` of one audit config; with ``go``, first create ``<go>.ready-<pid>`` and
-    wait until ``go`` exists (so two children plan and compute at the same moment)."""
+    wait until ``go`` exists (so two children plan and compute at the same moment).
+
+    ``threads``: torch's intra-op thread count, the parent's. Rows computed on 1 and on 2
+    threads differ in the last bits, and a fork server inherits whatever OMP_NUM_THREADS an
+    earlier test left in the environment (a Dask LocalCluster sets it to 1 and never unsets it).
+    """
+    import torch
+
     from synthscope.config import load_config
     from synthscope.stages import run_stage
+
+    if threads:
+        torch.set_num_threads(threads)
 
     config = load_config(None, overrides, None, params)
     if go:

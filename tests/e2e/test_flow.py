@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +118,18 @@ def test_flow_publishes_artifacts(prefect_harness, demo_dir, tmp_path):
     assert artifacts["synthscope-artifacts-report"].data.endswith(f"({(out / 'report.html').resolve().as_uri()})")
 
 
-def test_dask_runner_gives_the_same_features(prefect_harness, demo_dir, tmp_path):
+@pytest.fixture
+def restore_environ():
+    """distributed's LocalCluster sets OMP_NUM_THREADS=1 (and MKL_, OPENBLAS_) in this process's
+    environment and never unsets it: every process started later by the suite would run torch
+    on one thread."""
+    saved = os.environ.copy()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_dask_runner_gives_the_same_features(prefect_harness, demo_dir, tmp_path, restore_environ):
     """Two Dask workers embed the shards; the features equal the default runner's."""
     from prefect_dask import DaskTaskRunner
 

@@ -5,8 +5,11 @@ Debian's ``chromium`` (``tests/e2e/install_chromium.sh``); no browser is downloa
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -99,6 +102,7 @@ def visit(html: Path, width: int = 1280, height: int = 1000, full_page: bool = F
             [chromium_path(), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the zygote and renderers die with it
         )
         try:
             port = _wait_port(profile, proc)
@@ -131,12 +135,27 @@ def visit(html: Path, width: int = 1280, height: int = 1000, full_page: bool = F
                     visit.section_screenshot = _element_shot(s, section)
                 return visit
         finally:
-            proc.terminate()
+            _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Terminate Chromium's whole process group and wait until it is gone: a renderer still
+    writing into the profile made the temporary directory's removal fail ("Directory not empty")."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                os.killpg(proc.pid, 0)  # any member left?
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+    proc.wait()
 
 
 def _summarise(events: list[dict[str, Any]], html: Path, title: str, png: bytes) -> PageVisit:

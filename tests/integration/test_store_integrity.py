@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import torch
 
 from synthscope.config import load_config
 from synthscope.features.load import load_embeddings
@@ -67,7 +68,7 @@ def stored_rows(store: Path, key: str) -> int:
 
 def spawn(over: dict[str, str], go: Path | None = None, stages: list[str] = STAGES) -> multiprocessing.Process:
     proc = stage_child.context().Process(target=stage_child.run_stages,
-                                         args=(over, PARAMS, stages, str(go) if go else None))
+                                         args=(over, PARAMS, stages, str(go) if go else None, torch.get_num_threads()))
     proc.start()
     return proc
 
