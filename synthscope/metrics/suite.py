@@ -77,6 +77,8 @@ def _per_class(inp: ScoreInputs) -> dict[str, dict]:
     """Per-class Fréchet distances, each flagged ``small_n`` below ``fid_min_samples`` per side."""
     p, syn, real = inp.params, inp.synthetic, inp.real
     assert real is not None
+    if len(set(syn.labels.tolist()) | set(real.labels.tolist())) < 2:
+        return {}  # one class (or unlabelled arrays): its "per-class" value would repeat the total
     per_class = per_class_frechet_distance(
         syn.features, syn.labels, real.features, real.labels, p.per_class_min_samples
     )

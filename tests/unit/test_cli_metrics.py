@@ -41,6 +41,7 @@ def test_json_on_feature_files_matches_the_references(feature_files):
     assert doc["fid"]["label"].startswith("Frechet distance in unnamed network")  # never "FID" for arrays
     assert doc["kid"]["value"] > 0 and (doc["n_synthetic"], doc["n_real"]) == (260, 300)
     assert doc == synthscope.compare(syn, real, k=3, params=_fast_params())
+    assert "per_class" not in doc["fid"] and not [w for w in doc["fid"]["warnings"] if "per-class" in w]
 
 
 def _fast_params():
