@@ -205,7 +205,8 @@ def fid(
         write_stats(save_stats, stats_a)
     info = info_a or info_b
     label = distance_label(info) if info else "Frechet distance (saved statistics)"
-    typer.echo(f"{label}; N = {stats_a.n} vs {stats_b.n} (0: not recorded)")
+    sizes = " vs ".join(str(s.n) if s.n else "not recorded" for s in (stats_a, stats_b))  # old .npz: no n
+    typer.echo(f"{label}; N = {sizes}")
     typer.echo(f"{frechet_distance(stats_a, stats_b):.6f}")
 
 
