@@ -1,9 +1,9 @@
 """An end-to-end audit at 20,000 synthetic + 20,000 real 32 px demo images: time and peak memory per stage.
 
 Each stage runs as its own ``synthscope stage NAME --config CFG`` process in the order
-``dvc.yaml`` runs them (the debias re-scans included), under ``/usr/bin/time``, so the peak
-is that process's maximum resident set size (imports included: torch alone is about 1 GiB)
-and the time is its wall clock. Measured once, as a benchmark: nothing here is asserted.
+``dvc.yaml`` runs them (the debias re-scans included); the peak is that process's maximum
+resident set size (``os.wait4``, as ``bench/scale.py`` measures it; imports included: torch
+alone is about 1 GiB) and the time is its wall clock. Measured once, as a benchmark: nothing here is asserted.
 
     nice python bench/audit_scale.py --work /tmp/audit20k            # generate, then audit
     nice python bench/audit_scale.py --work /tmp/audit20k --n 2000   # a quick rehearsal
@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from rusage import wait_peak_gib  # bench/ is sys.path[0]: this file runs as a script
 
 RUNS = [  # (stage, --rescan side) in dvc.yaml's order
     ("ingest", None), ("features", None), ("scan", None), ("score", None), ("debias", None),
@@ -43,17 +45,16 @@ def generate(data: Path, n: int, size: int, seed: int) -> dict[str, int]:
 
 def timed(cmd: list[str], log: Path) -> tuple[float, float]:
     """(wall seconds, peak RSS GiB) of one command, its output appended to ``log``."""
-    report = log.with_suffix(".time")
     with log.open("a") as out:
         out.write(f"\n$ {' '.join(cmd)}\n")
         out.flush()
         start = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(report), *cmd], stdout=out, stderr=out)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=out)
+        peak = wait_peak_gib(proc)
         wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}); see {log}")
-    peak_kib = int(report.read_text().split()[-1])
-    return wall, peak_kib / 2**20
+    return wall, peak
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from rusage import wait_peak_gib  # bench/ is sys.path[0]: these files run as scripts
 
 K = 5
 
@@ -133,13 +134,12 @@ def measure(metric: str, n: int, dim: int) -> dict:
     proc = subprocess.Popen([sys.executable, __file__, "--child", metric, str(n), str(dim)],
                             stdout=subprocess.PIPE, env=env, text=True)
     out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    peak_gib = wait_peak_gib(proc)
     if proc.returncode != 0:
         return {"seconds": float("nan"), "values": {}, "peak_gib": float("nan"), "gflops": float("nan"),
                 "error": proc.returncode}
     result = json.loads(out.strip().splitlines()[-1])
-    result["peak_gib"] = usage.ru_maxrss / 2**20  # ru_maxrss is in KiB on Linux
+    result["peak_gib"] = peak_gib
     return result
 
 
