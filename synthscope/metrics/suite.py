@@ -112,7 +112,7 @@ def _fid(inp: ScoreInputs) -> dict[str, dict]:
             f"interval's lower end is 0"
         )
     per_class = _per_class(inp)
-    if any(v["small_n"] for v in per_class.values()):
+    if any(v["small_n"] and v["value"] is not None for v in per_class.values()):  # None: no value to doubt
         warnings.append(
             f"per-class values come from fewer than {p.fid_min_samples} samples per side (small_n): "
             f"they are biased upwards and only comparable between classes of equal size"

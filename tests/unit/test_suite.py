@@ -92,6 +92,20 @@ def test_score_all_document_and_no_reference():
     assert "inception_score" in alone and "fid" not in alone and "fid" in alone["skipped"]
 
 
+def test_the_small_n_warning_needs_a_per_class_value():
+    """Classes the two sets do not share get no per-class value, so nothing to warn about;
+    shared small classes do."""
+    def per_class_warnings(real_labels: np.ndarray) -> list[str]:
+        real = role(50, 1)
+        real = RoleData(ids=real.ids, labels=real_labels, features=real.features, logits=real.logits)
+        out = METRICS.get("fid").compute(ScoreInputs(synthetic=role(40, 0), real=real, extractor=EXTRACTOR,
+                                                     params=PARAMS))
+        return [w for w in out["fid"]["warnings"] if "per-class" in w]
+
+    assert per_class_warnings(np.array(["c", "d"])[np.arange(50) % 2]) == []  # no class in common
+    assert len(per_class_warnings(np.array(["a", "b"])[np.arange(50) % 2])) == 1
+
+
 def test_only_official_inception_is_called_fid():
     assert distance_label({"name": "inception-fid", "weights": "official"}) == "FID"
     assert "custom" in distance_label({"name": "inception-fid", "weights": "custom"})
