@@ -11,11 +11,11 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic.dataclasses import dataclass
 
-from synthscope.errors import ConfigError
+from synthscope.errors import ConfigError, echo
 from synthscope.params import SECTION, Params, apply_overrides, build_params
+from synthscope.yaml_safe import read_yaml_file
 
 CONFIG_KEYS = ("name", "synthetic", "real", "output_dir", "store_dir")
 DEFAULT_PARAMS_FILE = Path("params.yaml")
@@ -36,7 +36,7 @@ class AuditConfig:
     def __post_init__(self) -> None:
         # The name becomes a folder and a Prefect artifact key: no separators, no traversal.
         if not self.name.replace("-", "").replace("_", "").replace(".", "").isalnum():
-            raise ConfigError(f"name: {self.name!r} may hold only letters, digits, '-', '_' and '.'")
+            raise ConfigError(f"name: {echo(self.name)} may hold only letters, digits, '-', '_' and '.'")
 
     def datasets(self) -> dict[str, Path]:
         """Role -> dataset path, synthetic first (the order every table uses)."""
@@ -59,14 +59,13 @@ class AuditConfig:
 def read_yaml(path: Path, what: str) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{what} {path} does not exist; pass an existing file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{what} {path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    data = read_yaml_file(path, what)  # aliases refused, size capped: no YAML bomb reaches validation
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{what} {path} must be a mapping of keys, not {type(data).__name__}")
+    if not all(isinstance(key, str) for key in data):
+        raise ConfigError(f"{what} {path}: every key must be a name, got {echo(next(k for k in data if not isinstance(k, str)))}")
     return data
 
 
@@ -79,7 +78,7 @@ def load_params(params_path: Path | None = None, overrides: dict[str, Any] | Non
 
 def _as_path(value: Any, key: str) -> Path:
     if not isinstance(value, (str, Path)) or not str(value).strip():
-        raise ConfigError(f"{key}: expected a path, got {value!r}")
+        raise ConfigError(f"{key}: expected a path, got {echo(value)}")
     return Path(value)
 
 
@@ -97,10 +96,10 @@ def load_config(
     raw: dict[str, Any] = read_yaml(config_path, "config file") if config_path else {}
     unknown = sorted(set(raw) - set(CONFIG_KEYS))
     if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown config key; allowed keys are {', '.join(CONFIG_KEYS)}")
+        raise ConfigError(f"{echo(unknown[0], bare=True)}: unknown config key; allowed keys are {', '.join(CONFIG_KEYS)}")
     for key, value in (overrides or {}).items():
         if key not in CONFIG_KEYS:
-            raise ConfigError(f"{key}: unknown config key; allowed keys are {', '.join(CONFIG_KEYS)}")
+            raise ConfigError(f"{echo(key, bare=True)}: unknown config key; allowed keys are {', '.join(CONFIG_KEYS)}")
         if value is not None:
             raw[key] = value
     if raw.get("synthetic") in (None, ""):

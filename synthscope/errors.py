@@ -23,3 +23,26 @@ class WeightsError(SynthscopeError):
 
 class StageInputError(DataError):
     """A stage ran before the stage that produces its inputs."""
+
+
+class OutputBusyError(SynthscopeError):
+    """Another synthscope run holds the output directory."""
+
+
+class StorageError(SynthscopeError):
+    """An output cannot be written: disk full, quota, permission denied, read-only file system."""
+
+
+ECHO_LIMIT = 60
+
+
+def echo(value: object, limit: int = ECHO_LIMIT, bare: bool = False) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for quoting a user's value in a one-line error.
+
+    A value may be a 3 MB expansion of a YAML bomb or a name with newlines; the message stays
+    one short line whatever it quotes. ``bare``: a short printable string (a key) is shown as is.
+    """
+    if bare and isinstance(value, str) and value.isprintable() and 0 < len(value) <= limit:
+        return value
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"

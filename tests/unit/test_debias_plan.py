@@ -16,7 +16,7 @@ from synthscope.debias.plan import (
     target_shares,
 )
 from synthscope.errors import ConfigError
-from synthscope.params import DebiasParams, ScanParams
+from synthscope.params import DebiasParams, ScanParams, build_params
 
 SKEWED = pd.Series({"circle": 40, "square": 18, "triangle": 6})
 EVEN = pd.Series({"circle": 30, "square": 30, "triangle": 30})
@@ -99,7 +99,7 @@ def test_make_plan_for_a_biased_synthetic_set():
 
 
 def test_params_reject_bad_debias_values():
-    with pytest.raises(ConfigError, match="debias.target"):
-        DebiasParams(target={"circle": 0.0})
+    with pytest.raises(ConfigError, match=r"debias\.target\.circle: 0\.0 is out of range; use a finite number > 0"):
+        build_params({"debias": {"target": {"circle": 0.0}}})
     with pytest.raises(ConfigError, match="debias.scale_range"):
         DebiasParams(scale_range=(1.5, 0.5))

@@ -1,7 +1,9 @@
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from synthscope.config import load_config, load_params
 from synthscope.errors import ConfigError
@@ -67,20 +69,88 @@ def test_empty_section_means_defaults_and_sections_stay_frozen_and_validated():
     assert params.scan == Params().scan and params.gates.max_fid is None
     with pytest.raises(dataclasses.FrozenInstanceError):
         params.scan.seed = 3  # type: ignore[misc]
-    with pytest.raises(ConfigError, match=r"scan\.cv_folds: 1 is too small"):
+    with pytest.raises(ValidationError, match="cv_folds"):
         dataclasses.replace(params.scan, cv_folds=1)  # replace re-validates too
+    with pytest.raises(ConfigError, match=r"scan\.shortcut_levels: .* three ascending"):
+        dataclasses.replace(params.scan, shortcut_levels=(0.9, 0.1, 0.5))
     assert dataclasses.asdict(params) == params.to_dict()
 
 
-@pytest.mark.parametrize("fractions", [[0.5, 0.25, 1.0], [0.1, 0.5], [0.0, 1.0], [0.5, 0.5, 1.0]])
+@pytest.mark.parametrize("fractions", [[0.5, 0.25, 1.0], [0.1, 0.5], [0.5, 0.5, 1.0]])
 def test_curve_fractions_must_ascend_to_the_whole_split(fractions):
     with pytest.raises(ConfigError, match=r"score\.curve_fractions: .* ending with 1\.0"):
         build_params({"score": {"curve_fractions": fractions}})
+    with pytest.raises(ConfigError, match=r"score\.curve_fractions\[\]: 0\.0 is out of range; use a finite number in \(0, 1\]"):
+        build_params({"score": {"curve_fractions": [0.0, 1.0]}})
 
 
 def test_costs_are_unknown_by_default_and_never_negative():
     params = build_params({})
     assert (params.utility.cost_per_1k_synthetic, params.utility.cost_per_1k_real,
             params.utility.synthetic_images_available) == (None, None, None)
-    with pytest.raises(ConfigError, match=r"utility\.cost_per_1k_real: -1\.0 must be >= 0, or null"):
+    with pytest.raises(ConfigError, match=r"utility\.cost_per_1k_real: -1 is out of range; use a finite number >= 0, or null"):
         build_params({"utility": {"cost_per_1k_real": -1}})
+
+
+def _numeric_fields():
+    """(section, field, hint) of every field that holds a number (also inside a tuple, dict or Optional)."""
+    import typing
+
+    for section in dataclasses.fields(Params):
+        cls = section.type if isinstance(section.type, type) else typing.get_type_hints(Params)[section.name]
+        for name, hint in typing.get_type_hints(cls, include_extras=True).items():
+            text = repr(hint)
+            if ("int" in text or "float" in text) and "bool" not in text.split("|")[0]:
+                yield section.name, name, hint
+
+
+def test_every_numeric_param_has_a_range_in_the_model():
+    from synthscope.bounds import range_text
+
+    fields = list(_numeric_fields())
+    assert len(fields) > 60
+    missing = [f"{s}.{n}" for s, n, hint in fields if range_text(hint) is None]
+    assert not missing, f"numeric params without a range: {missing}"
+
+
+def _bad_value(hint, value):
+    """``value`` shaped like the field: a tuple field gets a list, a dict field one entry."""
+    text = repr(hint)
+    if text.startswith("tuple"):
+        return [value]
+    if "dict[" in text:
+        return {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), -5, -1e300])
+def test_nan_inf_and_negative_values_are_one_line_errors_naming_key_and_range(value):
+    from synthscope.bounds import range_text
+
+    for section, name, hint in _numeric_fields():
+        words = range_text(hint)
+        if "integer" in words and isinstance(value, float):
+            expected = rf"params\.{section}\.{name}(\[\])?: expected an integer, got "
+        elif "integer" in words or "finite" in words and (value < 0 or value != value or abs(value) == float("inf")):
+            expected = rf"params\.{section}\.{name}(\[\]|\.a)?: .* is out of range; use {re.escape(words)}"
+        else:
+            continue
+        if words == "a finite number" and abs(value) < float("inf"):  # score.kid_coef0: any finite value
+            continue
+        with pytest.raises(ConfigError, match=expected) as err:
+            build_params({section: {name: _bad_value(hint, value)}})
+        assert "\n" not in str(err.value) and len(str(err.value)) < 300
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("scan.dup_cosine", float("nan"), r"params\.scan\.dup_cosine: nan is out of range; use a finite number in \[0, 1\]"),
+    ("scan.dup_cosine", float("inf"), r"params\.scan\.dup_cosine: inf is out of range; use a finite number in \[0, 1\]"),
+    ("score.kid_subset_size", -5, r"params\.score\.kid_subset_size: -5 is out of range; use an integer >= 2"),
+    ("features.batch_size", 0, r"params\.features\.batch_size: 0 is out of range; use an integer >= 1"),
+    ("report.thumbnail_px", 0, r"params\.report\.thumbnail_px: 0 is out of range; use an integer in \[1, 1024\]"),
+    ("report.thumbnail_px", -1, r"params\.report\.thumbnail_px: -1 is out of range"),
+    ("gates.max_fid", float("nan"), r"params\.gates\.max_fid: nan is out of range; use a finite number >= 0, or null"),
+])
+def test_the_values_of_the_issue_are_refused(key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_params(None, {key: value})
