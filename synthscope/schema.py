@@ -24,6 +24,7 @@ MANIFEST_COLUMNS = (
     "format",  # PIL format name (PNG, JPEG, ...)
     "bytes",  # file size
     "duplicate_of",  # path of the first file with the same sha256 in this role, else ""
+    "path_bytes",  # the name's raw bytes when it is not UTF-8 (then quarantined; ``path`` shows it escaped), else b""
 )
 
 # attributes.parquet: one row per ok manifest row; keys first.

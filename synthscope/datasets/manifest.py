@@ -28,6 +28,7 @@ def build_manifest(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows from ``inspect_file`` (plus ``role`` and ``root``) -> the manifest contract."""
     frame = pd.DataFrame(rows, columns=[c for c in MANIFEST_COLUMNS if c != "duplicate_of"])
     frame = frame.astype({"width": "int64", "height": "int64", "bytes": "int64"})
+    frame["path_bytes"] = [b if isinstance(b, bytes) else b"" for b in frame["path_bytes"]]
     for column in ("image_id", "role", "label", "path", "mode", "status", "reason", "root", "format"):
         frame[column] = frame[column].fillna("").astype(str)
     frame["duplicate_of"] = mark_duplicates(frame)

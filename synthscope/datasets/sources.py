@@ -1,7 +1,9 @@
 """List the files of a dataset: an ImageFolder tree or a CSV/Parquet manifest.
 
 Listing never opens an image; it only decides which (root, relative path, label) to
-inspect and flags entries that must not be read at all (outside the root, no class).
+inspect and flags entries that must not be read at all (outside the root, no class, hidden,
+a name that is not UTF-8). Every file and every folder not entered is one entry: the
+manifest lists it, with the reason when it is not read.
 """
 
 from __future__ import annotations
@@ -13,49 +15,74 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from synthscope.errors import DataError
+from synthscope.names import is_text, text_form
 
 MANIFEST_SUFFIXES = (".csv", ".parquet")
 
 
 @dataclass(frozen=True)
 class Entry:
-    rel: str  # POSIX path relative to the dataset root (as given, for quarantined entries)
+    rel: str  # POSIX path relative to the dataset root (as given, for quarantined entries); always valid text
     label: str
     problem: str = ""  # non-empty: quarantine without reading the file
+    raw: bytes = b""  # the name's bytes when it is not valid UTF-8 (``rel`` is then its display form)
+
+
+HIDDEN_FILE = "hidden file (name starts with '.') is not read; rename it to include it"
+HIDDEN_FOLDER = "hidden folder (name starts with '.') is not read; rename it to include its files"
+NOT_UTF8 = "file name is not valid UTF-8 (shown with \\x escapes); rename it"
+
+
+def resolve_inside(path: Path, root: Path) -> Path | None:
+    """``path`` with every symlink of every component resolved, if it exists and lies under
+    ``root``; None if it leaves the root. Raises ``OSError`` (missing, loop) like ``os.stat``."""
+    real = Path(os.path.realpath(path, strict=True))
+    return real if real.is_relative_to(os.path.realpath(root)) else None
 
 
 def is_inside(path: Path, root: Path) -> bool:
-    """True if ``path`` (symlinks resolved) lies under ``root`` (symlinks resolved)."""
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
+    """True if ``path`` (symlinks resolved, also a loop or a missing file) lies under ``root``."""
+    real = os.path.realpath(path)  # non-strict: never raises; a loop stays unresolved, then checked as is
+    return Path(real).is_relative_to(os.path.realpath(root))
+
+
+def _entry(root: Path, full: Path, problem: str = "") -> Entry:
+    """An entry for ``full``; the label is the first folder below the root ("" for a top-level name)."""
+    display, raw = text_form(full.relative_to(root).as_posix())
+    parts = PurePosixPath(display).parts
+    label = parts[0] if len(parts) > 1 else ""
+    if not problem and raw != display.encode("utf-8"):
+        problem = NOT_UTF8
+    if not problem and len(parts) < 2:
+        problem = "file is not inside a class folder (<class>/<image>)"
+    return Entry(display, label, problem, raw if raw != display.encode("utf-8") else b"")
 
 
 def list_image_folder(root: Path) -> list[Entry]:
-    """Every non-hidden file under ``root``; the label is the first folder below the root.
+    """Every file under ``root``, one entry each; the label is the first folder below the root.
 
-    Symlinked folders are not followed; a symlinked file is kept only if it resolves inside
-    the root (checked again when the file is opened).
+    Hidden files, and hidden or symlinked folders (one entry per folder), are listed with the
+    reason they are not read; symlinked files are kept only if they resolve inside the root
+    (checked when the file is opened). A folder that cannot be listed is one entry too.
     """
     entries: list[Entry] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+
+    def unreadable(exc: OSError) -> None:
+        entries.append(_entry(root, Path(exc.filename), f"cannot list folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable):
         here = Path(dirpath)
-        for d in list(dirnames):
+        keep = []
+        for d in sorted(dirnames):
             if (here / d).is_symlink():
-                rel = (here / d).relative_to(root).as_posix()
-                entries.append(Entry(rel, PurePosixPath(rel).parts[0], "symlinked folder is not followed"))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            rel = (here / name).relative_to(root).as_posix()
-            parts = PurePosixPath(rel).parts
-            if len(parts) < 2:
-                entries.append(Entry(rel, "", "file is not inside a class folder (<class>/<image>)"))
+                entries.append(_entry(root, here / d, "symlinked folder is not followed"))
+            elif d.startswith("."):
+                entries.append(_entry(root, here / d, HIDDEN_FOLDER))
             else:
-                entries.append(Entry(rel, parts[0]))
+                keep.append(d)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            entries.append(_entry(root, here / name, HIDDEN_FILE if name.startswith(".") else ""))
     return entries
 
 
@@ -70,30 +97,41 @@ def read_manifest_table(path: Path) -> pd.DataFrame:
     return frame
 
 
+def manifest_entry(root: Path, rel: str, label: str) -> Entry:
+    """One manifest row -> an entry. The label is data: any text but empty or NUL-bearing
+    (a NUL ends a string in C, so every tool downstream would read a different label)."""
+    if not label.strip():
+        return Entry(rel, "", "manifest row has an empty label")
+    if "\0" in label or "\0" in rel:
+        return Entry(rel.replace("\0", "\\0"), label.replace("\0", "\\0"),
+                     "manifest row holds a NUL character; remove it")
+    if not rel.strip():
+        return Entry(rel, label, "manifest row has an empty path")
+    if PurePosixPath(rel).is_absolute() or ".." in PurePosixPath(rel).parts:
+        candidate = Path(rel) if PurePosixPath(rel).is_absolute() else root / rel
+        if is_inside(candidate, root):
+            return Entry(Path(os.path.relpath(os.path.realpath(candidate), os.path.realpath(root))).as_posix(), label)
+        return Entry(rel, label, "path is outside the dataset root")
+    return Entry(PurePosixPath(rel).as_posix(), label)
+
+
 def list_manifest(path: Path) -> list[Entry]:
-    """Entries of a ``path,label`` manifest; paths are relative to the manifest's folder."""
-    root = path.parent
+    """Entries of a ``path,label`` manifest; paths are relative to the manifest's folder.
+
+    Only the text is checked here; whether every component of a path stays inside the root
+    (a symlinked folder in the middle) is checked when the file is opened (``validate``).
+    """
     table = read_manifest_table(path)
-    entries: list[Entry] = []
-    for raw_path, raw_label in zip(table["path"], table["label"], strict=True):
-        rel, label = str(raw_path), str(raw_label)
-        if not label.strip():
-            entries.append(Entry(rel, "", "manifest row has an empty label"))
-        elif PurePosixPath(rel).is_absolute() or ".." in PurePosixPath(rel).parts:
-            candidate = Path(rel) if PurePosixPath(rel).is_absolute() else root / rel
-            if is_inside(candidate, root):
-                entries.append(Entry(Path(os.path.relpath(candidate.resolve(), root.resolve())).as_posix(), label))
-            else:
-                entries.append(Entry(rel, label, "path is outside the dataset root"))
-        else:
-            entries.append(Entry(PurePosixPath(rel).as_posix(), label))
-    return entries
+    return [manifest_entry(path.parent, str(p), str(label))
+            for p, label in zip(table["path"], table["label"], strict=True)]
 
 
 def list_dataset(path: Path) -> tuple[Path, list[Entry]]:
     """(absolute root, entries) of an ImageFolder directory or a manifest file."""
     if not path.exists():
         raise DataError(f"dataset {path} does not exist; pass an ImageFolder directory or a .csv/.parquet manifest")
+    if not is_text(str(path.resolve())):
+        raise DataError(f"dataset path {text_form(str(path.resolve()))[0]} is not valid UTF-8; rename the folder")
     if path.is_dir():
         return path.resolve(), list_image_folder(path)
     if path.suffix.lower() in MANIFEST_SUFFIXES:

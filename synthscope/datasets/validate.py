@@ -6,6 +6,7 @@ A bad file never raises: it comes back with ``status="quarantined"`` and a reaso
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -16,6 +17,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from synthscope.datasets.image import SUPPORTED_FORMATS, decode
+from synthscope.datasets.sources import resolve_inside
 
 
 def _record(rel: str, label: str, **fields: Any) -> dict[str, Any]:
@@ -36,18 +38,21 @@ def inspect_file(
     max_pixels: int,
     min_side: int,
 ) -> dict[str, Any]:
-    """One manifest row for ``root/rel``; the file is opened read-only and never modified."""
+    """One manifest row for ``root/rel``; the file is opened read-only and never modified.
+
+    Every component of the path is resolved: a symlinked file or folder anywhere in it must
+    lead to a place inside the root, or the row is quarantined without the file being read.
+    """
     full = Path(root) / rel
     try:
-        info = os.lstat(full)
-        if stat.S_ISLNK(info.st_mode):
-            if not full.resolve().is_relative_to(Path(root).resolve()):
-                return _record(rel, label, reason="symlink points outside the dataset root")
-            info = os.stat(full)
-    except FileNotFoundError:
-        return _record(rel, label, reason="file not found")
-    except OSError as exc:  # broken symlink loop, permissions
-        return _record(rel, label, reason=f"cannot stat file: {exc.strerror or exc}")
+        real = resolve_inside(full, Path(root))
+        if real is None:
+            return _record(rel, label, reason=_escape_reason(Path(root), rel))
+        info = os.stat(real)
+    except OSError as exc:
+        return _record(rel, label, reason=_stat_reason(full, exc))
+    except ValueError as exc:  # an embedded NUL byte in a manifest path
+        return _record(rel, label, reason=f"unusable path: {exc}")
     if not stat.S_ISREG(info.st_mode):
         return _record(rel, label, reason="not a regular file")
     size = info.st_size
@@ -59,11 +64,40 @@ def inspect_file(
     if suffix not in extensions:
         return _record(rel, label, bytes=size, reason=f"unsupported file type {suffix or '(no extension)'!r}")
     try:
-        data = full.read_bytes()
+        data = real.read_bytes()
     except OSError as exc:
         return _record(rel, label, bytes=size, reason=f"cannot read file: {exc.strerror or exc}")
     digest = hashlib.sha256(data).hexdigest()
     return _inspect_bytes(rel, label, data, digest, max_pixels, min_side)
+
+
+def _escape_reason(root: Path, rel: str) -> str:
+    """Which link takes ``rel`` out of the root: the file itself or a folder on the way."""
+    parts = Path(rel).parts
+    for i in range(1, len(parts)):
+        if (root.joinpath(*parts[:i])).is_symlink():
+            return f"symlinked folder {'/'.join(parts[:i])!r} leads outside the dataset root"
+    return "symlink points outside the dataset root"
+
+
+def _stat_reason(full: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop (too many levels of symbolic links)"
+    if exc.errno == errno.ENOENT:
+        return "dangling symlink (its target does not exist)" if os.path.lexists(full) else "file not found"
+    return f"cannot stat file: {exc.strerror or exc}"
+
+
+# First bytes of the formats ingest accepts: a file that starts like one but does not open is
+# a damaged image ("truncated or corrupt"), not "not an image".
+MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF87a": "GIF", b"GIF89a": "GIF", b"BM": "BMP",
+         b"II*\x00": "TIFF", b"MM\x00*": "TIFF"}
+
+
+def sniff_format(data: bytes) -> str:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((fmt for magic, fmt in MAGIC.items() if data.startswith(magic)), "")
 
 
 def _inspect_bytes(rel: str, label: str, data: bytes, digest: str, max_pixels: int, min_side: int) -> dict[str, Any]:
@@ -74,6 +108,9 @@ def _inspect_bytes(rel: str, label: str, data: bytes, digest: str, max_pixels: i
     except Image.DecompressionBombError:
         return _record(rel, label, **row, reason="decompression bomb: pixel count exceeds Pillow's hard limit")
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        if fmt := sniff_format(data):
+            return _record(rel, label, **row, format=fmt, reason=f"truncated or corrupt image: a {fmt} header "
+                           "that does not open")
         return _record(rel, label, **row, reason="not an image (format not recognised)")
     row.update(format=fmt, mode=mode, width=width, height=height)
     if fmt not in SUPPORTED_FORMATS:

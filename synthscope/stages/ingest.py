@@ -52,14 +52,14 @@ def ingest_rows(datasets: dict[str, Path], params: IngestParams) -> list[dict[st
                 pre_quarantined.append({
                     "image_id": "", "label": entry.label, "path": entry.rel, "width": 0, "height": 0,
                     "mode": "", "status": "quarantined", "reason": entry.problem, "format": "", "bytes": 0,
-                    "role": role, "root": str(root),
+                    "role": role, "root": str(root), "path_bytes": entry.raw,
                 })
                 continue
             jobs.append((str(root), entry.rel, entry.label, extensions, max_bytes, params.max_pixels, params.min_side))
             meta.append((role, str(root)))
     rows = inspect_all(jobs, params.workers)
     for row, (role, root) in zip(rows, meta, strict=True):
-        row["role"], row["root"] = role, root
+        row["role"], row["root"], row["path_bytes"] = role, root, b""
     return rows + pre_quarantined
 
 
