@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+AUGMENTED_INDEX = "index.parquet"  # inside augmented/: path,label of every file (labels are not folder names)
+
 
 @dataclass(frozen=True)
 class OutputPaths:
@@ -56,6 +58,11 @@ class OutputPaths:
     @property
     def augmented_dir(self) -> Path:
         return self.root / "augmented"
+
+    @property
+    def augmented_index(self) -> Path:
+        """``path,label`` of the augmented files: the manifest the re-scan after debias ingests."""
+        return self.augmented_dir / AUGMENTED_INDEX
 
     @property
     def augmented_manifest(self) -> Path:

@@ -34,8 +34,12 @@ from synthscope.documents import AugmentedDocument, write_document
 from synthscope.errors import StageInputError
 from synthscope.io import atomic_dir, write_parquet
 from synthscope.logs import log, progress
+from synthscope.names import folder_name
 from synthscope.params import DebiasParams
-from synthscope.paths import OutputPaths
+from synthscope.paths import AUGMENTED_INDEX, OutputPaths
+
+AUGMENTED_COLUMNS = ["image_id", "role", "label", "path", "source_image_id", "source_role", "source_path", "variant",
+                     "transforms", "sha256"]
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -59,12 +63,18 @@ def _render(item: Item, params: DebiasParams, donors: list[Path]) -> tuple[bytes
 
 
 def write_augmented(items: list[Item], params: DebiasParams, donors: list[Path], target: Path) -> pd.DataFrame:
-    """Write every item into a fresh folder swapped in for ``target``; return the manifest."""
+    """Write every item into a fresh folder swapped in for ``target``; return the manifest.
+
+    A class's folder is ``names.folder_name(label)``: the label itself when it is an ordinary
+    name, a slug plus a hash otherwise (``..``, ``/tmp/x``, ``CON``): labels are data, never
+    paths. ``index.parquet`` in the folder maps each file to its true label (``path,label``:
+    the re-scans ingest it as a manifest).
+    """
     rows = []
     with atomic_dir(target) as tmp:
         for item in progress(items, "debias", total=len(items)):
             data, ext, steps = _render(item, params, donors)
-            rel = f"{item.label}/{item.source_role}_{item.image_id[:16]}_v{item.variant}{ext}"
+            rel = f"{folder_name(item.label)}/{item.source_role}_{item.image_id[:16]}_v{item.variant}{ext}"
             dest = tmp / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
@@ -75,7 +85,9 @@ def write_augmented(items: list[Item], params: DebiasParams, donors: list[Path],
                 "source_path": item.source_path, "variant": item.variant,
                 "transforms": json.dumps(steps, sort_keys=True), "sha256": digest,
             })
-    return pd.DataFrame(rows).sort_values("path", kind="mergesort").reset_index(drop=True)
+        frame = pd.DataFrame(rows, columns=AUGMENTED_COLUMNS).sort_values("path", kind="mergesort")
+        frame[["path", "label"]].to_parquet(tmp / AUGMENTED_INDEX, index=False)
+    return frame.reset_index(drop=True)
 
 
 def run(config: AuditConfig) -> list[Path]:

@@ -31,7 +31,7 @@ def derive_config(config: AuditConfig, side: str, role: str) -> AuditConfig:
     """The audit config of one side, for a debias plan that rebalanced ``role`` (synthetic|real)."""
     out = OutputPaths(config.output_dir)
     if side == "after":
-        synthetic, real = out.augmented_dir, (config.real if role == "synthetic" else None)
+        synthetic, real = out.augmented_index, (config.real if role == "synthetic" else None)
     elif role == "real":
         synthetic, real = config.real, None
     else:

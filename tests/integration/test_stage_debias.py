@@ -52,7 +52,9 @@ def test_synthetic_set_is_repaired_into_a_new_dataset(tmp_path, demo_dir):
     manifest = pd.read_parquet(out.augmented_manifest)
     assert MANIFEST_COLUMNS <= set(manifest.columns) and set(manifest["role"]) == {"augmented"}
     files = digests(out.augmented_dir)
+    files.pop(out.augmented_index.name)  # path,label of every file: what the re-scan after debias ingests
     assert files == dict(zip(manifest["path"], manifest["sha256"], strict=True))
+    assert pd.read_parquet(out.augmented_index).equals(manifest[["path", "label"]])
     assert all(p.split("/")[0] == label for p, label in zip(manifest["path"], manifest["label"], strict=True))
     assert not [p for p in out.root.iterdir() if p.name.startswith(".augmented")]  # temp dirs swapped away
     result = json.loads(out.debias_json.read_text())
