@@ -1,7 +1,9 @@
 """The ``synthscope`` command line: thin adapters over the stage ``run`` functions.
 
-Errors a user can cause print one line naming the fix and exit 1; programming errors
-keep their traceback.
+Exit codes: 0 success; 1 an error a user can cause or fix (one line naming the fix: a bad
+value, a missing input, a busy output dir, a full disk); 2 quality gates crossed
+(``audit --fail-on``); 3 an unexpected crash, a bug, whose traceback goes to a log file
+whose path is printed (``synthscope.failures``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from typing import Annotated, Any
 
 import click
 import typer
-import yaml
 
 from synthscope.config import AuditConfig, load_config
-from synthscope.errors import ConfigError, SynthscopeError
+from synthscope.errors import ConfigError, SynthscopeError, echo
+from synthscope.failures import EXIT_CRASH, EXIT_USER, crash_line, error_line, os_error_line
 from synthscope.logs import setup_logging
+from synthscope.runlock import output_lock
+from synthscope.yaml_safe import load_yaml
 
 app = typer.Typer(
     add_completion=False,
@@ -43,8 +47,8 @@ def parse_sets(sets: list[str] | None) -> dict[str, Any]:
     for item in sets or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ConfigError(f"--set {item!r}: use SECTION.KEY=VALUE, for example scan.seed=1")
-        out[key.strip()] = yaml.safe_load(value)
+            raise ConfigError(f"--set {echo(item)}: use SECTION.KEY=VALUE, for example scan.seed=1")
+        out[key.strip()] = load_yaml(value, f"--set {echo(key.strip(), bare=True)}")
     return out
 
 
@@ -101,12 +105,13 @@ def stage(
     from synthscope.stages.rescan import RESCANNED, rescan_config
 
     cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
-    if rescan is not None:
-        if name not in RESCANNED:
-            raise ConfigError(f"--rescan applies to {', '.join(RESCANNED)}, not {name!r}")
-        cfg = rescan_config(cfg, rescan)
-    for path in run_stage(name, cfg):
-        typer.echo(str(path))
+    with output_lock(cfg.output_dir):  # the audit's own dir, also for a re-scan in its debias_<side>/
+        if rescan is not None:
+            if name not in RESCANNED:
+                raise ConfigError(f"--rescan applies to {', '.join(RESCANNED)}, not {echo(name)}")
+            cfg = rescan_config(cfg, rescan)
+        for path in run_stage(name, cfg):
+            typer.echo(str(path))
 
 
 class FailOn(StrEnum):
@@ -132,13 +137,14 @@ def audit(
     from synthscope.orchestration.audit import audit_flow_for
 
     cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
-    result = audit_flow_for()(
-        config=str(config) if config else None,
-        overrides={k: v for k, v in {"synthetic": synthetic, "real": real, "output_dir": output_dir,
-                                     "store_dir": store_dir}.items() if v is not None},
-        params_file=str(params) if params else None,
-        param_overrides=parse_sets(set_),
-    )
+    with output_lock(cfg.output_dir):  # taken before Prefect starts: a busy dir fails at once
+        result = audit_flow_for()(
+            config=str(config) if config else None,
+            overrides={k: v for k, v in {"synthetic": synthetic, "real": real, "output_dir": output_dir,
+                                         "store_dir": store_dir}.items() if v is not None},
+            params_file=str(params) if params else None,
+            param_overrides=parse_sets(set_),
+        )
     typer.echo(f"outputs: {cfg.output_dir}")
     for path in result:
         typer.echo(str(path))
@@ -282,15 +288,35 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except SynthscopeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        typer.echo(f"error: {error_line(exc)}", err=True)
+        sys.exit(EXIT_USER)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        sys.exit(1)
-    except click.ClickException as exc:  # usage errors: bad option, missing argument
-        exc.show()
-        sys.exit(exc.exit_code or 1)
+        sys.exit(EXIT_USER)
+    except (click.ClickException, typer.TyperException) as exc:  # usage errors: bad option, missing argument
+        # typer raises its vendored click's exceptions, which are not click.ClickException
+        if callable(show := getattr(exc, "show", None)):
+            show()
+        else:
+            typer.echo(f"error: {error_line(exc)}", err=True)
+        sys.exit(EXIT_USER)  # not click's 2: that code means "quality gates crossed" here
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        if (line := os_error_line(exc)) is None:
+            crashed(exc)
+        typer.echo(f"error: {error_line(line)}", err=True)
+        sys.exit(EXIT_USER)
+    except Exception as exc:  # noqa: BLE001  the one place that catches everything: a bug, logged, exit 3
+        crashed(exc)
+
+
+def crashed(exc: BaseException) -> None:
+    """A bug: the traceback goes to a log file; one line says where, and the exit code is 3."""
+    typer.echo(crash_line(exc), err=True)
+    sys.exit(EXIT_CRASH)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,21 @@ from typing import Any
 
 import pandas as pd
 
+from synthscope.errors import StorageError
+from synthscope.failures import os_error_line
+
+
+@contextmanager
+def storage_errors(path: Path) -> Iterator[None]:
+    """Turn a full disk or a forbidden folder while writing ``path`` into a one-line ``StorageError``."""
+    try:
+        yield
+    except OSError as exc:
+        line = os_error_line(exc, path)
+        if line is None:
+            raise
+        raise StorageError(line) from exc
+
 
 @contextmanager
 def atomic_path(path: Path | str, suffix: str = "") -> Iterator[Path]:
@@ -25,13 +40,15 @@ def atomic_path(path: Path | str, suffix: str = "") -> Iterator[Path]:
     On an exception the temporary file is removed and ``path`` is left untouched.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
-    os.close(fd)
+    with storage_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
+        os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
-        os.replace(tmp, path)
+        with storage_errors(path):
+            yield tmp
+            os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -44,19 +61,22 @@ def atomic_dir(path: Path | str) -> Iterator[Path]:
     The old folder is renamed aside, the new one renamed into place, then the old one
     removed: readers see the old tree or the new one, never a half-written one (two
     renames, since a non-empty folder cannot be replaced in one). On an exception the
-    temporary folder is removed and ``path`` is left untouched.
+    temporary folder is removed and ``path`` is left untouched; a killed run's temporary
+    folder (``.<name>.XXXX``) is removed by the next run of its stage (``synthscope.completion``).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    with storage_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        yield tmp
-        old = path.with_name(f".{path.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if path.exists():
-            os.replace(path, old)
-        os.replace(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
+        with storage_errors(path):
+            yield tmp
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            if path.exists():
+                os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
