@@ -16,10 +16,12 @@ from typing import Any
 
 from prefect import flow, unmapped
 
+from synthscope.completion import intact
 from synthscope.config import AuditConfig, load_config
 from synthscope.orchestration import features, report
 from synthscope.orchestration.common import cache_key
 from synthscope.orchestration.stages import compare, debias, ingest, scan, score
+from synthscope.runlock import output_lock
 from synthscope.stages import UPSTREAM, expected_outputs
 from synthscope.stages.rescan import SIDES, rescan_config
 
@@ -27,7 +29,8 @@ DASK_ADDRESS_ENV = "SYNTHSCOPE_DASK_ADDRESS"
 
 
 def _missing_outputs(stage: str, cfg: AuditConfig) -> bool:
-    return not all(Path(p).exists() for p in expected_outputs(stage, cfg))
+    """A cached stage re-runs when its files are gone, or were replaced by another run (completion record)."""
+    return not all(Path(p).exists() for p in expected_outputs(stage, cfg)) or not intact(stage, cfg)
 
 
 def _key(cfg: AuditConfig, stage: str, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -79,6 +82,12 @@ def audit_flow(
     cfg = load_config(
         Path(config) if config else None, overrides or {}, Path(params_file) if params_file else None, param_overrides
     )
+    with output_lock(cfg.output_dir, f"synthscope audit flow of {cfg.name} (pid {os.getpid()})"):
+        return _audit(cfg)
+
+
+def _audit(cfg: AuditConfig) -> list[str]:
+    """The flow's body, run while this process holds the output dir's lock (``synthscope.runlock``)."""
     results = _ingest_features(cfg)
     scanned, scored = _submit("scan", scan, cfg, _key(cfg, "scan", results)), _submit(
         "score", score, cfg, _key(cfg, "score", results)

@@ -12,6 +12,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from synthscope.completion import recorded
 from synthscope.features.extractors import Extractor
 from synthscope.orchestration.common import CACHE_POLICY, RETRIES, config_from_dict, stage_result, transient
 from synthscope.stages import features as stage
@@ -47,4 +48,5 @@ def shard(config: dict[str, Any], extractor: Extractor, shard: Shard) -> dict[st
 def finalize(config: dict[str, Any], key: dict[str, Any], extractor: Extractor, counts: list[dict[str, int]]) -> dict:
     """``key`` names the extractor (its weights' sha256) through the params; ``counts`` only feed the log."""
     total = {"embeddings": sum(c["embeddings"] for c in counts), "attributes": sum(c["attributes"] for c in counts)}
-    return stage_result(stage.complete(config_from_dict(config), extractor, total), salt=extractor.key)
+    cfg = config_from_dict(config)
+    return stage_result(recorded("features", cfg, lambda: stage.complete(cfg, extractor, total)), salt=extractor.key)

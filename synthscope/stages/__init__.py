@@ -48,7 +48,7 @@ def expected_outputs(stage: str, config: AuditConfig) -> list[Path]:
         "features": [out.attributes, out.features_summary, Path(config.store_dir)],
         "scan": [out.bias_json],
         "score": [out.metrics_json, out.realism],
-        "debias": [out.augmented_manifest, out.augmented_summary],
+        "debias": [out.augmented_manifest, out.augmented_summary, out.augmented_dir],
         "compare": [out.debias_json],
         "report": [out.report_html, out.report_json],
     }[stage]
@@ -65,4 +65,9 @@ def stage_function(name: str) -> StageFn:
 
 
 def run_stage(name: str, config: AuditConfig) -> list[Path]:
-    return stage_function(name)(config)
+    """Run one stage with its completion record (``synthscope.completion``): a mix of two runs
+    in its inputs is refused, and its own outputs are recorded as one unit."""
+    from synthscope.completion import recorded
+
+    run = stage_function(name)
+    return recorded(name, config, lambda: run(config))

@@ -159,7 +159,11 @@ def run(config: AuditConfig) -> list[Path]:
 
 def read_verdict(config: AuditConfig) -> str:
     """The verdict of the last report written for ``config`` (what ``audit --fail-on`` checks)."""
+    from synthscope.completion import problem
+
     path = OutputPaths(config.output_dir).report_json
+    if (why := problem(config.output_dir, "report")) is not None:  # report.json beside another run's report.html
+        raise StageInputError(why)
     report = read_document(path, ReportDocument)
     if report is None:
         raise StageInputError(f"{path} has no verdict; run `synthscope stage report` first")

@@ -45,7 +45,11 @@ def rescan_config(config: AuditConfig, side: str) -> AuditConfig:
     """:func:`derive_config` with the role the debias stage wrote to ``augmented.json``."""
     if side not in SIDES:
         raise ConfigError(f"--rescan: expected one of {', '.join(SIDES)}, got {side!r}")
+    from synthscope.completion import problem
+
     summary = OutputPaths(config.output_dir).augmented_summary
     if not summary.is_file():
         raise StageInputError(f"{summary} is missing; run `synthscope stage debias` first")
+    if (why := problem(config.output_dir, "debias")) is not None:  # the re-scans read augmented/ and its summary
+        raise StageInputError(why)
     return derive_config(config, side, read_document(summary, AugmentedDocument).role)

@@ -164,3 +164,99 @@ def test_runs_killed_at_random_points_rerun_to_the_clean_outputs(small_demo: Pat
         assert outputs(config.output_dir, config.store_dir, scanned=False) == clean, f"trial {trial}"
         assert not (config.store_dir / "quarantine").exists(), f"trial {trial}: a kill left an unreadable part"
     assert killed_mid_run >= KILL_TRIALS // 2, killed_mid_run  # most kills land inside the run
+
+
+def augmented_state(out: Path) -> tuple:
+    """What the debias stage wrote: its two files' bytes and every file of ``augmented/``."""
+    paths = OutputPaths(out)
+    files = {p.relative_to(paths.augmented_dir).as_posix(): p.read_bytes()
+             for p in sorted(paths.augmented_dir.rglob("*")) if p.is_file()}
+    return paths.augmented_manifest.read_bytes(), paths.augmented_summary.read_bytes(), files
+
+
+def report_is_one_run(out: Path) -> bool:
+    """The report's files were rendered from one ``report.json``: summary.md re-renders from it
+    byte for byte, and report.html carries its config name (runs differ in name)."""
+    from synthscope.report.render import summary_markdown
+
+    paths = OutputPaths(out)
+    report = read_json(paths.report_json)
+    html = paths.report_html.read_text(encoding="utf-8")
+    return (paths.summary_md.read_text(encoding="utf-8") == summary_markdown(report, paths.report_html.name)
+            and f"<title>synthscope audit: {report['config']['name']} (" in html)
+
+
+def leftovers(out: Path) -> list[str]:
+    return [p.name for p in out.iterdir() if p.name.startswith(".") and p.name not in (".stages", ".synthscope.lock")]
+
+
+@pytest.mark.slow
+def test_debias_and_report_killed_anywhere_never_leave_a_mix_the_next_stage_accepts(small_demo: Path, tmp_path: Path):
+    """A first run (debias target uniform, report named "old") sits in the output dir; a second run
+    (target real, named "new") of debias + report is SIGKILLed: at random moments, and between two
+    output files of each stage (10 trials in all). The next reader (the re-scan after debias; the verdict reader
+    after report) either refuses with a one-line StageInputError, or sees one whole run; a re-run
+    then repairs it to the clean second run, leaving no temporary folders behind."""
+    from synthscope.errors import StageInputError
+    from synthscope.stages.report import read_verdict
+    from synthscope.stages.rescan import rescan_config
+
+    store, base = tmp_path / "store", tmp_path / "base"
+    old = {**PARAMS, "debias.target": "uniform"}
+    config = load_config(None, overrides(small_demo, base, store) | {"name": "old"}, None, old)
+    for stage in ["ingest", "features", "scan", "debias", "report"]:
+        run_stage(stage, config)
+    old_state = augmented_state(base)
+
+    def trial_dirs(name: str) -> dict[str, str]:
+        shutil.copytree(base, tmp_path / name, symlinks=True)
+        return overrides(small_demo, tmp_path / name, store) | {"name": "new"}
+
+    def child(over: dict[str, str], kill_after: str | None = None, stages: tuple = ("debias", "report")):
+        proc = stage_child.context().Process(target=stage_child.run_stages, args=(
+            over, PARAMS, list(stages), None, torch.get_num_threads(), kill_after))
+        proc.start()
+        return proc
+
+    finish(child(overrides(small_demo, base, store), stages=()))  # starts the fork server
+    clean_dirs = trial_dirs("clean")
+    start = time.perf_counter()
+    finish(child(clean_dirs))
+    duration = time.perf_counter() - start
+    new_state = augmented_state(tmp_path / "clean")
+    assert new_state != old_state and report_is_one_run(tmp_path / "clean")
+
+    rng = np.random.default_rng(24)
+    between_files = ["augmented", "augmented_manifest.parquet", "report.html", "summary.md"]
+    kills = [None] * (KILL_TRIALS - len(between_files)) + between_files
+    refused = {"debias": 0, "report": 0}
+    for trial, kill_after in enumerate(kills):
+        over = trial_dirs(f"t{trial}")
+        out = Path(over["output_dir"])
+        proc = child(over, kill_after)
+        if kill_after is None:
+            time.sleep(rng.uniform(0, duration))
+            proc.kill()  # SIGKILL
+        proc.join(timeout=120)
+        config = load_config(None, over, None, PARAMS)
+        refused_before = sum(refused.values())
+        try:
+            rescan_config(config, "after")  # what reads debias' outputs next
+            assert augmented_state(out) in (old_state, new_state), f"trial {trial}: a mix was accepted"
+        except StageInputError as exc:
+            assert "re-run `synthscope stage debias`" in str(exc), exc
+            refused["debias"] += 1
+            run_stage("debias", config)
+        try:
+            read_verdict(config)  # what reads the report next (audit --fail-on, the Prefect artifacts)
+            assert report_is_one_run(out), f"trial {trial}: a mixed report was accepted"
+        except StageInputError as exc:
+            assert "re-run `synthscope stage report`" in str(exc), exc
+            refused["report"] += 1
+            run_stage("report", config)
+            assert report_is_one_run(out) and read_json(OutputPaths(out).report_json)["config"]["name"] == "new"
+        if sum(refused.values()) > refused_before:  # re-run: repaired, and the killed run's temporary files gone
+            assert augmented_state(out) == new_state and not leftovers(out), (trial, leftovers(out))
+        if kill_after is not None:  # killed between two files of one stage: refused above
+            assert proc.exitcode == -signal.SIGKILL and sum(refused.values()) > refused_before, kill_after
+    assert refused["debias"] >= 2 and refused["report"] >= 2, refused  # the kills between two files, at least
