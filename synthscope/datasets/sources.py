@@ -122,8 +122,15 @@ def list_manifest(path: Path) -> list[Entry]:
     (a symlinked folder in the middle) is checked when the file is opened (``validate``).
     """
     table = read_manifest_table(path)
-    return [manifest_entry(path.parent, str(p), str(label))
-            for p, label in zip(table["path"], table["label"], strict=True)]
+    entries, seen = [], set()
+    for raw_path, raw_label in zip(table["path"], table["label"], strict=True):
+        entry = manifest_entry(path.parent, str(raw_path), str(raw_label))
+        if not entry.problem and entry.rel in seen:  # later stages key rows on (role, path)
+            entry = Entry(entry.rel, entry.label, "manifest lists this path more than once; its first usable row is kept")
+        elif not entry.problem:
+            seen.add(entry.rel)
+        entries.append(entry)
+    return entries
 
 
 def list_dataset(path: Path) -> tuple[Path, list[Entry]]:

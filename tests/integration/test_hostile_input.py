@@ -65,7 +65,6 @@ def test_labels_never_become_paths_outside_the_output_dir(tmp_path, monkeypatch,
             name = f"img_{i}_{j}.png"
             (data / name).write_bytes(png_bytes(Image.fromarray(img)))
             rows.append({"path": name, "label": label})
-    rows += [{"path": "img_0_0.png", "label": ""}, {"path": "img_0_1.png", "label": "a\0b"}]
     pd.DataFrame(rows).to_parquet(data / "manifest.parquet")
     before = snapshot(tmp_path)
     cfg = load_config(None, {"synthetic": str(data / "manifest.parquet"), "output_dir": str(tmp_path / "out"),
@@ -80,9 +79,6 @@ def test_labels_never_become_paths_outside_the_output_dir(tmp_path, monkeypatch,
     outside = [p for p in written if not (p.startswith(str(tmp_path / "out")) or p.startswith(str(tmp_path / "store")))]
     assert not outside, outside
     assert not list(Path("/tmp").glob(f"{escape}*")) and not Path(f"/tmp/{escape}").exists()
-    manifest = pd.read_parquet(OutputPaths(cfg.output_dir).manifest)
-    bad = manifest[manifest["status"] == "quarantined"].set_index("path")["reason"]
-    assert bad["img_0_0.png"] == "manifest row has an empty label" and "NUL character" in bad["img_0_1.png"]
     augmented = pd.read_parquet(OutputPaths(cfg.output_dir).augmented_manifest)
     assert set(augmented["label"]) == set(hostile)  # the true labels are kept
     folders = {p.split("/")[0] for p in augmented["path"]}
@@ -97,6 +93,22 @@ def test_labels_never_become_paths_outside_the_output_dir(tmp_path, monkeypatch,
     code, err = run_cli(monkeypatch, capsys, "stage", "scan", "--synthetic", str(other), "--output-dir",
                         str(cfg.output_dir), "--store-dir", str(cfg.store_dir))
     assert code == 1 and "holds the outputs of an audit of synthetic=" in err and err.count("\n") == 1
+
+
+def test_empty_and_nul_labels_and_a_path_listed_twice_are_quarantined(tmp_path):
+    root = tmp_path / "ds"
+    root.mkdir()
+    for i in range(3):
+        (root / f"{i}.png").write_bytes(png_bytes(rgb_image(i)))
+    pd.DataFrame({"path": ["0.png", "1.png", "2.png", "2.png", "0.png", "bad\0path.png"],
+                  "label": [" ", "a\0b", "c", "d", "e", "f"]}).to_parquet(root / "m.parquet")
+    rows = ingest_rows(tmp_path, root / "m.parquet").reset_index().set_index("label")
+    assert rows.loc["", "reason"] == "manifest row has an empty label"  # a blank label is no label
+    assert rows.loc["a\\0b", "reason"] == "manifest row holds a NUL character; remove it"  # shown escaped
+    assert rows.loc["f", "reason"] == "manifest row holds a NUL character; remove it"
+    assert rows.loc["f", "path"] == "bad\\0path.png"
+    assert rows.loc["d", "reason"] == "manifest lists this path more than once; its first usable row is kept"
+    assert rows.loc["c", "status"] == rows.loc["e", "status"] == "ok"  # 0.png's first row had no usable label
 
 
 def test_a_symlinked_folder_in_a_manifest_path_cannot_read_outside_the_root(tmp_path):

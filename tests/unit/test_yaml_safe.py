@@ -11,7 +11,6 @@ import pytest
 from synthscope import cli
 from synthscope.config import load_config, load_params
 from synthscope.errors import ConfigError
-from synthscope.yaml_safe import MAX_BYTES, load_yaml
 
 
 def bomb(levels: int = 6, key: str = "scan:\n  seed") -> str:
@@ -22,8 +21,16 @@ def bomb(levels: int = 6, key: str = "scan:\n  seed") -> str:
     return "\n".join(lines) + f"\n{key}: *a{levels - 1}\n"
 
 
-def test_the_bomb_is_about_300_bytes():
+def inline_bomb(key: str, levels: int = 6) -> str:
+    """The same bomb inside one value (a config allows no extra keys to hold the anchors)."""
+    parts = ['&a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    parts += [f"&a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    return f"{key}: [{', '.join(parts)}]\n"
+
+
+def test_the_bombs_are_about_300_bytes():
     assert 250 <= len(bomb().encode()) <= 330
+    assert 250 <= len(("synthetic: s\n" + inline_bomb("name")).encode()) <= 330
 
 
 @pytest.mark.parametrize("where", ["params", "config name"])
@@ -35,7 +42,7 @@ def test_a_300_byte_yaml_bomb_is_a_short_error_within_5_seconds(tmp_path, where)
             path.write_text(bomb())
             load_params(path)
         else:
-            path.write_text(bomb(key="synthetic: s\nname"))
+            path.write_text("synthetic: s\n" + inline_bomb("name"))
             load_config(path)
     assert time.perf_counter() - start < 5
     assert len(str(err.value)) < 2048 and "\n" not in str(err.value)
@@ -55,6 +62,8 @@ def test_the_cli_prints_one_short_line_for_a_bomb(tmp_path, monkeypatch, capsys)
 
 
 def test_aliases_in_set_values_deep_nesting_and_huge_or_binary_files_are_refused(tmp_path):
+    from synthscope.yaml_safe import MAX_BYTES, load_yaml
+
     with pytest.raises(ConfigError, match=r"--set x: YAML aliases"):
         load_yaml("[&a 1, *a]", "--set x")
     with pytest.raises(ConfigError, match="nested deeper than"):
