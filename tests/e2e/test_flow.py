@@ -12,6 +12,7 @@ import pytest
 
 from synthscope.io import read_json
 from synthscope.paths import OutputPaths
+from synthscope.runlock import LOCK_NAME
 from tests.conftest import FAST_PARAMS
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
@@ -75,7 +76,10 @@ def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_
                     & (after["class"].fillna("") == (finding["class"] or ""))]
         if finding["score_after"] is not None:
             assert abs(float(row["flag_value"].iloc[0]) - finding["score_after"]) < 1e-4, finding
-    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    def outputs_mtimes() -> dict:  # every file but the lock, which each run holds with its own PID
+        return {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != LOCK_NAME}
+
+    stamps = outputs_mtimes()
 
     second = audit_flow(**kwargs, return_state=True)
     assert second.is_completed()
@@ -85,7 +89,7 @@ def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_
     assert {states[f"features-{side}"] for side in ("before", "after")} == {"Cached"}, states
     assert set(stage_states.values()) == {"Cached"}, states
     assert not [n for n in states if n.startswith("features-shard")], states  # nothing left to embed
-    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps  # nothing rewritten
+    assert outputs_mtimes() == stamps  # nothing rewritten (the completion records neither)
 
     # A gates change re-runs only the report; a deleted output re-runs its stage.
     third = audit_flow(**(kwargs | {"param_overrides": FAST_PARAMS | {"gates.max_fid": 1.0}}), return_state=True)
