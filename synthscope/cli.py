@@ -68,7 +68,7 @@ def build_config(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Where to write the demo datasets.")] = Path("data/demo"),
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: params.yaml demo.seed).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Random seed (default: params.yaml demo.seed).")] = None,
     params: ParamsOpt = None,
     digits: Annotated[bool, typer.Option(help="Also export scikit-learn's digits as an ImageFolder.")] = False,
 ) -> None:

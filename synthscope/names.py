@@ -32,13 +32,14 @@ def _is_safe(name: str) -> bool:
     return bool(_SAFE.fullmatch(name)) and not name.endswith(".") and name.split(".")[0].upper() not in _RESERVED
 
 
-def folder_name(label: str) -> str:
-    """One path component for ``label``: the label itself when already safe, else ``<slug>-<hash8>``.
+def folder_name(label: str, taken: frozenset[str] = frozenset()) -> str:
+    """One path component for ``label``: the label itself when already safe (and not one of the
+    ``taken`` names beside the folders), else ``<slug>-<hash8>``.
 
-    The hash is of the label's exact text, so two labels with the same slug ("a/b", "a\\\\b")
-    still get different folders; the slug keeps the folder recognisable.
+    The hash is of the label's exact text, so two labels with the same slug (``a/b`` and ``a``
+    backslash ``b``) still get different folders; the slug keeps the folder recognisable.
     """
-    if _is_safe(label):
+    if _is_safe(label) and label not in taken:
         return label
     ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", ascii_text).strip("._-")[:SLUG_CHARS].rstrip("._-") or "class"

@@ -44,13 +44,13 @@ def expected_outputs(stage: str, config: AuditConfig) -> list[Path]:
 
     out = OutputPaths(config.output_dir)
     return {
-        "ingest": [out.manifest],
+        "ingest": [out.manifest, out.ingest_summary],
         "features": [out.attributes, out.features_summary, Path(config.store_dir)],
-        "scan": [out.bias_json],
+        "scan": [out.bias_json, out.findings],
         "score": [out.metrics_json, out.realism],
         "debias": [out.augmented_manifest, out.augmented_summary, out.augmented_dir],
         "compare": [out.debias_json],
-        "report": [out.report_html, out.report_json],
+        "report": [out.report_html, out.report_json, out.summary_md, out.history],
     }[stage]
 
 

@@ -74,7 +74,8 @@ def write_augmented(items: list[Item], params: DebiasParams, donors: list[Path],
     with atomic_dir(target) as tmp:
         for item in progress(items, "debias", total=len(items)):
             data, ext, steps = _render(item, params, donors)
-            rel = f"{folder_name(item.label)}/{item.source_role}_{item.image_id[:16]}_v{item.variant}{ext}"
+            folder = folder_name(item.label, taken=frozenset({AUGMENTED_INDEX}))  # a class named index.parquet
+            rel = f"{folder}/{item.source_role}_{item.image_id[:16]}_v{item.variant}{ext}"
             dest = tmp / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)

@@ -54,7 +54,7 @@ def test_labels_never_become_paths_outside_the_output_dir(tmp_path, monkeypatch,
     """Every stage up to debias and the re-scan after it, on a manifest whose labels try to escape."""
     escape = f"synthscope-escape-{uuid.uuid4().hex[:8]}"
     hostile = [f"../../../../../../../../tmp/{escape}/up", f"/tmp/{escape}-abs", "..", ".", "\\", "a/b", "CON", "NUL",
-               "x" * 300, "circle"]
+               "x" * 300, "index.parquet", "circle"]
     data = tmp_path / "data"
     data.mkdir()
     rows = []
@@ -83,7 +83,7 @@ def test_labels_never_become_paths_outside_the_output_dir(tmp_path, monkeypatch,
     assert set(augmented["label"]) == set(hostile)  # the true labels are kept
     folders = {p.split("/")[0] for p in augmented["path"]}
     assert len(folders) == len(hostile) and "circle" in folders
-    assert all(f not in ("..", ".") and "\\" not in f and len(f) <= 64 for f in folders)
+    assert all(f not in ("..", ".", "index.parquet") and "\\" not in f and len(f) <= 64 for f in folders)
     rescanned = pd.read_parquet(OutputPaths(after_cfg.output_dir).manifest)  # the re-scan reads the true labels
     assert set(rescanned.loc[rescanned["status"] == "ok", "label"]) == set(hostile)
 

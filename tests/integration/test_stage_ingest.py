@@ -71,12 +71,14 @@ def test_manifest_source_with_escaping_paths(tmp_path):
         "label": ["x", "x", "y", "z", "x"],
     }).to_csv(root / "manifest.csv", index=False)
     rows = run_ingest(tmp_path, root / "manifest.csv")
-    reasons = dict(zip(rows["path"], rows["reason"], strict=True))
-    assert reasons["imgs/a.png"] == ""
-    assert reasons["../outside.png"] == "path is outside the dataset root"
-    assert reasons[str(tmp_path / "outside.png")] == "path is outside the dataset root"
-    assert reasons["imgs/missing.png"] == "file not found"
-    assert (rows["status"] == "ok").sum() == 2  # a.png twice (once via a harmless "..")
+    reasons = dict(zip(rows["label"] + ":" + rows["path"], rows["reason"], strict=True))
+    assert reasons["x:imgs/a.png"] == ""
+    assert reasons["x:../outside.png"] == "path is outside the dataset root"
+    assert reasons[f"y:{tmp_path / 'outside.png'}"] == "path is outside the dataset root"
+    assert reasons["x:imgs/missing.png"] == "file not found"
+    # a.png again via a harmless "..": one file listed twice (later stages key rows on role and path)
+    assert reasons["z:imgs/a.png"] == "manifest lists this path more than once; its first usable row is kept"
+    assert (rows["status"] == "ok").sum() == 1
 
 
 def test_parquet_manifest_and_real_role(tmp_path, demo_dir):

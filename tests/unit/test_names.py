@@ -29,6 +29,7 @@ def test_distinct_labels_get_distinct_folders_and_ordinary_ones_keep_their_name(
     for label in ("circle", "cat_2", "Class-A", "v1.0", "0"):
         assert folder_name(label) == label
     assert folder_name("a/b") == folder_name("a/b")  # stable across calls and runs
+    assert folder_name("index.parquet", taken=frozenset({"index.parquet"})).startswith("index.parquet-")
 
 
 def test_text_form_is_lossless_and_valid_text():
