@@ -19,25 +19,16 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from synthscope import cli
 from synthscope.config import load_config
 from synthscope.paths import OutputPaths
 from synthscope.stages import ingest, run_stage
 from synthscope.stages.rescan import rescan_config
+from tests.cli_run import run_cli
 from tests.corpus import png_bytes, rgb_image
 from tests.shapes import render_shape
 
 FAST = {"features.extractor": "mobilenet-v2", "features.workers": 0, "features.batch_size": 32, "ingest.workers": 0,
         "score.cas_model": "linear"}
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["synthscope", *args])
-    try:
-        cli.main()
-    except SystemExit as exit_:
-        return exit_.code, capsys.readouterr().err
-    return 0, capsys.readouterr().err
 
 
 def ingest_rows(tmp_path: Path, dataset: Path) -> pd.DataFrame:

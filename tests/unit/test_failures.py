@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import errno
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from synthscope import cli
 from synthscope.errors import StorageError
 from synthscope.failures import EXIT_CRASH, os_error_line
 from synthscope.io import write_json, write_parquet
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["synthscope", *args])
-    try:
-        cli.main()
-    except SystemExit as exit_:
-        return exit_.code, capsys.readouterr().err
-    return 0, capsys.readouterr().err
+from tests.cli_run import run_cli
 
 
 def test_a_full_disk_names_the_file_and_the_fix(tmp_path, monkeypatch):

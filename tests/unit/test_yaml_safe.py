@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from synthscope import cli
 from synthscope.config import load_config, load_params
 from synthscope.errors import ConfigError
+from tests.cli_run import run_cli
 
 
 def bomb(levels: int = 6, key: str = "scan:\n  seed") -> str:
@@ -51,13 +50,10 @@ def test_a_300_byte_yaml_bomb_is_a_short_error_within_5_seconds(tmp_path, where)
 
 def test_the_cli_prints_one_short_line_for_a_bomb(tmp_path, monkeypatch, capsys):
     (tmp_path / "bomb.yaml").write_text(bomb())
-    monkeypatch.setattr(sys, "argv", ["synthscope", "stage", "scan", "--synthetic", str(tmp_path),
-                                      "--output-dir", str(tmp_path / "out"), "--params", str(tmp_path / "bomb.yaml")])
     start = time.perf_counter()
-    with pytest.raises(SystemExit) as exit_:
-        cli.main()
-    err = capsys.readouterr().err
-    assert exit_.value.code == 1 and time.perf_counter() - start < 5
+    code, err = run_cli(monkeypatch, capsys, "stage", "scan", "--synthetic", str(tmp_path), "--output-dir",
+                        str(tmp_path / "out"), "--params", str(tmp_path / "bomb.yaml"))
+    assert code == 1 and time.perf_counter() - start < 5
     assert len(err.encode()) < 2048 and err.count("\n") == 1 and err.startswith("error: ")
 
 
