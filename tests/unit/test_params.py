@@ -154,3 +154,7 @@ def test_nan_inf_and_negative_values_are_one_line_errors_naming_key_and_range(va
 def test_the_values_of_the_issue_are_refused(key, value, message):
     with pytest.raises(ConfigError, match=message):
         load_params(None, {key: value})
+
+
+def test_nothing_is_downloaded_unless_asked_for():
+    assert Params().features.download is False and load_params(Path("params.yaml")).features.download is False
