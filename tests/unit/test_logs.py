@@ -77,3 +77,19 @@ def test_a_terminal_gets_tqdm_bars():
 def test_zero_silences_progress_but_not_the_iteration():
     proc = _run("0")
     assert proc.returncode == 0 and b"features shard" not in proc.stderr
+
+
+def test_log_lines_follow_the_current_stderr() -> None:
+    """A second in-process run (tests, notebooks) replaces and closes stderr: lines go to the new one."""
+    code = (
+        "import io, sys\n"
+        "from synthscope.logs import log, setup_logging\n"
+        "first = io.StringIO(); sys.stderr = first; setup_logging(); log.info('one'); first.close()\n"
+        "second = io.StringIO(); sys.stderr = second; setup_logging(); log.info('two')\n"
+        "sys.stderr = sys.__stderr__; print(repr(second.getvalue()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=_env("0"), capture_output=True, text=True, timeout=120,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "Logging error" not in done.stderr
+    assert done.stdout.strip() == repr("INFO synthscope: two\n")
