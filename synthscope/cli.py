@@ -180,7 +180,7 @@ def exit_on_verdict(cfg: AuditConfig, fail_on: str | None) -> None:
         raise typer.Exit(2)
 
 
-def _fid_side(path: Path, extractor: str, weights: Path | None):
+def _fid_side(path: Path, extractor: str, weights: Path | None, loader: dict[str, Any]):
     """A folder of images -> its statistics through the extractor; an .npz -> saved stats."""
     from synthscope.metrics.features_to_stats import features_to_stats, load_stats
 
@@ -188,8 +188,22 @@ def _fid_side(path: Path, extractor: str, weights: Path | None):
         return load_stats(path), None
     from synthscope.stages.embed import embed_folder
 
-    embedded = embed_folder(path, extractor, weights)
+    embedded = embed_folder(path, extractor, weights, **loader)
     return features_to_stats(embedded.features), embedded.extractor
+
+
+def _device(name: str | None) -> str:
+    """pytorch-fid's default: cuda when available, else cpu; a named device must exist."""
+    import torch
+
+    if name is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        torch.empty(0, device=name)
+    except (RuntimeError, AssertionError) as exc:
+        raise ConfigError(f"--device {echo(name)} is not available here ({str(exc).splitlines()[0]}); "
+                          "use --device cpu") from exc
+    return name
 
 
 @app.command()
@@ -198,15 +212,25 @@ def fid(
     dir_b: Annotated[Path, typer.Argument(help="Image folder, or an .npz of saved mu/sigma statistics.")],
     extractor: Annotated[str, typer.Option(help="auto, inception-fid or mobilenet-v2.")] = "auto",
     weights: Annotated[Path | None, typer.Option(help="Explicit weights file for the extractor.")] = None,
-    save_stats: Annotated[Path | None, typer.Option(help="Also save DIR_A's statistics to this .npz.")] = None,
+    save_stats: Annotated[Path | None, typer.Option(help="Also save DIR_A's statistics (mu, sigma) to this .npz.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Images per forward pass (pytorch-fid's default).")] = 50,
+    num_workers: Annotated[int | None, typer.Option(min=0, help="Decode processes (default: min(8, CPUs)).")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:0 ... (default: cuda if available).")] = None,
 ) -> None:
-    """Frechet distance of two image folders; the last printed line is the number."""
+    """Frechet distance of two image folders, or a folder and saved mu/sigma (.npz), as
+    ``python -m pytorch_fid A B``; the last printed line is the number."""
+    import os
+
     from synthscope.metrics.features_to_stats import save_stats as write_stats
     from synthscope.metrics.frechet_distance import frechet_distance
     from synthscope.metrics.suite import distance_label
 
-    stats_a, info_a = _fid_side(dir_a, extractor, weights)
-    stats_b, info_b = _fid_side(dir_b, extractor, weights)
+    if save_stats is not None and dir_a.suffix == ".npz":
+        raise ConfigError(f"--save-stats: {dir_a} already is saved statistics; pass an image folder first")
+    workers = min(8, os.cpu_count() or 1) if num_workers is None else num_workers
+    loader = {"batch_size": batch_size, "num_workers": workers, "device": _device(device)}
+    stats_a, info_a = _fid_side(dir_a, extractor, weights, loader)
+    stats_b, info_b = _fid_side(dir_b, extractor, weights, loader)
     if save_stats is not None:
         write_stats(save_stats, stats_a)
     info = info_a or info_b

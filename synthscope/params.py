@@ -55,6 +55,11 @@ class IngestParams:
     min_side: PositiveInt = 4
     extensions: tuple[Str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
     workers: NonNegativeInt = 2  # decode processes; 0 or 1 decodes in-process
+    # Where labels come from (docs/data.md): auto | folder (<class>/<image>) | none (unlabelled) |
+    # manifest (the label column of a manifest, metadata file or Hugging Face dataset).
+    labels: Literal["auto", "folder", "none", "manifest"] = "auto"
+    image_column: Str | None = None  # Hugging Face datasets: the Image column (default: the only one, or "image")
+    label_column: Str | None = None  # manifests and Hugging Face datasets (default: "label" when present)
 
 
 @dataclass

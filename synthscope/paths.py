@@ -25,6 +25,11 @@ class OutputPaths:
     def ingest_summary(self) -> Path:
         return self.root / "ingest.json"
 
+    @property
+    def extracted(self) -> Path:
+        """Images of Hugging Face datasets, written out byte for byte (``<role>/row-NNNNNN.<ext>``)."""
+        return self.root / "ingest_images"
+
     # features
     @property
     def attributes(self) -> Path:

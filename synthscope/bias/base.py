@@ -113,6 +113,12 @@ def pct(x: float) -> str:
 
 
 def classes_of(frame: pd.DataFrame, min_size: int) -> list[str]:
-    """Class labels with at least ``min_size`` rows, sorted (smaller classes get no per-class score)."""
+    """Class labels with at least ``min_size`` rows, sorted (smaller classes get no per-class score).
+    The empty label of an unlabelled set is no class."""
     counts = frame["label"].astype(str).value_counts()
-    return sorted(counts[counts >= min_size].index)
+    return sorted(c for c in counts[counts >= min_size].index if c != "")
+
+
+def is_labelled(frame: pd.DataFrame | None) -> bool:
+    """True when some row has a class label (an unlabelled set has "" on every row)."""
+    return frame is not None and bool((frame["label"].astype(str) != "").any())

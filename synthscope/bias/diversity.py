@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthscope.bias.base import CHECKS, ScanData, classes_of, pct, score_frame, score_row
+from synthscope.bias.base import CHECKS, ScanData, classes_of, is_labelled, pct, score_frame, score_row
 from synthscope.neighbours import coverage, knn_radii
 from synthscope.params import ScanParams
 from synthscope.schema import ATTRIBUTE_GROUPS
@@ -77,6 +77,8 @@ class Diversity:
         labels = classes_of(syn, params.min_class_size)
         if real is not None:
             labels = [c for c in labels if c in set(classes_of(real, params.min_class_size))]
+        if not is_labelled(syn) and (real is None or not is_labelled(real)) and len(syn) >= params.min_class_size:
+            labels = [""]  # an unlabelled set: the whole set is the one group (class null in the findings)
         syn_idx = syn.groupby(syn["label"].astype(str)).indices
         real_idx = real.groupby(real["label"].astype(str)).indices if real is not None else {}
         rows = []
@@ -98,10 +100,10 @@ class Diversity:
                 nn_ratio = nn[c] / nn_ref[c] if nn_ref[c] > 0 else float("nan")
                 rows.append(
                     score_row(
-                        "diversity", None, c, f"{space}_nn_distance_ratio", nn[c], nn_ref[c],
+                        "diversity", None, c or None, f"{space}_nn_distance_ratio", nn[c], nn_ref[c],
                         flag_value=max(0.0, 1.0 - nn_ratio) if np.isfinite(nn_ratio) else float("nan"),
                         origin="introduced" if xr is not None else "unknown",
-                        message=f"{c} images sit {pct(nn_ratio)} as far from their nearest neighbour as "
+                        message=f"{c or 'The'} images sit {pct(nn_ratio)} as far from their nearest neighbour as "
                         f"{against} ({space} space).",
                     )
                 )
@@ -111,13 +113,13 @@ class Diversity:
                     score_row(
                         "diversity",
                         None,
-                        c,
+                        c or None,
                         f"{space}_dispersion_ratio",
                         disp[c],
                         ref[c],
                         flag_value=max(0.0, 1.0 - ratio) if np.isfinite(ratio) else float("nan"),
                         origin="introduced" if xr is not None else "unknown",
-                        message=f"{c} spreads {pct(ratio)} as widely as {against} in {space} space.",
+                        message=f"{c or 'The set'} spreads {pct(ratio)} as widely as {against} in {space} space.",
                     )
                 )
                 if xr is not None:
@@ -126,10 +128,11 @@ class Diversity:
                         score_row(
                             "diversity",
                             None,
-                            c,
+                            c or None,
                             f"{space}_coverage",
                             cov,
-                            message=f"synthetic {c} reaches {pct(cov)} of real {c} images ({space} space).",
+                            message=(f"synthetic {c} reaches {pct(cov)} of real {c} images ({space} space)." if c else
+                                     f"synthetic images reach {pct(cov)} of real images ({space} space)."),
                         )
                     )
         return score_frame(rows)

@@ -36,6 +36,7 @@ class Imbalance:
     """Class shares of the synthetic data against the real shares or a uniform split."""
 
     name = "imbalance"
+    needs_labels = True
 
     def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
         syn_counts = data.synthetic["label"].astype(str).value_counts()

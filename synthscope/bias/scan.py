@@ -1,18 +1,48 @@
-"""Run every registered check, then flag: the pure core of the scan stage."""
+"""Run every registered check, then flag: the pure core of the scan stage.
+
+Checks that need class labels (``needs_labels``) do not run on an unlabelled synthetic set;
+with an unlabelled real set they run on the synthetic set alone (no per-class reference).
+``not_checked`` says which checks, across the pipeline, an unlabelled set leaves out and why.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
-from synthscope.bias.base import CHECKS, SCORE_COLUMNS, ScanData
+from synthscope.bias.base import CHECKS, SCORE_COLUMNS, ScanData, is_labelled
 from synthscope.bias.flag import flag
 from synthscope.logs import progress
 from synthscope.params import ScanParams
 
+NEEDS_LABELS = "not checked: needs class labels"
+
+# Every check of the pipeline that needs class labels: (check, what it is, the stage that runs it).
+LABEL_CHECKS: tuple[tuple[str, str, str], ...] = (
+    ("consistency", "per-class consistency", "scan"),
+    ("shortcut", "shortcuts", "scan"),
+    ("imbalance", "class imbalance", "scan"),
+    ("cas", "classification accuracy score (CAS)", "score"),
+    ("utility", "utility curves", "score"),
+    ("rebalancing", "rebalancing (debias)", "debias"),
+)
+
+
+def needs_labels(check: type) -> bool:
+    return bool(getattr(check, "needs_labels", False))
+
 
 def score_all(data: ScanData, params: ScanParams) -> pd.DataFrame:
     """Concatenate the score frames of every registered check (``SCORE_COLUMNS``)."""
-    frames = [check().score(data, params) for _, check in progress(list(CHECKS), "scan checks")]
+    syn_labelled = is_labelled(data.synthetic)
+    unreferenced = replace(data, real=None, real_emb=None)  # a reference without labels compares no class
+    frames = []
+    for _, check in progress(list(CHECKS), "scan checks"):
+        if needs_labels(check) and not syn_labelled:
+            continue
+        given = unreferenced if needs_labels(check) and data.has_reference and not is_labelled(data.real) else data
+        frames.append(check().score(given, params))
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=list(SCORE_COLUMNS))
@@ -22,3 +52,15 @@ def score_all(data: ScanData, params: ScanParams) -> pd.DataFrame:
 def scan(data: ScanData, params: ScanParams) -> pd.DataFrame:
     """Scores of every check with a ``severity`` column, most severe first."""
     return flag(score_all(data, params), params)
+
+
+def not_checked(data: ScanData) -> list[dict[str, str]]:
+    """bias.json's ``not_checked``: the label-needing checks an unlabelled set leaves out, and why."""
+    if not is_labelled(data.synthetic):
+        why = f"{NEEDS_LABELS} (the synthetic set is unlabelled)"
+        return [{"check": c, "what": w, "stage": s, "reason": why} for c, w, s in LABEL_CHECKS]
+    if data.has_reference and not is_labelled(data.real):
+        why = f"{NEEDS_LABELS} on the real set too (the real set is unlabelled): no per-class comparison with real"
+        return [{"check": c, "what": w, "stage": s, "reason": why} for c, w, s in LABEL_CHECKS
+                if c in ("consistency", "shortcut", "imbalance", "cas", "utility")]
+    return []

@@ -84,6 +84,7 @@ class Shortcut:
     """Cross-validated predictability of the class from each attribute group alone."""
 
     name = "shortcut"
+    needs_labels = True  # a shortcut predicts the class: no labels, nothing to predict
 
     def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
         # every group is an object attribute: only images with a trusted mask are read

@@ -50,3 +50,14 @@ def summarize(frame: pd.DataFrame) -> dict[str, Any]:
             "reasons": {str(k): int(v) for k, v in bad["reason"].value_counts().items()},
         }
     return summary
+
+
+def unusable(manifest: pd.DataFrame, role: str, source: str) -> str | None:
+    """One line naming the fix when ``role`` has files but none usable (how many, top reasons), else None."""
+    rows = manifest[manifest["role"] == role]
+    if rows.empty or (rows["status"] == "ok").any():
+        return None
+    counts = rows["reason"].value_counts()
+    top = "; ".join(f"{n} x {reason}" for reason, n in counts.head(3).items())
+    return (f"{role} dataset {source}: all {len(rows)} file(s) quarantined ({top}); fix or replace them "
+            "(manifest.parquet gives each file's reason)")

@@ -1,4 +1,4 @@
-"""List the files of a dataset: an ImageFolder tree or a CSV/Parquet manifest.
+"""List the files of a dataset: a folder tree or a CSV/Parquet manifest (``layout`` decides which).
 
 Listing never opens an image; it only decides which (root, relative path, label) to
 inspect and flags entries that must not be read at all (outside the root, no class, hidden,
@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from synthscope.errors import DataError
-from synthscope.names import is_text, text_form
+from synthscope.names import text_form
 
 MANIFEST_SUFFIXES = (".csv", ".parquet")
 
@@ -86,21 +86,24 @@ def list_image_folder(root: Path) -> list[Entry]:
     return entries
 
 
-def read_manifest_table(path: Path) -> pd.DataFrame:
+def read_manifest_table(path: Path, label_column: str = "label", need_label: bool = True) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False) if path.suffix == ".csv" else pd.read_parquet(path)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"cannot read manifest {path}: {exc}; check it is a valid {path.suffix[1:]} file") from exc
-    missing = {"path", "label"} - set(frame.columns)
-    if missing:
-        raise DataError(f"manifest {path} lacks column(s) {', '.join(sorted(missing))}; it needs path,label")
+    if "path" not in frame.columns:
+        raise DataError(f"manifest {path} lacks column path; it needs path,label (columns: {', '.join(map(str, frame.columns))})")
+    if need_label and label_column not in frame.columns:
+        raise DataError(f"manifest {path} has no label column {label_column!r} (columns: "
+                        f"{', '.join(map(str, frame.columns))}); add it, pass --label-column NAME, "
+                        "or --labels none to audit it unlabelled")
     return frame
 
 
-def manifest_entry(root: Path, rel: str, label: str) -> Entry:
+def manifest_entry(root: Path, rel: str, label: str, labelled: bool = True) -> Entry:
     """One manifest row -> an entry. The label is data: any text but empty or NUL-bearing
     (a NUL ends a string in C, so every tool downstream would read a different label)."""
-    if not label.strip():
+    if labelled and not label.strip():
         return Entry(rel, "", "manifest row has an empty label")
     if "\0" in label or "\0" in rel:
         return Entry(rel.replace("\0", "\\0"), label.replace("\0", "\\0"),
@@ -115,16 +118,11 @@ def manifest_entry(root: Path, rel: str, label: str) -> Entry:
     return Entry(PurePosixPath(rel).as_posix(), label)
 
 
-def list_manifest(path: Path) -> list[Entry]:
-    """Entries of a ``path,label`` manifest; paths are relative to the manifest's folder.
-
-    Only the text is checked here; whether every component of a path stays inside the root
-    (a symlinked folder in the middle) is checked when the file is opened (``validate``).
-    """
-    table = read_manifest_table(path)
+def manifest_rows(root: Path, pairs: list[tuple[str, str]], labelled: bool) -> list[Entry]:
+    """Entries of (path, label) rows relative to ``root``; a path listed twice is quarantined after its first row."""
     entries, seen = [], set()
-    for raw_path, raw_label in zip(table["path"], table["label"], strict=True):
-        entry = manifest_entry(path.parent, str(raw_path), str(raw_label))
+    for raw_path, raw_label in pairs:
+        entry = manifest_entry(root, str(raw_path), str(raw_label) if labelled else "", labelled)
         if not entry.problem and entry.rel in seen:  # later stages key rows on (role, path)
             entry = Entry(entry.rel, entry.label, "manifest lists this path more than once; its first usable row is kept")
         elif not entry.problem:
@@ -133,14 +131,12 @@ def list_manifest(path: Path) -> list[Entry]:
     return entries
 
 
-def list_dataset(path: Path) -> tuple[Path, list[Entry]]:
-    """(absolute root, entries) of an ImageFolder directory or a manifest file."""
-    if not path.exists():
-        raise DataError(f"dataset {path} does not exist; pass an ImageFolder directory or a .csv/.parquet manifest")
-    if not is_text(str(path.resolve())):
-        raise DataError(f"dataset path {text_form(str(path.resolve()))[0]} is not valid UTF-8; rename the folder")
-    if path.is_dir():
-        return path.resolve(), list_image_folder(path)
-    if path.suffix.lower() in MANIFEST_SUFFIXES:
-        return path.parent.resolve(), list_manifest(path)
-    raise DataError(f"dataset {path} is neither a folder nor a .csv/.parquet manifest")
+def list_manifest(path: Path, label_column: str = "label", labelled: bool = True) -> list[Entry]:
+    """Entries of a ``path,label`` manifest; paths are relative to the manifest's folder.
+
+    Only the text is checked here; whether every component of a path stays inside the root
+    (a symlinked folder in the middle) is checked when the file is opened (``validate``).
+    """
+    table = read_manifest_table(path, label_column, need_label=labelled)
+    labels = table[label_column] if labelled else [""] * len(table)
+    return manifest_rows(path.parent, list(zip(table["path"], labels, strict=True)), labelled)

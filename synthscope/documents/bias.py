@@ -81,6 +81,16 @@ class BiasSummary(Document):
     object_attributes: dict[Literal["synthetic", "real"], ObjectCoverage] | None = None
 
 
+class NotChecked(Document):
+    """A check that needs class labels, left out because a set is unlabelled (docs/data.md)."""
+
+    check: Literal["consistency", "shortcut", "imbalance", "cas", "utility", "rebalancing"]
+    what: str  # the check in words, e.g. "per-class consistency"
+    stage: Literal["scan", "score", "debias"]
+    reason: str  # starts "not checked: needs class labels"
+
+
 class BiasDocument(Document):
     findings: list[Finding]
     summary: BiasSummary
+    not_checked: list[NotChecked] = []  # empty when both sets are labelled

@@ -83,6 +83,9 @@ class AugmentedDocument(Document):
     deficit: Deficit
     selection: Selection
     seed: int
+    # "rebalancing: not checked: needs class labels (...)" for an unlabelled set: only the
+    # realism selection and the transforms ran. Empty when the set is labelled.
+    not_checked: list[str] = []
 
 
 class DebiasDocument(Document):

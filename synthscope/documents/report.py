@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from synthscope.documents.bias import BiasSummary, Finding, Severity
+from synthscope.documents.bias import BiasSummary, Finding, NotChecked, Severity
 from synthscope.documents.common import Document, Estimate, ExtractorRef
 from synthscope.documents.debias import FindingChange, TrainedOn
 from synthscope.documents.metrics import Augmentation, Collapse, Confusion, Utility
 
 Status = Literal["pass", "warn", "fail"]
+GateStatus = Literal["pass", "warn", "fail", "not applicable"]  # not applicable: never counts towards the verdict
 
 
 class ConfigRef(Document):
@@ -29,7 +30,7 @@ class GateCheck(Document):
     limit: float | Severity
     value: float | Severity | None
     ci95: tuple[float, float] | None
-    status: Status
+    status: GateStatus
     reason: str
 
 
@@ -46,7 +47,7 @@ class HeadlineMetric(Estimate):
     better: Literal["lower", "higher"]
     warnings: list[str]
     gate: str | None
-    gate_status: Status | None
+    gate_status: GateStatus | None
     fid_inf: float | None = None  # FID only: bias-extrapolated to infinite N
     per_class: list[ClassValue] | None = None  # FID only
 
@@ -190,6 +191,7 @@ class ReportDocument(Document):
     gates: list[GateCheck]
     inputs: dict[str, bool]  # which optional inputs were present
     notes: list[str]
+    not_checked: list[NotChecked] = []  # label-needing checks left out (bias.json's not_checked)
     extractor: ExtractorRef | None
     metrics: list[HeadlineMetric]
     fid_label: str

@@ -19,10 +19,22 @@ class RoleCounts(Document):
     reasons: dict[str, int]
 
 
+class Layout(Document):
+    """What a dataset path was read as, and where its labels came from (docs/data.md)."""
+
+    kind: Literal["image-folder", "flat-folder", "nested-folder", "manifest", "hf-imagefolder",
+                  "hf-save-to-disk", "hf-arrow", "hf-parquet"]
+    labels: Literal["folder", "column", "none"]  # none: an unlabelled set
+    label_column: str | None = None
+    image_column: str | None = None
+    line: str  # the one line ingest prints
+
+
 class IngestDocument(Document):
     """``ingest.json`` (owner: ``synthscope.stages.ingest``)."""
 
     roles: dict[Literal[ROLES], RoleCounts]
+    layouts: dict[Literal[ROLES], Layout] = {}
     seconds: float
     files_per_second: float | None
 

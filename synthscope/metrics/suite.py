@@ -59,6 +59,7 @@ class ScoreInputs:
 class Metric:
     needs_reference: bool
     compute: Callable[[ScoreInputs], dict[str, dict]]
+    needs_labels: bool = False  # trains a classifier on the synthetic labels and tests on the real ones
 
 
 METRICS: Registry[Metric] = Registry("metric")
@@ -77,6 +78,8 @@ def _per_class(inp: ScoreInputs) -> dict[str, dict]:
     """Per-class Fréchet distances, each flagged ``small_n`` below ``fid_min_samples`` per side."""
     p, syn, real = inp.params, inp.synthetic, inp.real
     assert real is not None
+    if not (labelled(syn.labels) and labelled(real.labels)):
+        return {}  # an unlabelled side: score_all records why in "skipped"
     if len(set(syn.labels.tolist()) | set(real.labels.tolist())) < 2:
         return {}  # one class (or unlabelled arrays): its "per-class" value would repeat the total
     per_class = per_class_frechet_distance(
@@ -275,8 +278,23 @@ METRICS.add("fid", Metric(needs_reference=True, compute=_fid))
 METRICS.add("kid", Metric(needs_reference=True, compute=_kid))
 METRICS.add("inception_score", Metric(needs_reference=False, compute=_inception_score))
 METRICS.add("prdc", Metric(needs_reference=True, compute=_prdc))
-METRICS.add("cas", Metric(needs_reference=True, compute=_cas))
-METRICS.add("utility", Metric(needs_reference=True, compute=_utility))
+METRICS.add("cas", Metric(needs_reference=True, compute=_cas, needs_labels=True))
+METRICS.add("utility", Metric(needs_reference=True, compute=_utility, needs_labels=True))
+
+
+def labelled(labels: np.ndarray) -> bool:
+    """True when some row has a class label (an unlabelled set has "" on every row)."""
+    return bool(len(labels)) and bool((labels.astype(str) != "").any())
+
+
+def unlabelled_reason(inp: ScoreInputs) -> str | None:
+    """Why label-needing metrics are missing, or None when both sets carry labels."""
+    if not labelled(inp.synthetic.labels):
+        return "not checked: needs class labels (the synthetic set is unlabelled)"
+    if inp.real is not None and not labelled(inp.real.labels):
+        return ("not checked: needs class labels (the real set is unlabelled, so there is no labelled "
+                "real data to test on or compare each class with)")
+    return None
 
 
 def score_all(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> dict:
@@ -294,5 +312,10 @@ def score_all(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> dict:
         if metric.needs_reference and inp.real is None:
             out["skipped"][name] = "no real reference: pass --real (or real: in the config) to compute it"
             continue
+        if metric.needs_labels and (why := unlabelled_reason(inp)) is not None:
+            out["skipped"][name] = why
+            continue
         out.update(metric.compute(inp))
+    if inp.real is not None and (why := unlabelled_reason(inp)) is not None and (only is None or "fid" in only):
+        out["skipped"]["per_class_fid"] = why
     return out

@@ -40,7 +40,7 @@ class GateCheck:
     limit: float | str
     value: float | str | None
     ci95: list[float] | None
-    status: str  # pass | warn | fail
+    status: str  # pass | warn | fail | not applicable (never counts towards the verdict)
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,19 +55,26 @@ class GateResult:
     @property
     def reasons(self) -> list[str]:
         """Why the verdict is not a clean pass: the reasons of every non-passing gate, worst first."""
-        bad = [c for c in self.checks if c.status != "pass"]
+        bad = [c for c in self.checks if c.status in VERDICTS and c.status != "pass"]
         bad.sort(key=lambda c: -VERDICTS.index(c.status))
         return [c.reason for c in bad]
 
 
+NOT_APPLICABLE = "not applicable"
+
+
 def worst(statuses: list[str]) -> str:
-    return max(statuses, key=VERDICTS.index, default="pass")
+    """The worst verdict among ``statuses``; "not applicable" gates do not count."""
+    return max((s for s in statuses if s in VERDICTS), key=VERDICTS.index, default="pass")
 
 
 def _metric_check(gate: str, limit: float, metrics: MetricsDocument | None) -> GateCheck:
     key, kind = METRIC_GATES[gate]
     label = metric_label(key, metrics.extractor if metrics else None)
     entry = metric_entry(metrics, key)
+    skipped = None if metrics is None else metrics.skipped.get(key.removesuffix("_ratio"), "")
+    if entry is None and skipped and "needs class labels" in skipped:
+        return GateCheck(gate, limit, None, None, NOT_APPLICABLE, f"{label}: {skipped}, so {gate} does not apply")
     if entry is None:
         return GateCheck(gate, limit, None, None, "warn", f"{label} was not measured, so {gate} is unchecked")
     value, ci = entry.value, None if entry.ci95 is None else list(entry.ci95)

@@ -118,8 +118,12 @@ def run(config: AuditConfig) -> list[Path]:
                     "after": round(max_deficit(counts, plan.target_shares), 6)},
         "selection": selection,
         "seed": params.seed,
+        "not_checked": [] if (manifest["label"] != "").any() or manifest.empty else [
+            "rebalancing: not checked: needs class labels (the set is unlabelled; the realism selection ran)"],
     })
     write_document(paths.augmented_summary, summary)
     log.info("debias: %d images in %s; deficit %.2f -> %.2f", len(manifest), paths.augmented_dir,
              summary.deficit.before, summary.deficit.after)
+    for line in summary.not_checked:
+        log.info("debias: %s", line)
     return [paths.augmented_manifest, paths.augmented_summary, paths.augmented_dir]

@@ -36,16 +36,33 @@ class EmbeddedFolder:
 
 
 def list_images(folder: Path) -> list[Path]:
-    """Image files under ``folder`` (recursive, hidden files skipped), sorted; >= 2 or DataError."""
+    """Image files under ``folder`` (recursive, hidden files and folders below it skipped), sorted;
+    >= 2 or DataError. Only the parts below ``folder`` are checked: ``../gen`` is not hidden."""
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder; pass an image folder or an .npz of mu/sigma statistics")
     files = sorted(
         p for p in folder.rglob("*")
-        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not any(s.startswith(".") for s in p.parts)
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+        and not any(s.startswith(".") for s in p.relative_to(folder).parts)
     )
     if len(files) < 2:
-        raise DataError(f"{folder} holds {len(files)} image(s); a Fréchet distance needs at least 2 per side")
+        kinds = ", ".join(sorted(IMAGE_SUFFIXES))
+        raise DataError(f"{folder} holds {len(files)} image file(s) ({kinds}); a Fréchet distance needs at least 2 "
+                        "per side: put images in it, flat or in subfolders")
     return files
+
+
+class _Files(torch.utils.data.Dataset):
+    """Model inputs of ``files``, for a DataLoader with ``num_workers`` processes (as pytorch-fid)."""
+
+    def __init__(self, files: list[Path], preprocess) -> None:
+        self.files, self.preprocess = files, preprocess
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return _model_input(self.files[i], self.preprocess)
 
 
 def _model_input(path: Path, preprocess) -> torch.Tensor:
@@ -57,17 +74,22 @@ def _model_input(path: Path, preprocess) -> torch.Tensor:
 
 
 def embed_folder(
-    folder: Path, extractor: str = "auto", weights: Path | None = None, batch_size: int = 32
+    folder: Path, extractor: str = "auto", weights: Path | None = None, batch_size: int = 50,
+    num_workers: int = 0, device: str = "cpu",
 ) -> EmbeddedFolder:
-    """Embed every image of ``folder`` with the named extractor (weights resolved as the pipeline does)."""
+    """Embed every image of ``folder`` with the named extractor (weights resolved as the pipeline does).
+
+    ``batch_size``, ``num_workers`` (decode processes) and ``device`` mean what they mean in
+    pytorch-fid; none of them changes the features beyond float rounding.
+    """
     files = list_images(Path(folder))  # first: a bad folder should not wait for a model to load
     resolved = resolve_extractor(extractor, weights)
-    spec, model = resolved.spec, resolved.model()
+    spec, model = resolved.spec, resolved.model().to(device)
+    loader = torch.utils.data.DataLoader(_Files(files, spec.preprocess), batch_size=batch_size,
+                                         shuffle=False, drop_last=False, num_workers=num_workers)
     chunks = []
     with torch.inference_mode():
-        starts = range(0, len(files), batch_size)
-        for start in progress(starts, f"embed {folder}", total=len(starts)):
-            batch = torch.stack([_model_input(p, spec.preprocess) for p in files[start : start + batch_size]])
-            features, _ = model(batch.contiguous(memory_format=torch.channels_last))
-            chunks.append(features.float().numpy())
+        for batch in progress(loader, f"embed {folder}", total=len(loader)):
+            features, _ = model(batch.to(device).contiguous(memory_format=torch.channels_last))
+            chunks.append(features.float().cpu().numpy())
     return EmbeddedFolder(files, np.concatenate(chunks), resolved.info())

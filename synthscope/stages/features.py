@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from synthscope.config import AuditConfig
 from synthscope.datasets.image import load_rgb
+from synthscope.datasets.manifest import unusable
 from synthscope.documents import FeaturesDocument, write_document
 from synthscope.errors import DataError, StageInputError
 from synthscope.features.attributes import ATTRIBUTE_COLUMNS, ATTRIBUTES_VERSION, image_attributes
@@ -249,7 +250,12 @@ def finalize(
 def plan(config: AuditConfig) -> tuple[Extractor, list[Shard]]:
     """The extractor to use and the shards of images whose rows are missing from the store."""
     params = config.params.features
-    ok = read_manifest(OutputPaths(config.output_dir))
+    paths = OutputPaths(config.output_dir)
+    ok = read_manifest(paths)
+    manifest = pd.read_parquet(paths.manifest, columns=["role", "status", "reason"])
+    for role, source in config.datasets().items():
+        if (why := unusable(manifest, role, str(source))) is not None:
+            raise DataError(why)
     extractor = resolve_extractor(params.extractor, params.weights, params.download)
     shards = plan_shards(
         ok["image_id"].tolist(), ok["file"].tolist(), FeatureStore(config.store_dir), extractor.key, params.shard_size

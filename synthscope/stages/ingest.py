@@ -6,17 +6,21 @@ Decoding runs in a process pool because full decodes are CPU-bound.
 
 from __future__ import annotations
 
+import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import current_process, get_context
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from synthscope.config import AuditConfig
-from synthscope.datasets.manifest import build_manifest, summarize
-from synthscope.datasets.sources import list_dataset
+from synthscope.datasets.layout import LabelRule, list_dataset
+from synthscope.datasets.manifest import build_manifest, summarize, unusable
 from synthscope.datasets.validate import inspect_file, inspect_many
 from synthscope.documents import IngestDocument, write_document
+from synthscope.errors import DataError
 from synthscope.io import write_parquet
 from synthscope.logs import log, progress
 from synthscope.params import IngestParams
@@ -39,14 +43,30 @@ def inspect_all(jobs: list[tuple], workers: int) -> list[dict[str, Any]]:
     return [row for chunk in results for row in chunk]
 
 
-def ingest_rows(datasets: dict[str, Path], params: IngestParams) -> list[dict[str, Any]]:
+def label_rule(params: IngestParams) -> LabelRule:
+    return LabelRule(params.labels, params.image_column, params.label_column,
+                     tuple(e.lower() for e in params.extensions))
+
+
+def ingest_rows(
+    datasets: dict[str, Path], params: IngestParams, extract_root: Path | None = None,
+    layouts: dict[str, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Manifest rows of every role. Hugging Face datasets' images are written under
+    ``extract_root/<role>``; ``layouts`` (if given) receives what each role's path was read as."""
     jobs: list[tuple] = []
     meta: list[tuple[str, str]] = []
     pre_quarantined: list[dict[str, Any]] = []
     extensions = tuple(e.lower() for e in params.extensions)
     max_bytes = int(params.max_file_mb * 2**20)
     for role, path in datasets.items():
-        root, entries = list_dataset(path)
+        extract_dir = None if extract_root is None else extract_root / role
+        if extract_dir is not None and extract_dir.is_dir():
+            shutil.rmtree(extract_dir)  # ours alone: the images of an earlier run of this audit
+        listing = list_dataset(path, label_rule(params), extract_dir)
+        root, entries = listing.root, listing.entries
+        if layouts is not None:
+            layouts[role] = listing.layout
         for entry in entries:
             if entry.problem:
                 pre_quarantined.append({
@@ -66,15 +86,38 @@ def ingest_rows(datasets: dict[str, Path], params: IngestParams) -> list[dict[st
 def run(config: AuditConfig) -> list[Path]:
     paths = OutputPaths(config.output_dir)
     start = time.perf_counter()
-    rows = ingest_rows(config.datasets(), config.params.ingest)
+    layouts: dict[str, dict[str, Any]] = {}
+    rows = ingest_rows(config.datasets(), config.params.ingest, paths.extracted, layouts)
+    for role, layout in layouts.items():
+        log.info("%s: %s", role, layout["line"])
     manifest = build_manifest(rows)
     seconds = time.perf_counter() - start
     summary = summarize(manifest)
     summary["seconds"] = round(seconds, 3)
     summary["files_per_second"] = round(len(manifest) / seconds, 1) if seconds > 0 else None
+    summary["layouts"] = layouts
     write_parquet(paths.manifest, manifest)
     write_document(paths.ingest_summary, IngestDocument.model_validate(summary))
+    usable_or_raise(manifest, config.datasets(), config.params.ingest.labels, paths.manifest)
     quarantined = int((manifest["status"] == "quarantined").sum())
     log.info("ingest: %d files, %d quarantined, %.1f files/s", len(manifest), quarantined,
              len(manifest) / max(seconds, 1e-9))
     return [paths.manifest, paths.ingest_summary]
+
+
+def usable_or_raise(manifest: pd.DataFrame, datasets: dict[str, Path], labels: str, written: Path) -> None:
+    """A set with nothing usable is logged here (the manifest says why, file by file) and refused by
+    the features stage; labels asked for (``--labels folder|manifest``) that name one class are an
+    error. Under ``auto`` a one-class set is only logged: per-class checks then have one class."""
+    for role, path in datasets.items():
+        if (why := unusable(manifest, role, str(path))) is not None:
+            log.warning("ingest: %s", why)
+            continue
+        ok = manifest[(manifest["role"] == role) & (manifest["status"] == "ok")]
+        classes = sorted(set(ok["label"]) - {""})
+        if len(classes) == 1 and labels in ("folder", "manifest"):
+            raise DataError(f"{role} dataset {path} is labelled with one class ({classes[0]!r}); add the other "
+                            "classes, or pass --labels none to audit it as an unlabelled set")
+        if len(classes) == 1:
+            log.warning("ingest: the %s set has one class (%r): per-class checks compare nothing; "
+                        "--labels none audits it as unlabelled", role, classes[0])

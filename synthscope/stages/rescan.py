@@ -27,9 +27,13 @@ SIDES = ("before", "after")
 RESCANNED = ("ingest", "features", "scan")
 
 
-def derive_config(config: AuditConfig, side: str, role: str) -> AuditConfig:
-    """The audit config of one side, for a debias plan that rebalanced ``role`` (synthetic|real)."""
+def derive_config(config: AuditConfig, side: str, role: str, labelled: bool = True) -> AuditConfig:
+    """The audit config of one side, for a debias plan that rebalanced ``role`` (synthetic|real).
+    An unlabelled augmented set is ingested with ``ingest.labels: none`` (its index has no labels)."""
     out = OutputPaths(config.output_dir)
+    if side == "after" and not labelled:
+        ingest = replace(config.params.ingest, labels="none")
+        config = replace(config, params=replace(config.params, ingest=ingest))
     if side == "after":
         synthetic, real = out.augmented_index, (config.real if role == "synthetic" else None)
     elif role == "real":
@@ -52,4 +56,5 @@ def rescan_config(config: AuditConfig, side: str) -> AuditConfig:
         raise StageInputError(f"{summary} is missing; run `synthscope stage debias` first")
     if (why := problem(config.output_dir, "debias")) is not None:  # the re-scans read augmented/ and its summary
         raise StageInputError(why)
-    return derive_config(config, side, read_document(summary, AugmentedDocument).role)
+    document = read_document(summary, AugmentedDocument)
+    return derive_config(config, side, document.role, not document.not_checked)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from synthscope.bias import findings, scan, summary
+from synthscope.bias import findings, not_checked, scan, summary
 from synthscope.bias.examples import memorised_examples
 from synthscope.bias.inputs import scan_data
 from synthscope.bias.masked import object_coverage
@@ -39,9 +39,12 @@ def run(config: AuditConfig) -> list[Path]:
     n_real = 0 if data.real is None else len(data.real)
     result = BiasDocument.model_validate({
         "findings": findings(flagged, memorised_examples(data, params), params.mem_examples),
+        "not_checked": not_checked(data),
         "summary": summary(flagged, len(data.synthetic), n_real) | {"extractor": embeddings.extractor,
                                                                 "object_attributes": object_coverage(data, params)},
     })
+    for item in result.not_checked:
+        log.info("scan: %s: %s", item.what, item.reason)
     write_document(paths.bias_json, result)
     write_parquet(paths.findings, flagged)
     log.info(

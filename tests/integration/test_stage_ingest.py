@@ -95,5 +95,5 @@ def test_missing_manifest_column_is_a_clear_error(tmp_path):
 
 
 def test_missing_dataset_is_a_clear_error(tmp_path):
-    with pytest.raises(DataError, match="does not exist; pass an ImageFolder"):
+    with pytest.raises(DataError, match="does not exist; pass an image folder"):
         run_ingest(tmp_path, tmp_path / "nope")
