@@ -68,14 +68,15 @@ def embed_through_store(folder: Path, params: Params, store_dir: Path) -> tuple[
         counts = read_json(paths.features_summary)["embeddings"]
         emb = load_embeddings(paths, store_dir)
     if len(emb.features) == 0:
-        raise DataError(f"{folder} has no readable images; check the folder (ImageFolder: <class>/<image>)")
+        raise DataError(f"{folder} has no readable images; put images in it (flat, or <class>/<image>)")
     return emb.features, emb.index["label"].astype(str).to_numpy(), dict(emb.extractor), counts
 
 
 def _side(source: Source, role: str, params: Params, store_dir: Path) -> dict[str, Any]:
     if isinstance(source, np.ndarray):
         feats, labels, info, counts = source, None, None, None
-    elif Path(source).is_dir():
+    elif Path(source).is_dir() or Path(source).suffix.lower() in (".csv", ".parquet", ".arrow"):
+        # a folder, a manifest or a Hugging Face dataset: through ingest and the feature store
         feats, labels, info, counts = embed_through_store(Path(source), params, store_dir)
     else:
         feats, labels, info, counts = read_features(Path(source)), None, None, None

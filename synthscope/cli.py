@@ -35,20 +35,34 @@ RealOpt = Annotated[str | None, typer.Option("--real", help="Real reference data
 OutputOpt = Annotated[str | None, typer.Option("--output-dir", help="Where this audit's outputs go.")]
 StoreOpt = Annotated[str | None, typer.Option("--store-dir", help="Feature store directory (shared between audits).")]
 ParamsOpt = Annotated[Path | None, typer.Option("--params", help="Params file (default: ./params.yaml).")]
+LabelsOpt = Annotated[
+    str | None,
+    typer.Option("--labels", help="Where class labels come from: auto, folder, none or manifest (docs/data.md)."),
+]
+ImageColumnOpt = Annotated[str | None, typer.Option("--image-column", help="Hugging Face datasets: the Image column.")]
+LabelColumnOpt = Annotated[
+    str | None, typer.Option("--label-column", help="Manifests and Hugging Face datasets: the label column.")
+]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a param: SECTION.KEY=VALUE (YAML value), repeatable."),
 ]
 
 
-def parse_sets(sets: list[str] | None) -> dict[str, Any]:
-    """``["scan.seed=3"]`` -> ``{"scan.seed": 3}``; the value is parsed as YAML."""
-    out: dict[str, Any] = {}
+def label_sets(labels: str | None, image_column: str | None, label_column: str | None) -> dict[str, Any]:
+    """``--labels``/``--image-column``/``--label-column`` as ``ingest.*`` overrides (names stay text, not YAML)."""
+    given = {"ingest.labels": labels, "ingest.image_column": image_column, "ingest.label_column": label_column}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def parse_sets(sets: list[str] | None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``["scan.seed=3"]`` -> ``{"scan.seed": 3}``; the value is parsed as YAML. ``extra`` overrides win."""
+    out: dict[str, Any] = dict(extra or {})
     for item in sets or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"--set {echo(item)}: use SECTION.KEY=VALUE, for example scan.seed=1")
-        out[key.strip()] = load_yaml(value, f"--set {echo(key.strip(), bare=True)}")
+        out.setdefault(key.strip(), load_yaml(value, f"--set {echo(key.strip(), bare=True)}"))
     return out
 
 
@@ -60,9 +74,10 @@ def build_config(
     store_dir: str | None,
     params: Path | None,
     sets: list[str] | None,
+    extra: dict[str, Any] | None = None,
 ) -> AuditConfig:
     overrides = {"synthetic": synthetic, "real": real, "output_dir": output_dir, "store_dir": store_dir}
-    return load_config(config, overrides, params, parse_sets(sets))
+    return load_config(config, overrides, params, parse_sets(sets, extra))
 
 
 @app.command()
@@ -95,6 +110,9 @@ def stage(
     store_dir: StoreOpt = None,
     params: ParamsOpt = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
+    labels: LabelsOpt = None,
+    image_column: ImageColumnOpt = None,
+    label_column: LabelColumnOpt = None,
     rescan: Annotated[
         str | None,
         typer.Option(help="before|after: run ingest, features or scan on the set around debias (debias_<side>/)."),
@@ -104,7 +122,8 @@ def stage(
     from synthscope.stages import run_stage
     from synthscope.stages.rescan import RESCANNED, rescan_config
 
-    cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
+    cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_,
+                       label_sets(labels, image_column, label_column))
     with output_lock(cfg.output_dir):  # the audit's own dir, also for a re-scan in its debias_<side>/
         if rescan is not None:
             if name not in RESCANNED:
@@ -132,18 +151,22 @@ def audit(
         FailOn | None,
         typer.Option("--fail-on", help="Exit 2 when the verdict is this bad or worse (params.yaml gates)."),
     ] = None,
+    labels: LabelsOpt = None,
+    image_column: ImageColumnOpt = None,
+    label_column: LabelColumnOpt = None,
 ) -> None:
     """Run the whole pipeline as a Prefect flow."""
     from synthscope.orchestration.audit import audit_flow_for
 
-    cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
+    extra = label_sets(labels, image_column, label_column)
+    cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_, extra)
     with output_lock(cfg.output_dir):  # taken before Prefect starts: a busy dir fails at once
         result = audit_flow_for()(
             config=str(config) if config else None,
             overrides={k: v for k, v in {"synthetic": synthetic, "real": real, "output_dir": output_dir,
                                          "store_dir": store_dir}.items() if v is not None},
             params_file=str(params) if params else None,
-            param_overrides=parse_sets(set_),
+            param_overrides=parse_sets(set_, extra),
         )
     typer.echo(f"outputs: {cfg.output_dir}")
     for path in result:
@@ -269,6 +292,9 @@ def metrics(
     store_dir: StoreOpt = None,
     params: ParamsOpt = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
+    labels: LabelsOpt = None,
+    image_column: ImageColumnOpt = None,
+    label_column: LabelColumnOpt = None,
 ) -> None:
     """FID, KID, precision, recall, density and coverage of two folders or feature files."""
     import json
@@ -279,7 +305,8 @@ def metrics(
     if k is not None and k < 1:
         raise ConfigError(f"--k {k}: use 1 or more neighbours")
     result = compare(synthetic, real, extractor=extractor, weights=weights, k=k,
-                     store_dir=store_dir or "data/store", params=load_params(params, parse_sets(set_)))
+                     store_dir=store_dir or "data/store",
+                     params=load_params(params, parse_sets(set_, label_sets(labels, image_column, label_column))))
     if json_:
         typer.echo(json.dumps(result, indent=2))
         return

@@ -21,6 +21,7 @@ import pandas as pd
 
 from synthscope.datasets import hf
 from synthscope.datasets.sources import (
+    HIDDEN_FILE,
     MANIFEST_SUFFIXES,
     Entry,
     list_image_folder,
@@ -54,8 +55,8 @@ class Listing:
 
 
 def _images(entries: list[Entry], extensions: tuple[str, ...]) -> list[Entry]:
-    return [e for e in entries if PurePosixPath(e.rel).suffix.lower() in extensions
-            and e.problem in ("", NOT_IN_CLASS_FOLDER)]
+    """Entries named like images (also those quarantined for their name: they still sit in a folder)."""
+    return [e for e in entries if PurePosixPath(e.rel).suffix.lower() in extensions and e.problem != HIDDEN_FILE]
 
 
 def _unlabelled(entries: list[Entry]) -> list[Entry]:
@@ -106,7 +107,8 @@ def _metadata(path: Path, meta: Path, rule: LabelRule) -> Listing:
     listed = {e.rel for e in entries}
     for extra in list_image_folder(path):  # files beside the metadata that it does not list
         if extra.rel not in listed and PurePosixPath(extra.rel).name not in METADATA_FILES:
-            entries.append(Entry(extra.rel, "", extra.problem or f"not listed in {meta.name}", extra.raw))
+            problem = "" if extra.problem == NOT_IN_CLASS_FOLDER else extra.problem
+            entries.append(Entry(extra.rel, "", problem or f"not listed in {meta.name}", extra.raw))
     how = f"labels from column {name!r}" if labelled else "unlabelled (no label column)"
     line = f"hf-imagefolder {path}: {len(table)} row(s) in {meta.name}, {how}"
     return Listing(path.resolve(), entries, {"kind": "hf-imagefolder", "labels": "column" if labelled else "none",

@@ -43,11 +43,15 @@ def _labelled(index: pd.DataFrame, features: np.ndarray, dhash: np.ndarray, role
 
 
 def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFrame, role: str) -> dict | None:
-    """CAS before and after on the score stage's real test split (None without a real set)."""
+    """CAS before and after on the score stage's real test split (None without a real set, or when
+    either set is unlabelled: CAS needs class labels, and metrics.json's ``skipped`` says so)."""
     if config.real is None:
         return None
     p = config.params.score
     emb = load_embeddings(OutputPaths(config.output_dir), config.store_dir)
+    if not all((emb.index.loc[emb.index["role"] == r, "label"].astype(str) != "").any() for r in ("synthetic", "real")):
+        log.info("compare: CAS before/after not checked: needs class labels (a set is unlabelled)")
+        return None
     # the score stage's choice of model: it counts the same ok synthetic + real rows
     settings = cas_settings(p, config.params.scan, len(emb.index))
     emb_after = load_embeddings(OutputPaths(after.output_dir), config.store_dir)
