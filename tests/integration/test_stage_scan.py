@@ -56,7 +56,7 @@ def test_stage_writes_design_shaped_outputs(tmp_path, fake_store, with_real):
     paths = OutputPaths(out)
     assert written == [paths.bias_json, paths.findings]
     result = json.loads(paths.bias_json.read_text())
-    assert set(result) == {"findings", "summary"}
+    assert set(result) == {"findings", "summary", "not_checked"} and result["not_checked"] == []  # both sets labelled
     shortcut = [f for f in result["findings"] if f["check"] == "shortcut" and f["severity"] == "high"]
     assert {f["class"] for f in shortcut} == {"circle", "square", "triangle"}
     assert {f["origin"] for f in shortcut} == ({"introduced"} if with_real else {"unknown"})
