@@ -61,10 +61,10 @@ def grabcut_mask(rgb: np.ndarray) -> np.ndarray:
     """The new mask refined by GrabCut (2 iterations) on images of 16 px or more."""
     img = rgb.astype(np.float32)
     dist, threshold, _, _ = background_model(img)
-    seed = clean(dist > threshold)
+    seed = clean(dist > threshold)[1]
     if not seed.any() or min(seed.shape) < 16:
         return seed
-    return clean(grabcut(img, seed, dist, threshold))
+    return clean(grabcut(img, seed, dist, threshold))[1]
 
 
 def errors(mask: np.ndarray, alpha_small: np.ndarray) -> tuple[float, float]:

@@ -188,15 +188,15 @@ GLYPHS = "ABCDEGMOPQRSW0123456789"  # many with holes (A, B, O, ...), some open 
 
 
 def light_field(rng: np.random.Generator, width: int, height: int, brighter_middle: bool) -> np.ndarray:
-    """(H, W) gain of a broad spotlight: 1 at its centre, 0.55-0.8 at the frame (or the reverse).
+    """(H, W) gain of a spotlight: 1 at its centre, down to 0.45-0.7 at the frame (or the reverse).
 
     ``brighter_middle`` False gives a backdrop darker in the middle than at the border.
     """
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     side = float(max(width, height))
     cx, cy = width * rng.uniform(0.35, 0.65), height * rng.uniform(0.35, 0.65)
-    spot = np.exp(-(((xx - cx) / side) ** 2 + ((yy - cy) / side) ** 2) / (2 * rng.uniform(0.25, 0.45) ** 2))
-    low = rng.uniform(0.55, 0.8)
+    spot = np.exp(-(((xx - cx) / side) ** 2 + ((yy - cy) / side) ** 2) / (2 * rng.uniform(0.15, 0.3) ** 2))
+    low = rng.uniform(0.45, 0.7)
     return (low + (1 - low) * spot) if brighter_middle else (1 - (1 - low) * spot)
 
 
