@@ -63,6 +63,12 @@ REFIT_SAMPLES = 2048  # pixels used per re-fit at most (an even subsample): boun
 # Below this stroke width (px at the working resolution) the mask is not opened: the
 # opening would erase 1-3 px outlines and small glyphs.
 THIN_STROKE = 4.0
+# bg_score: 0 -> 1 as the share of the border frame the final backdrop surface explains
+# rises through this range; fg_score: 1 -> 0 as the share of the border frame the object
+# covers rises through the other (an object entering from one edge covers about 5-15%).
+# Tuned on bench/masks.py (cluttered photos: AUC of the confidence against good masks).
+EXPLAINED = (0.6, 0.9)
+ON_BORDER = (0.15, 0.4)
 
 
 @dataclass(frozen=True)
@@ -182,7 +188,7 @@ def border_fit(img: np.ndarray) -> tuple[np.ndarray, float, float, float]:
 
 def background_model(img: np.ndarray) -> tuple[np.ndarray, float, float, float]:
     """(h, w, 3) float32 -> (distance map (h, w) to the backdrop, threshold, share of the border
-    explained, backdrop noise of the border fit, in RGB 0-255 units).
+    frame the final surface explains, backdrop noise of the border fit, in RGB 0-255 units).
 
     The border fit (:func:`border_fit`) is re-fitted on every pixel classified as backdrop,
     less a one-pixel margin at the object's edge (anti-aliased pixels), until stable. The
@@ -190,7 +196,7 @@ def background_model(img: np.ndarray) -> tuple[np.ndarray, float, float, float]:
     is smooth), the final distance map on all.
     """
     h, w = img.shape[:2]
-    coef, threshold, explained, noise = border_fit(img)
+    coef, threshold, _, noise = border_fit(img)
     step = 2 if min(h, w) >= 32 else 1
     sub_img = img[::step, ::step]
     sub_shape = sub_img.shape[:2]
@@ -211,6 +217,7 @@ def background_model(img: np.ndarray) -> tuple[np.ndarray, float, float, float]:
         if changed < REFIT_STABLE:
             break
     dist = backdrop_distance(img.reshape(-1, 3), grid_basis(h, w) @ coef).reshape(h, w)
+    explained = float((dist[border_frame(h, w)] < threshold).mean())
     return dist, threshold, explained, noise
 
 
@@ -270,7 +277,7 @@ def foreground_score(mask: np.ndarray, filled: np.ndarray, dist: np.ndarray, thr
         ramp(contrast, 1.2, 2.5)
         * ramp(area, 0.0, 0.01)
         * (1.0 - ramp(area, 0.6, 0.85))
-        * (1.0 - ramp(on_border, 0.3, 0.6))
+        * (1.0 - ramp(on_border, *ON_BORDER))
     )
 
 
@@ -280,7 +287,7 @@ def object_mask(rgb: np.ndarray) -> ObjectMask:
     dist, threshold, explained, noise = background_model(img)
     mask, filled = clean(dist > threshold)
     # a backdrop explains the border, and is smooth: texture left after the surface fit is clutter
-    bg = ramp(explained, 0.5, 0.8) * (1.0 - ramp(noise, NOISY_BACKDROP[0], NOISY_BACKDROP[1]))
+    bg = ramp(explained, *EXPLAINED) * (1.0 - ramp(noise, NOISY_BACKDROP[0], NOISY_BACKDROP[1]))
     fg = foreground_score(mask, filled, dist, threshold)
     return ObjectMask(mask, bg * fg, bg, fg, filled)
 
