@@ -23,7 +23,7 @@ def spotlit(backdrop: np.ndarray, size: int = 64, low: float = 0.5) -> tuple[np.
     """A backdrop lit brighter in the middle (gain ``low`` at the corners) with a magenta
     U-shaped object whose gap shows the lit backdrop; -> (uint8 image, true object mask)."""
     yy, xx = np.mgrid[0:size, 0:size] / (size - 1) - 0.5
-    light = low + (1 - low) * np.exp(-(xx**2 + yy**2) / (2 * 0.2**2))
+    light = low + (1 - low) * np.exp(-(xx**2 + yy**2) / (2 * 0.3**2))
     obj = np.zeros((size, size), dtype=bool)
     a, b = size // 4, 3 * size // 4
     obj[a:b, a : a + size // 8] = obj[a:b, b - size // 8 : b] = obj[b - size // 8 : b, a:b] = True
