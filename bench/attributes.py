@@ -1,6 +1,10 @@
 """Images/s of the attribute pass before and after the photo-proof masks, and drift time.
 
-    nice python bench/attributes.py [--n 10000]
+    nice python bench/attributes.py [--n 10000] [--against OLD_MASK_PY]
+
+``--against`` times the pass with another version of ``synthscope/features/mask.py`` (e.g.
+``git show main:synthscope/features/mask.py > /tmp/mask_main.py``) against this one,
+interleaved in this process (CPU time, 3 rounds), on 28-64 px and 96-640 px composites.
 
 Before = the seed's mask rule (bench/masks.py ``old_mask``, on the 256 px copy, no
 confidence, no noise column) inside today's ``image_attributes``; after = the shipped pass.
@@ -49,10 +53,50 @@ def rate(images: list[np.ndarray]) -> tuple[float, list[dict]]:
     return len(images) / (time.perf_counter() - start), rows
 
 
+def against(path: str, n: int) -> None:
+    """CPU time per image of the attribute pass with the mask module at ``path`` against this one."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("other_mask", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{path}: not a Python file; pass a copy of synthscope/features/mask.py")
+    other = importlib.util.module_from_spec(spec)
+    sys.modules["other_mask"] = other
+    spec.loader.exec_module(other)
+    ours = attributes.object_mask
+
+    def theirs(rgb: np.ndarray) -> ObjectMask:
+        m = other.object_mask(rgb)
+        return ObjectMask(m.mask, m.confidence, m.bg_score, m.fg_score, getattr(m, "filled", m.mask))
+
+    for label, sizes in (("28-64 px", ((28, 28), (32, 32), (64, 64))),
+                         ("96-640 px", ((96, 72), (128, 128), (300, 200), (640, 480)))):
+        images = [c.rgb for c in composite_set(n, seed=0, sizes=sizes)]
+        spent = {"other": 0.0, "this": 0.0}
+        try:
+            for _ in range(3):
+                for name, fn in (("other", theirs), ("this", ours)):
+                    attributes.object_mask = fn
+                    start = time.process_time()
+                    for img in images:
+                        attributes.image_attributes(img)
+                    spent[name] += time.process_time() - start
+        finally:
+            attributes.object_mask = ours
+        per = {k: 1000 * v / 3 / len(images) for k, v in spent.items()}
+        print(f"attribute pass, {len(images)} images of {label}: {path} {per['other']:.2f} ms/image, "
+              f"this tree {per['this']:.2f} ms/image, ratio {per['this'] / per['other']:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--against", help="another version of synthscope/features/mask.py to time against")
     args = parser.parse_args()
+    if args.against:
+        against(args.against, args.n)
+        return
     start = time.perf_counter()
     items = composite_set(args.n, seed=0, sizes=((28, 28), (32, 32), (64, 64)))
     images = [c.rgb for c in items]

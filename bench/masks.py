@@ -3,7 +3,10 @@
 Prints, per backdrop (flat = uniform/noisy/vignetted studio backdrop, photo = cluttered
 real-photo crop), the median |fg_area error| and median centroid error (fractions of the
 side) of each method, and for the new one how its confidence separates good masks from
-bad ones. Run: ``nice python bench/masks.py [N]``.
+bad ones. Then the same per harder kind (lit backdrops, concave objects, cast shadows,
+thin strokes: ``HARD_KINDS``), scored against the *filled* object, with the share of images
+where no distinct object is found. Run: ``nice python bench/masks.py [N] [N_PER_KIND]``
+(``N_PER_KIND`` 0 skips the old kinds' sections and runs only the harder kinds, with N of each).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import cv2  # opencv-python-headless (test extra): GrabCut, the measured alterna
 import numpy as np
 from scipy import ndimage
 
-from synthscope.demo.composite import LARGE_SIZES, composite_set, truth
+from synthscope.demo.composite import HARD_KINDS, LARGE_SIZES, composite_set, hard_set, truth
 from synthscope.features.attributes import shrink
 from synthscope.features.mask import WORK_SIDE, background_model, clean, object_mask
 
@@ -58,10 +61,10 @@ def grabcut_mask(rgb: np.ndarray) -> np.ndarray:
     """The new mask refined by GrabCut (2 iterations) on images of 16 px or more."""
     img = rgb.astype(np.float32)
     dist, threshold, _, _ = background_model(img)
-    seed = clean(dist > threshold)
+    seed = clean(dist > threshold)[1]
     if not seed.any() or min(seed.shape) < 16:
         return seed
-    return clean(grabcut(img, seed, dist, threshold))
+    return clean(grabcut(img, seed, dist, threshold))[1]
 
 
 def errors(mask: np.ndarray, alpha_small: np.ndarray) -> tuple[float, float]:
@@ -76,24 +79,26 @@ def errors(mask: np.ndarray, alpha_small: np.ndarray) -> tuple[float, float]:
 
 
 METHODS = {
-    "old (border median + spread)": lambda s: (old_mask(s), np.nan),
-    "dominant cluster + surface (used)": lambda s: (lambda m: (m.mask, m.confidence))(object_mask(s)),
-    "dominant cluster + surface + grabCut": lambda s: (grabcut_mask(s), np.nan),
+    "old (border median + spread)": lambda s: (old_mask(s), np.nan, np.nan),
+    # size and location are read from the filled object (getattr: the bench also runs on older code)
+    "dominant cluster + surface (used)": lambda s: (lambda m: (getattr(m, "filled", m.mask), m.confidence,
+                                                                m.fg_score))(object_mask(s)),
+    "dominant cluster + surface + grabCut": lambda s: (grabcut_mask(s), np.nan, np.nan),
 }
 
 
-def evaluate(items: list) -> dict[str, dict[str, np.ndarray]]:
+def evaluate(items: list, methods: tuple[str, ...] = tuple(METHODS)) -> dict[str, dict[str, np.ndarray]]:
     out: dict[str, dict[str, np.ndarray]] = {}
     smalls = [(shrink(c.rgb, WORK_SIDE), c) for c in items]
-    for name, fn in METHODS.items():
+    for name in methods:
         rows, started = [], time.perf_counter()
         for small, c in smalls:
-            mask, conf = fn(small)
-            a_small = shrink_alpha(c.alpha, mask.shape)
-            rows.append((*errors(mask, a_small), conf))
-        arr = np.array(rows)
-        out[name] = {"area": arr[:, 0], "centroid": arr[:, 1], "conf": arr[:, 2],
-                     "ms": 1000 * (time.perf_counter() - started) / len(items)}
+            mask, conf, fg = METHODS[name](small)
+            a_small = shrink_alpha(c.truth_alpha, mask.shape)
+            rows.append((*errors(mask, a_small), conf, fg, not mask.any()))
+        arr = np.array(rows, dtype=float)
+        out[name] = {"area": arr[:, 0], "centroid": arr[:, 1], "conf": arr[:, 2], "fg": arr[:, 3],
+                     "empty": arr[:, 4], "ms": 1000 * (time.perf_counter() - started) / len(items)}
     return out
 
 
@@ -125,7 +130,23 @@ def separation(r: dict, cut: float = 0.5) -> None:
           f"{np.median(r['centroid'][lo]) if lo.any() else np.nan:.3f}; AUC(confidence -> good mask) {auc:.3f}")
 
 
-def main(n: int = 200) -> None:
+def hard_kinds(n: int) -> None:
+    """Per harder kind: median errors against the filled object, and 'no distinct object'."""
+    used = "dominant cluster + surface (used)"
+    print(f"\nharder kinds, {n} images each; truth = the filled object; 'no object' = fg_score 0 (empty or faint)")
+    for i, kind in enumerate(HARD_KINDS):
+        res = evaluate(hard_set(kind, n, seed=100 + i), ("old (border median + spread)", used))
+        for name, r in res.items():
+            extra = (f"  no object {np.mean(r['fg'] == 0):.1%} (empty {np.mean(r['empty'] > 0):.1%}), "
+                     f"median confidence {np.median(r['conf']):.2f}") if name == used else ""
+            print(f"  {kind:12s} {name:34s} median |area err| {np.median(r['area']):.3f}  median centroid err "
+                  f"{np.median(r['centroid']):.3f}{extra}  ({r['ms']:.1f} ms/image)")
+
+
+def main(n: int = 200, per_kind: int = 100) -> None:
+    if per_kind == 0:
+        hard_kinds(n)
+        return
     for backdrop in ("flat", "photo"):
         for edge in (False, True):
             items = [c for c in composite_set(2 * n, seed=1, backdrops=(backdrop,)) if c.crosses_edge == edge]
@@ -134,7 +155,8 @@ def main(n: int = 200) -> None:
             separation(res["dominant cluster + surface (used)"])
     large = composite_set(8, seed=2, sizes=LARGE_SIZES)
     report("megapixel composites (1600x1200, 2048x1536), both backdrops: 8 images", evaluate(large))
+    hard_kinds(per_kind)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    main(*(int(a) for a in sys.argv[1:3]))

@@ -21,7 +21,8 @@ from synthscope.features.mask import WORK_SIDE, object_mask
 from synthscope.schema import ATTRIBUTE_GROUPS, MASK_COLUMNS, QUALITY_COLUMNS
 
 # Bump when any formula below changes: the feature store keys cached attributes on it.
-ATTRIBUTES_VERSION = 2  # 2: backdrop-model masks with mask_confidence, noise column
+ATTRIBUTES_VERSION = 3  # 2: backdrop-model masks with mask_confidence, noise column; 3: backdrop re-fit
+# inside the frame, thin strokes kept, size and location from the filled object
 # Attributes are computed on the image shrunk to at most this side: area, centroid and
 # colours do not depend on the scale, and it bounds the cost of a 4000 px photo.
 MAX_SIDE = 256
@@ -109,12 +110,15 @@ def dhash(rgb: np.ndarray) -> int:
     return value - (1 << 64) if value >= (1 << 63) else value
 
 
-def _mask_stats(rgb01: np.ndarray, mask: np.ndarray) -> dict[str, float]:
-    """Object colour, size and location from the mask (fallbacks when it is empty)."""
+def _mask_stats(rgb01: np.ndarray, mask: np.ndarray, filled: np.ndarray | None = None) -> dict[str, float]:
+    """Object colour from its own pixels (``mask``), size and location from the *filled* object
+    (holes and the inside of a closed outline count; ``filled`` defaults to ``mask``), the
+    background from the pixels that are not the object's (fallbacks when it is empty)."""
+    filled = mask if filled is None else filled
     h, w = mask.shape
-    out: dict[str, float] = {"fg_area": float(mask.mean())}
+    out: dict[str, float] = {"fg_area": float(filled.mean())}
     if mask.any():
-        ys, xs = np.nonzero(mask)
+        ys, xs = np.nonzero(filled)
         x0, x1, y0, y1 = xs.min() / w, (xs.max() + 1) / w, ys.min() / h, (ys.max() + 1) / h
         cx, cy = (xs.mean() + 0.5) / w, (ys.mean() + 0.5) / h
         # The eroded mask avoids anti-aliased (or blurred) edge pixels that mix object and
@@ -177,7 +181,7 @@ def image_attributes(rgb: np.ndarray) -> dict[str, float | int]:
     # The mask and the object's statistics use the working resolution of the mask model.
     work = shrink(small, WORK_SIDE)
     found = object_mask(work)
-    out.update(_mask_stats(work.astype(np.float64) / 255.0, found.mask))
+    out.update(_mask_stats(work.astype(np.float64) / 255.0, found.mask, found.filled))
     out.update(mask_confidence=found.confidence, mask_bg_score=found.bg_score, mask_fg_score=found.fg_score)
     out["noise"] = noise_sigma(lum * 255.0)
     missing = set(ATTRIBUTE_COLUMNS) - set(out)

@@ -89,8 +89,9 @@ def test_location_moves_the_object_whole(image):
     shifted = np.roll(mask, (dy, dx), axis=(0, 1))
     assert np.array_equal(out[shifted], moved[shifted])  # object pixels travel unchanged
     assert iou(object_mask(out), shifted) > 0.95
-    # within 2 pixels: the backdrop surface is fitted to the border, which the move changes slightly
-    assert image_attributes(out)["fg_area"] == pytest.approx(image_attributes(image)["fg_area"], abs=2 / 64**2)
+    # within 12 pixels (3% of this object): the backdrop surface is re-fitted on every backdrop
+    # pixel of this textured background, the refilled hole included, so the move changes it a little
+    assert image_attributes(out)["fg_area"] == pytest.approx(image_attributes(image)["fg_area"], abs=12 / 64**2)
 
 
 def test_transforms_are_deterministic_per_seed(image):
