@@ -23,6 +23,7 @@ from synthscope.features.dhash import index_dhash
 from synthscope.features.load import load_embeddings
 from synthscope.logs import log
 from synthscope.metrics.cas import LabelledSet
+from synthscope.metrics.fits import FitCache, fits_dir
 from synthscope.metrics.suite import cas_settings
 from synthscope.paths import OutputPaths
 from synthscope.stages.rescan import rescan_config
@@ -48,8 +49,7 @@ def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFra
         return None
     p = config.params.score
     emb = load_embeddings(OutputPaths(config.output_dir), config.store_dir)
-    # the score stage's choice of model: it counts the same ok synthetic + real rows
-    settings = cas_settings(p, config.params.scan, len(emb.index))
+    settings = cas_settings(p, config.params.scan)  # the score stage's: its "before" fit is served from the cache
     emb_after = load_embeddings(OutputPaths(after.output_dir), config.store_dir)
     dhash = index_dhash(OutputPaths(config.output_dir), emb.index)
     dhash_after = index_dhash(OutputPaths(after.output_dir), emb_after.index)
@@ -60,7 +60,7 @@ def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFra
                     p.cas_image_size)
     aug_paths = emb_after.index.loc[emb_after.index["role"] == "synthetic", "path"]
     sources = aug_paths.map(manifest.set_index("path")["source_image_id"]).astype(str).to_numpy()
-    return cas_before_after(before, aug, sources, real, settings)
+    return cas_before_after(before, aug, sources, real, settings, FitCache(fits_dir(config.store_dir)))
 
 
 def _inputs(config: AuditConfig) -> tuple[AugmentedDocument, pd.DataFrame, pd.DataFrame, pd.DataFrame, AuditConfig]:
