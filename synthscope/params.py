@@ -186,7 +186,7 @@ class DebiasParams:
     # false: only add images up to the target; true: keep the total and also drop surplus images.
     undersample: Bool = False
     # Shortcut / consistency findings at or above this severity name the attributes to decorrelate.
-    min_severity: Literal["low", "medium", "high"] = "low"
+    min_severity: Literal["low", "medium", "high"] = "medium"  # low: within what two samples of one set show
     # New backgrounds: real images' backgrounds (object filled in; texture when none contrasts or there
     # is no real set) or noise textures. Never the synthetic set's own: they carry the bias.
     background_source: Literal["texture", "images"] = "images"

@@ -83,10 +83,14 @@ class AugmentedDocument(Document):
     deficit: Deficit
     selection: Selection
     seed: int
+    # false: nothing reached debias.min_severity and no class missed its target, so no set was built
+    built: bool = True
+    reasons: list[str] = []  # what was flagged (built), or why nothing was (not built)
 
 
 class DebiasDocument(Document):
     method: str
+    built: bool = True  # false: no augmented set was built (augmented.json ``reasons`` says why)
     role: Literal["synthetic", "real"]  # the set that was rebalanced
     attributes: list[Literal[ATTRIBUTES]]  # attributes transformed to break flagged shortcuts
     target_shares: dict[str, float]

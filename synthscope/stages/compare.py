@@ -70,9 +70,12 @@ def _inputs(config: AuditConfig) -> tuple[AugmentedDocument, pd.DataFrame, pd.Da
         if not needed.is_file():
             raise StageInputError(f"{needed} is missing; run `synthscope stage {stage}` first")
     before, after = rescan_config(config, "before"), rescan_config(config, "after")
+    role = read_document(paths.augmented_summary, AugmentedDocument).role
     findings = []
     for side, cfg in (("before", before), ("after", after)):
-        path = OutputPaths(cfg.output_dir).findings
+        # Synthetic set repaired: the before scan is the audit's own (same images, same params); the
+        # flow does not re-run it
+        path = paths.findings if side == "before" and role == "synthetic" else OutputPaths(cfg.output_dir).findings
         if not path.is_file():
             raise StageInputError(f"{path} is missing; run `synthscope stage scan --rescan {side}` "
                                   f"(after ingest and features with --rescan {side})")
@@ -80,7 +83,27 @@ def _inputs(config: AuditConfig) -> tuple[AugmentedDocument, pd.DataFrame, pd.Da
     return read_document(paths.augmented_summary, AugmentedDocument), pd.read_parquet(paths.augmented_manifest), *findings, after
 
 
+def not_built(config: AuditConfig, summary: AugmentedDocument) -> DebiasDocument:
+    """debias.json when the debias stage found nothing to repair: no set, no re-scans, no CAS to compare."""
+    return DebiasDocument.model_validate({
+        "method": summary.reasons[0] if summary.reasons else "nothing to debias",
+        "built": False, "role": summary.role, "attributes": [], "target_shares": summary.target_shares,
+        "class_counts": {}, "deficit": summary.deficit, "n_images": 0, "n_augmented": 0,
+        "per_class_added": {}, "selection": summary.selection, "findings": [],
+        "scan_reference": "real" if config.real is not None else "none", "cas": None, "rescan_dir": "",
+        "seed": summary.seed,
+    })
+
+
 def run(config: AuditConfig) -> list[Path]:
+    paths = OutputPaths(config.output_dir)
+    if not paths.augmented_summary.is_file():
+        raise StageInputError(f"{paths.augmented_summary} is missing; run `synthscope stage debias` first")
+    summary = read_document(paths.augmented_summary, AugmentedDocument)
+    if not summary.built:
+        path = write_document(paths.debias_json, not_built(config, summary))
+        log.info("compare: %s", summary.reasons[0] if summary.reasons else "nothing to debias")
+        return [path]
     summary, manifest, before_findings, after_findings, after = _inputs(config)
     role = summary.role
     counts = manifest["label"].value_counts()
@@ -102,6 +125,7 @@ def run(config: AuditConfig) -> list[Path]:
         "findings": compare_findings(before_findings, after_findings),
         "scan_reference": "real" if role == "synthetic" and config.real is not None else "none",
         "cas": cas_comparison(config, after, manifest, role),
+        "built": True,
         "rescan_dir": str(after.output_dir),
         "seed": summary.seed,
     })

@@ -27,10 +27,12 @@ SIDES = ("before", "after")
 RESCANNED = ("ingest", "features", "scan")
 
 
-def derive_config(config: AuditConfig, side: str, role: str) -> AuditConfig:
-    """The audit config of one side, for a debias plan that rebalanced ``role`` (synthetic|real)."""
+def derive_config(config: AuditConfig, side: str, role: str, built: bool = True) -> AuditConfig:
+    """The audit config of one side, for a debias plan that rebalanced ``role`` (synthetic|real).
+    With no augmented set ``built``, after is before (the Prefect flow skips both; ``dvc repro``
+    re-scans them, every embedding served from the store)."""
     out = OutputPaths(config.output_dir)
-    if side == "after":
+    if side == "after" and built:
         synthetic, real = out.augmented_index, (config.real if role == "synthetic" else None)
     elif role == "real":
         synthetic, real = config.real, None
@@ -52,4 +54,18 @@ def rescan_config(config: AuditConfig, side: str) -> AuditConfig:
         raise StageInputError(f"{summary} is missing; run `synthscope stage debias` first")
     if (why := problem(config.output_dir, "debias")) is not None:  # the re-scans read augmented/ and its summary
         raise StageInputError(why)
-    return derive_config(config, side, read_document(summary, AugmentedDocument).role)
+    doc = read_document(summary, AugmentedDocument)
+    return derive_config(config, side, doc.role, doc.built)
+
+
+def needed_sides(config: AuditConfig) -> tuple[str, ...]:
+    """The re-scans ``compare`` reads: none when debias built no set; only after when the synthetic
+    set was repaired (before is then the audit's own scan: same images, same params); both when the
+    real set was filled. Before the debias stage has run: both."""
+    summary = OutputPaths(config.output_dir).augmented_summary
+    if not summary.is_file():
+        return SIDES
+    doc = read_document(summary, AugmentedDocument)
+    if not doc.built:
+        return ()
+    return ("after",) if doc.role == "synthetic" else SIDES
