@@ -118,7 +118,9 @@ def prefect_child(n_tasks: int) -> None:
 
 
 def run_child(args: list[str]) -> dict:
-    env = {**os.environ, "PREFECT_HOME": tempfile.mkdtemp(prefix="bench-prefect-")}
+    # a busy machine can take minutes to start the temporary server: wait for it rather than fail
+    env = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600", **os.environ,
+           "PREFECT_HOME": tempfile.mkdtemp(prefix="bench-prefect-")}
     start = time.perf_counter()
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env, cwd=ROOT)
     wall = time.perf_counter() - start

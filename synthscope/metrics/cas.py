@@ -250,6 +250,9 @@ def _decide_augmentation(split: RealSplit, settings: CasSettings, cache: FitCach
         name = "flip+rot90" if settings.orientation_invariant else "none"
         return {"transforms": name, "decided_by": f"declared: score.orientation_invariant is "
                 f"{str(settings.orientation_invariant).lower()}", "validation": None}
+    if min(np.unique(split.train.labels, return_counts=True)[1]) < 2:
+        return {"transforms": "none", "decided_by": "too few real training images per class to decide; none, "
+                "which cannot change a label", "validation": None}
     inner_train, inner_val = stratified_split(split.train.labels, 0.2, settings.seed + 1)
     inner = RealSplit(split.train, split.classes, inner_train, inner_val)
     scores = {}
