@@ -35,7 +35,7 @@ from synthscope.io import read_json, write_json
 from synthscope.logs import log
 from synthscope.paths import OutputPaths
 from synthscope.stages import UPSTREAM, expected_outputs
-from synthscope.stages.rescan import RESCANNED, SIDES
+from synthscope.stages.rescan import RESCANNED, needed_sides
 
 RECORDS = ".stages"
 
@@ -124,7 +124,7 @@ def check_inputs(stage: str, config: AuditConfig) -> None:
         raise StageInputError(f"{out} holds the outputs of an audit of {theirs}; pass those datasets, another "
                               "--output-dir, or re-run `synthscope stage ingest` first")
     if stage == "compare":  # it also reads the re-scans before and after debias
-        for side in SIDES:
+        for side in needed_sides(config):
             for up in RESCANNED:
                 if (why := problem(OutputPaths(out).rescan_dir(side), up)) is not None:
                     raise StageInputError(f"{why} --rescan {side}")

@@ -142,10 +142,9 @@ class ScoreParams:
     is_splits: PositiveInt = 10
     prdc_k: PositiveInt = 5
     prdc_jackknife_groups: int_range(2) = 20  # PRDC interval: each set split into this many groups, each left out once
-    # auto: the CNN on images up to cas_cnn_max_images synthetic + real images, the linear probe on the
-    # stored embeddings above (a CNN on 100,000 images takes hours on a CPU); or force cnn / linear.
-    cas_model: Literal["auto", "cnn", "linear"] = "auto"
-    cas_cnn_max_images: NonNegativeInt = 5000
+    # linear: a regularised linear probe on the stored embeddings, C chosen by cross-validation on the
+    # real training split (seconds); cnn: a small CNN trained from scratch on the images (minutes).
+    cas_model: Literal["linear", "cnn"] = "linear"
     cas_test_fraction: number_range(0.0, 1.0, open_low=True, open_high=True) = 0.3  # share of each real class held out as the test split
     cas_image_size: int_range(16, 1024) = 64  # images are resized to this square side for the CNN
     cas_epochs: PositiveInt = 15
@@ -153,8 +152,12 @@ class ScoreParams:
     cas_lr: Positive = 0.003
     cas_width: PositiveInt = 32  # CNN channels in the first block
     cas_min_steps: NonNegativeInt = 300  # small sets train for at least this many minibatches
-    cas_rotate: Bool = True  # 90-degree rotation augmentation; false where orientation is the label
-    cas_probe_c: Positive = 1.0  # inverse L2 strength of the linear probe
+    # The CNN's flips and 90-degree rotations: true (they keep labels), false (orientation is the label:
+    # digits, text), null (decided from the real data: real->real with and without, on the training split).
+    orientation_invariant: Bool | None = None
+    cas_probe_c: Positive | None = None  # the probe's inverse L2 strength; null: chosen by cross-validation
+    cas_probe_cs: tuple[Positive, ...] = (0.0001, 0.001, 0.01, 0.1, 1.0)  # the C grid cross-validated
+    cas_probe_folds: int_range(2) = 3  # stratified folds of the real training split for choosing C
     augmentation: Bool = True  # also train on real + synthetic and compare with real only
     # Learning curves (metrics.json ``utility``): real-only, synthetic-only and real+synthetic
     # accuracy on the CAS test split, at these fractions of the real training split.
@@ -188,7 +191,7 @@ class DebiasParams:
     # false: only add images up to the target; true: keep the total and also drop surplus images.
     undersample: Bool = False
     # Shortcut / consistency findings at or above this severity name the attributes to decorrelate.
-    min_severity: Literal["low", "medium", "high"] = "low"
+    min_severity: Literal["low", "medium", "high"] = "medium"  # low: within what two samples of one set show
     # New backgrounds: real images' backgrounds (object filled in; texture when none contrasts or there
     # is no real set) or noise textures. Never the synthetic set's own: they carry the bias.
     background_source: Literal["texture", "images"] = "images"

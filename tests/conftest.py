@@ -29,6 +29,13 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One feature store for the tests that audit ``demo_dir`` and do not count what was computed: the
+    store is content-addressed, so the demo's embeddings (and CAS fits) are computed once per session."""
+    return tmp_path_factory.mktemp("demo-store")
+
+
 # Fast settings for tests that run whole audits on a few dozen images (the numbers are still real).
 FAST_PARAMS = {
     "score.cas_model": "linear",
@@ -36,6 +43,7 @@ FAST_PARAMS = {
     "score.bootstrap_reps": 100,
     "score.kid_subsets": 10,
     "score.augmentation": False,
+    "score.curve_repeats": 1,  # one seeded subset per curve point (the curves' maths has its own unit tests)
 }
 
 

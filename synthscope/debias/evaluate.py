@@ -14,8 +14,10 @@ from synthscope.metrics.cas import (
     accuracy_entry,
     copies_of_test,
     real_split,
+    resolve_classifier,
     train_and_test,
 )
+from synthscope.metrics.fits import FitCache
 
 KEYS = ["check", "attribute", "class", "metric"]
 
@@ -55,7 +57,7 @@ def compare_findings(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[str
 
 def cas_before_after(
     before: LabelledSet | None, after: LabelledSet, after_sources: np.ndarray, real: LabelledSet,
-    settings: CasSettings,
+    settings: CasSettings, cache: FitCache | None = None,
 ) -> dict[str, Any]:
     """Accuracy on the score stage's real test split of a classifier trained before and after.
 
@@ -64,9 +66,11 @@ def cas_before_after(
     that are real test images or their near copies are left out (no leakage): by
     ``after_sources`` (source image ids, str (N,)) and by the CAS criterion
     (``metrics.cas.copies_of_test``). Split, classes, classifier, training and intervals are
-    ``synthscope.metrics.cas``'s own (:func:`train_and_test`).
+    ``synthscope.metrics.cas``'s own (:func:`train_and_test`); with the score stage's ``cache`` the
+    "before" model is its synthetic->real (or real->real) model, served rather than trained again.
     """
     split = real_split(real, [after] + ([before] if before is not None else []), settings)
+    settings, _ = resolve_classifier(split, settings, cache)  # the score stage's C / transforms (cached)
     test_ids = split.test.ids.astype(str)
     source_leak = np.isin(after_sources.astype(str), test_ids)
     after_leak = source_leak | copies_of_test(after, split, settings)
@@ -80,7 +84,7 @@ def cas_before_after(
                                           "after": "augmented"}}
     correct = {}
     for name, data in train.items():
-        result = train_and_test(data, split, settings)
+        result = train_and_test(data, split, settings, cache)
         correct[name] = result.correct
         out[name] = {**accuracy_entry(result.correct, settings.bootstrap_reps, settings.seed),
                      "n_train": result.n_train}

@@ -125,3 +125,24 @@ def make_plan(
         attributes=flagged_attributes(findings, params.min_severity),
         deficit_before=max_deficit(counts, shares),
     )
+
+
+def debias_reasons(findings: pd.DataFrame, plan: DebiasPlan, params: DebiasParams,
+                   imbalance_low: float) -> list[str]:
+    """What there is to debias: each finding at or above ``debias.min_severity`` and, for a target
+    other than the real set's own shares, a class deficit at or above the scan's ``low`` imbalance
+    level. Empty: nothing was flagged, and the stage builds no augmented set.
+
+    With ``target: real`` a class that misses the real shares is the scan's imbalance finding
+    (which is calibrated against sampling noise), so the raw deficit is not counted again.
+    """
+    rank = severity_rank(params.min_severity)
+    hit = findings[findings["severity"].map(severity_rank) >= rank]
+    reasons = []
+    for rec in hit.to_dict("records"):
+        where = ", ".join(str(rec[k]) for k in ("attribute", "class") if isinstance(rec.get(k), str) and rec[k])
+        reasons.append(f"{rec['check']} finding ({where or 'whole set'}): {rec['severity']}")
+    if params.target != "real" and plan.deficit_before >= imbalance_low:
+        reasons.append(f"the {plan.role} set misses the {params.target if isinstance(params.target, str) else 'given'} "
+                       f"class target by {plan.deficit_before:.2f} (>= scan.imbalance_levels low, {imbalance_low})")
+    return reasons

@@ -22,7 +22,7 @@ import pandas as pd
 from PIL import Image
 
 from synthscope.demo.shapes import CLASSES, hsv_to_rgb255, max_extent, render
-from synthscope.io import write_bytes, write_json, write_parquet
+from synthscope.io import write_json, write_parquet
 from synthscope.params import DemoParams
 
 # The colour each class takes when colour is tied to class: red circles, blue squares, green triangles.
@@ -213,8 +213,10 @@ def read_truth(dataset_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
 
 
 def _png(rgb: np.ndarray) -> bytes:
+    """Lossless PNG at zlib level 1: the demo's 64 px images encode about 3x faster than at the
+    default level 6, for files about 10% larger (the demo's generation is part of ``make demo``)."""
     buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
+    Image.fromarray(rgb).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 
@@ -251,7 +253,9 @@ def generate_dataset(
             rgb = render(row["label"], (int(row["obj_r"]), int(row["obj_g"]), int(row["obj_b"])), row["area"],
                          row["cx"], row["cy"], row["rotation"], (int(row["bg_r"]), int(row["bg_g"]), int(row["bg_b"])),
                          row["texture"], size, style, rng, texture_seed=int(row["texture_seed"]))
-        write_bytes(out_dir / rel, _png(rgb))
+        # a plain write: the whole folder is built beside the target and swapped in below
+        (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out_dir / rel).write_bytes(_png(rgb))
         paths.append(rel)
     truth.insert(0, "path", paths)
     out_dir.mkdir(parents=True, exist_ok=True)

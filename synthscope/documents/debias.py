@@ -86,10 +86,14 @@ class AugmentedDocument(Document):
     # "rebalancing: not checked: needs class labels (...)" for an unlabelled set: only the
     # realism selection and the transforms ran. Empty when the set is labelled.
     not_checked: list[str] = []
+    # false: nothing reached debias.min_severity and no class missed its target, so no set was built
+    built: bool = True
+    reasons: list[str] = []  # what was flagged (built), or why nothing was (not built)
 
 
 class DebiasDocument(Document):
     method: str
+    built: bool = True  # false: no augmented set was built (augmented.json ``reasons`` says why)
     role: Literal["synthetic", "real"]  # the set that was rebalanced
     attributes: list[Literal[ATTRIBUTES]]  # attributes transformed to break flagged shortcuts
     target_shares: dict[str, float]

@@ -122,6 +122,33 @@ class Collapse(Document):
     message: str
 
 
+class ProbeC(Document):
+    """The linear probe's C: the value used, how it was chosen, the grid and its cross-validated accuracies."""
+
+    c: float
+    method: str
+    grid: list[float]
+    cv_accuracy: list[float] | None
+
+
+class AugmentationDecision(Document):
+    """The CNN's training transforms (none | flip | flip+rot90), what decided them and, when decided
+    from the real data, each candidate's held-out real->real accuracy."""
+
+    transforms: Literal["none", "flip", "flip+rot90"]
+    decided_by: str
+    validation: dict[str, float] | None
+
+
+class Classifier(Document):
+    """The classifier every CAS number comes from, and how its open choices were made (training side only)."""
+
+    name: Literal["linear probe", "cnn"]
+    description: str
+    c: ProbeC | None
+    augmentation: AugmentationDecision
+
+
 class Cas(Accuracy):
     """Classification accuracy score: trained on synthetic, tested on held-out real (the value)."""
 
@@ -131,6 +158,7 @@ class Cas(Accuracy):
     per_class: dict[str, ClassAccuracy]
     excluded_copies_of_test: int = 0  # synthetic near copies of real test images left out of training
     model: Literal["cnn", "linear"]
+    classifier: Classifier | None = None  # the score stage always writes it
     model_choice: str | None = None
     confusion: Confusion | None = None
     collapse: list[Collapse] = []  # why this model (score.cas_model, or auto by the number of images)

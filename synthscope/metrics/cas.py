@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -30,11 +30,13 @@ from synthscope.metrics.bootstrap import METHOD as BOOTSTRAP_METHOD
 from synthscope.metrics.bootstrap import bootstrap_mean_ci
 from synthscope.metrics.classifier import (
     CnnSettings,
+    choose_probe_c,
     cnn_probabilities,
     train_cnn,
     train_linear_probe,
 )
 from synthscope.metrics.confusion import confusion_counts, confusion_entry
+from synthscope.metrics.fits import FitCache, digest
 from synthscope.metrics.inception_score import METHOD as IS_METHOD
 from synthscope.metrics.inception_score import inception_score
 
@@ -43,7 +45,7 @@ Predictor = Callable[[np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class CasSettings:
-    model: Literal["cnn", "linear"] = "cnn"
+    model: Literal["cnn", "linear"] = "linear"
     test_fraction: float = 0.3
     seed: int = 0
     bootstrap_reps: int = 1000
@@ -51,7 +53,10 @@ class CasSettings:
     mem_hamming: int = 2  # near copies of real test images (scan.mem_*) are not trained on
     mem_cosine: float = 0.98
     augmentation: bool = True
-    probe_c: float = 1.0
+    probe_c: float | None = None  # None: chosen by cross-validation on the real training split
+    probe_cs: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+    probe_folds: int = 3
+    orientation_invariant: bool | None = None  # the CNN's flips and rotations; None: decided from the real data
     cnn: CnnSettings = field(default_factory=CnnSettings)
 
 
@@ -100,6 +105,8 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tup
 def trainer(settings: CasSettings, n_classes: int) -> Callable[[np.ndarray, np.ndarray], Predictor]:
     def fit(x: np.ndarray, y: np.ndarray) -> Predictor:
         if settings.model == "linear":
+            if settings.probe_c is None:
+                raise ValueError("the probe's C is chosen first: resolve_classifier(split, settings)")
             return train_linear_probe(x, y, n_classes, settings.probe_c).probabilities
         if len(np.unique(y)) < 2:
             raise DataError(
@@ -147,6 +154,15 @@ def real_split(real: LabelledSet, others: list[LabelledSet], settings: CasSettin
     return RealSplit(real, classes, train_idx, test_idx)
 
 
+def leak_free(synthetic: LabelledSet, split: RealSplit, settings: CasSettings) -> tuple[LabelledSet, np.ndarray]:
+    """(the synthetic rows that copy no real test image, bool (N,) the rows left out)."""
+    leak = copies_of_test(synthetic, split, settings)
+    clean = synthetic.take(np.flatnonzero(~leak))
+    if len(clean.ids) == 0:
+        raise DataError("every synthetic image copies a real test image; CAS has nothing to train on")
+    return clean, leak
+
+
 def copies_of_test(candidates: LabelledSet, split: RealSplit, settings: CasSettings) -> np.ndarray:
     """bool (N,): candidate rows that are exact or near copies of real *test* images (the
     memorisation criterion, ``scan.mem_*``). Training on them would leak the test set."""
@@ -165,15 +181,111 @@ class TestResult:
     predicted: np.ndarray  # int (n_test,) class codes: the confusion matrix
 
 
-def train_and_test(train: LabelledSet, split: RealSplit, settings: CasSettings) -> TestResult:
+def _training_key(settings: CasSettings) -> dict:
+    """The settings a trained model depends on (not the bootstrap, the split or the IS splits)."""
+    if settings.model == "linear":
+        return {"model": "linear", "c": settings.probe_c}
+    return {"model": "cnn", "seed": settings.seed, "cnn": asdict(settings.cnn)}
+
+
+def train_and_test(train: LabelledSet, split: RealSplit, settings: CasSettings, cache: FitCache | None = None,
+                   need_predictor: bool = False) -> TestResult:
     """Train the configured classifier on ``train`` and test it on the real test split: the one
-    CAS training/evaluation path (score stage and debias evaluation)."""
-    fit = trainer(settings, len(split.classes))
-    predictor, seconds = timed_fit(fit, train.x, split.codes(train.labels))
+    CAS training/evaluation path (score stage, learning curves and debias evaluation).
+
+    With a ``cache`` an identical fit (same settings, training and test inputs and labels,
+    classes) is served instead of trained again; ``predictor`` is None for a fit served from disk
+    unless ``need_predictor``.
+    """
     test = split.test
-    predicted = predictor(test.x).argmax(axis=1)
-    correct = predicted == split.codes(test.labels)
-    return TestResult(correct, seconds, len(train.ids), predictor, predicted)
+    y_train, y_test = split.codes(train.labels), split.codes(test.labels)
+
+    def compute() -> tuple[dict, Predictor]:
+        fit = trainer(settings, len(split.classes))
+        predictor, seconds = timed_fit(fit, train.x, y_train)
+        predicted = predictor(test.x).argmax(axis=1)
+        return {"predicted": predicted.astype(np.int64), "seconds": float(seconds)}, predictor
+
+    if cache is None:
+        arrays, predictor = compute()
+    else:
+        key = digest("cas-fit-v1", _training_key(settings), split.classes, train.x, y_train, test.x, y_test)
+        arrays, predictor = cache.get_or_compute(key, compute, need_predictor)
+    predicted = np.asarray(arrays["predicted"], dtype=np.int64)
+    return TestResult(predicted == y_test, float(arrays["seconds"]), len(train.ids), predictor, predicted)
+
+
+LINEAR_NO_AUGMENTATION = ("none: the linear probe trains on the stored embeddings of the images as they are, "
+                          "so no transform can change a label")
+CANDIDATES = (("none", False, False), ("flip", True, False), ("flip+rot90", True, True))
+
+
+def _probe_c(split: RealSplit, settings: CasSettings, cache: FitCache | None) -> dict:
+    train = split.train
+
+    def compute() -> tuple[dict, None]:
+        choice = choose_probe_c(train.x, split.codes(train.labels), settings.probe_cs, settings.probe_folds,
+                                settings.seed)
+        record = choice.to_dict()
+        return {"c": record["c"], "method": record["method"], "grid": np.asarray(record["grid"]),
+                "cv_accuracy": np.asarray(record["cv_accuracy"] if record["cv_accuracy"] else [])}, None
+
+    if cache is None:
+        arrays = compute()[0]
+    else:
+        key = digest("probe-c-v1", settings.probe_cs, settings.probe_folds, settings.seed, train.x,
+                     split.codes(train.labels))
+        arrays = cache.get_or_compute(key, compute)[0]
+    cv = [float(a) for a in np.atleast_1d(arrays["cv_accuracy"])]
+    return {"c": float(arrays["c"]), "method": str(arrays["method"]),
+            "grid": [float(g) for g in np.atleast_1d(arrays["grid"])], "cv_accuracy": cv or None}
+
+
+def _decide_augmentation(split: RealSplit, settings: CasSettings, cache: FitCache | None) -> dict:
+    """The CNN's transforms, from ``orientation_invariant`` or, when that is None, from the real data:
+    real->real accuracy of each candidate (none, flips, flips + 90-degree rotations) trained on 80%
+    of the real training split and tested on the other 20% (the real test split is not looked at).
+    Ties go to fewer transforms."""
+    if settings.orientation_invariant is not None:
+        name = "flip+rot90" if settings.orientation_invariant else "none"
+        return {"transforms": name, "decided_by": f"declared: score.orientation_invariant is "
+                f"{str(settings.orientation_invariant).lower()}", "validation": None}
+    if min(np.unique(split.train.labels, return_counts=True)[1]) < 2:
+        return {"transforms": "none", "decided_by": "too few real training images per class to decide; none, "
+                "which cannot change a label", "validation": None}
+    inner_train, inner_val = stratified_split(split.train.labels, 0.2, settings.seed + 1)
+    inner = RealSplit(split.train, split.classes, inner_train, inner_val)
+    scores = {}
+    for name, flip, rotate in CANDIDATES:
+        trial = replace(settings, cnn=replace(settings.cnn, flip=flip, rotate=rotate))
+        scores[name] = float(train_and_test(inner.train, inner, trial, cache).correct.mean())
+    best = max(scores.values())
+    chosen = next(name for name, _, _ in CANDIDATES if scores[name] == best)
+    return {"transforms": chosen, "decided_by": "real->real accuracy with and without each transform, trained on "
+            f"80% of the real training split and tested on the other 20% ({len(inner_val)} images)",
+            "validation": scores}
+
+
+def resolve_classifier(split: RealSplit, settings: CasSettings, cache: FitCache | None = None
+                       ) -> tuple[CasSettings, dict]:
+    """Fix what the settings leave open from the real training split only: the probe's C (by
+    cross-validation) or the CNN's augmentation; return the settings and metrics.json ``classifier``."""
+    if settings.model == "linear":
+        if settings.probe_c is None:
+            c_choice = _probe_c(split, settings, cache)
+        else:
+            c_choice = {"c": settings.probe_c, "method": "given: score.cas_probe_c", "grid": [settings.probe_c],
+                        "cv_accuracy": None}
+        resolved = replace(settings, probe_c=c_choice["c"])
+        return resolved, {"name": "linear probe", "description": "L2-regularised multinomial logistic regression "
+                          "on standardised stored embeddings", "c": c_choice,
+                          "augmentation": {"transforms": "none", "decided_by": LINEAR_NO_AUGMENTATION,
+                                           "validation": None}}
+    decision = _decide_augmentation(split, settings, cache)
+    flip, rotate = next((f, r) for n, f, r in CANDIDATES if n == decision["transforms"])
+    resolved = replace(settings, cnn=replace(settings.cnn, flip=flip, rotate=rotate))
+    return resolved, {"name": "cnn", "description": f"small CNN trained from scratch on {settings.cnn.epochs}+ "
+                      "epochs of the images", "c": None, "augmentation": decision}
 
 
 def accuracy_entry(correct: np.ndarray, reps: int, seed: int) -> dict:
@@ -219,7 +331,8 @@ def _domain_inception_score(predictor: Predictor, synthetic: LabelledSet, n_clas
     }
 
 
-def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, settings: CasSettings) -> dict:
+def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, settings: CasSettings,
+                                  cache: FitCache | None = None) -> dict:
     """Return {"cas": {...}, "domain_inception_score": {...}, "augmentation": {...} (if enabled)}.
 
     Synthetic images that copy a real test image are left out of every training set (see
@@ -228,13 +341,11 @@ def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, set
     resamples the paired per-sample difference.
     """
     split = real_split(real, [synthetic], settings)
-    leak = copies_of_test(synthetic, split, settings)
-    clean = synthetic.take(np.flatnonzero(~leak))
-    if len(clean.ids) == 0:
-        raise DataError("every synthetic image copies a real test image; CAS has nothing to train on")
+    settings, classifier = resolve_classifier(split, settings, cache)
+    clean, leak = leak_free(synthetic, split, settings)
     reps, seed = settings.bootstrap_reps, settings.seed
-    syn = train_and_test(clean, split, settings)
-    ref = train_and_test(split.train, split, settings)
+    syn = train_and_test(clean, split, settings, cache)
+    ref = train_and_test(split.train, split, settings, cache, need_predictor=True)
     gap = ref.correct.astype(float) - syn.correct.astype(float)
     test_ids = "\n".join(sorted(split.test.ids.astype(str).tolist()))
     out: dict = {
@@ -247,6 +358,7 @@ def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, set
             "confusion": confusion_entry(
                 confusion_counts(split.codes(split.test.labels), syn.predicted, len(split.classes)), split.classes),
             "model": settings.model,
+            "classifier": classifier,
             "excluded_copies_of_test": int(leak.sum()),
             "train_seconds": {"synthetic": syn.seconds, "real": ref.seconds},
             "split": {
@@ -261,7 +373,7 @@ def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, set
     }
     out["domain_inception_score"] = _domain_inception_score(ref.predictor, synthetic, len(split.classes), settings)
     if settings.augmentation:
-        aug = train_and_test(split.train.concat(clean), split, settings)
+        aug = train_and_test(split.train.concat(clean), split, settings, cache)
         gain = aug.correct.astype(float) - ref.correct.astype(float)
         out["augmentation"] = {
             **accuracy_entry(gain, reps, seed),

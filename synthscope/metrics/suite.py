@@ -18,6 +18,7 @@ from synthscope.metrics.classifier import CnnSettings
 from synthscope.metrics.confusion import collapse_findings
 from synthscope.metrics.fid_interval import METHOD as FID_METHOD
 from synthscope.metrics.fid_interval import fid_with_interval
+from synthscope.metrics.fits import FitCache
 from synthscope.metrics.frechet_distance import per_class_frechet_distance
 from synthscope.metrics.inception_score import METHOD as IS_METHOD
 from synthscope.metrics.inception_score import inception_score
@@ -53,6 +54,8 @@ class ScoreInputs:
     params: ScoreParams
     images: Callable[[str], np.ndarray] | None = None
     scan: ScanParams = field(default_factory=ScanParams)  # mem_* thresholds: CAS leaves out copies of test images
+    # CAS, the augmentation comparison and the learning curves share fits through it (never one fit twice)
+    fits: FitCache = field(default_factory=FitCache)
 
 
 @dataclass(frozen=True)
@@ -206,36 +209,30 @@ def _prdc(inp: ScoreInputs) -> dict[str, dict]:
     }
 
 
-def choose_cas_model(p: ScoreParams, n_images: int) -> tuple[str, str]:
-    """(model, why) for ``score.cas_model``: auto picks the CNN on images up to
-    ``score.cas_cnn_max_images`` synthetic + real images, the linear probe on embeddings above."""
-    if p.cas_model != "auto":
-        return p.cas_model, f"score.cas_model is {p.cas_model}"
-    if n_images <= p.cas_cnn_max_images:
-        return "cnn", f"auto: {n_images} images <= score.cas_cnn_max_images ({p.cas_cnn_max_images})"
-    return "linear", f"auto: {n_images} images > score.cas_cnn_max_images ({p.cas_cnn_max_images})"
-
-
-def cas_settings(p: ScoreParams, scan: ScanParams, n_images: int) -> CasSettings:
-    """The CAS settings of this audit; ``n_images`` (synthetic + real) decides ``auto``."""
+def cas_settings(p: ScoreParams, scan: ScanParams) -> CasSettings:
+    """The CAS settings of this audit (the probe's C and the CNN's transforms are resolved later,
+    from the real training split: ``cas.resolve_classifier``)."""
     return CasSettings(
         mem_hamming=scan.mem_hamming,
         mem_cosine=scan.mem_cosine,
-        model=choose_cas_model(p, n_images)[0],
+        model=p.cas_model,
         test_fraction=p.cas_test_fraction,
         seed=p.seed,
         bootstrap_reps=p.bootstrap_reps,
         is_splits=p.is_splits,
         augmentation=p.augmentation,
         probe_c=p.cas_probe_c,
+        probe_cs=tuple(p.cas_probe_cs),
+        probe_folds=p.cas_probe_folds,
+        orientation_invariant=p.orientation_invariant,
         cnn=CnnSettings(epochs=p.cas_epochs, batch_size=p.cas_batch_size, lr=p.cas_lr, width=p.cas_width,
-                        min_steps=p.cas_min_steps, rotate=p.cas_rotate),
+                        min_steps=p.cas_min_steps),
     )
 
 
 def _settings(inp: ScoreInputs) -> CasSettings:
     assert inp.real is not None
-    return cas_settings(inp.params, inp.scan, len(inp.synthetic.ids) + len(inp.real.ids))
+    return cas_settings(inp.params, inp.scan)
 
 
 def _labelled_sets(inp: ScoreInputs, model: str) -> tuple[LabelledSet, LabelledSet]:
@@ -256,8 +253,8 @@ def _labelled_sets(inp: ScoreInputs, model: str) -> tuple[LabelledSet, LabelledS
 
 def _cas(inp: ScoreInputs) -> dict[str, dict]:
     settings = _settings(inp)
-    out = classification_accuracy_score(*_labelled_sets(inp, settings.model), settings)
-    out["cas"]["model_choice"] = choose_cas_model(inp.params, len(inp.synthetic.ids) + len(inp.real.ids))[1]
+    out = classification_accuracy_score(*_labelled_sets(inp, settings.model), settings, inp.fits)
+    out["cas"]["model_choice"] = f"score.cas_model is {settings.model}"
     out["cas"]["collapse"] = collapse_findings(out["cas"]["confusion"], inp.params.collapse_share)
     return out
 
@@ -271,7 +268,7 @@ def _utility(inp: ScoreInputs) -> dict[str, dict]:
     if p.curve_model == "linear":
         settings = replace(settings, model="linear")
     return {"utility": learning_curves(*_labelled_sets(inp, settings.model), settings,
-                                       p.curve_fractions, p.curve_repeats)}
+                                       p.curve_fractions, p.curve_repeats, inp.fits)}
 
 
 METRICS.add("fid", Metric(needs_reference=True, compute=_fid))

@@ -21,8 +21,16 @@ from typing import Any
 import numpy as np
 
 from synthscope.metrics.bootstrap import percentile_interval
-from synthscope.metrics.cas import CasSettings, LabelledSet, stratified_split, timed_fit, trainer
+from synthscope.metrics.cas import (
+    CasSettings,
+    LabelledSet,
+    leak_free,
+    real_split,
+    resolve_classifier,
+    train_and_test,
+)
 from synthscope.metrics.equivalence import real_equivalent
+from synthscope.metrics.fits import FitCache
 
 CI_METHOD = ("percentile bootstrap over real test images, models held fixed, one resampling shared by "
              "every curve point (paired)")
@@ -41,6 +49,7 @@ class CurvePoints:
     mixed: np.ndarray
     synthetic: np.ndarray
     seconds: dict[str, Any]
+    n_synthetic_trained: int = 0  # synthetic rows trained on (copies of real test images left out)
 
 
 def nested_subset(labels: np.ndarray, fraction: float, seed: int, repeat: int) -> np.ndarray:
@@ -58,32 +67,36 @@ def nested_subset(labels: np.ndarray, fraction: float, seed: int, repeat: int) -
 
 
 def curve_points(synthetic: LabelledSet, real: LabelledSet, settings: CasSettings,
-                 fractions: tuple[float, ...], repeats: int) -> CurvePoints:
-    """Train every model of the three curves and record which real test images each gets right."""
-    classes = sorted(set(real.labels.tolist()) | set(synthetic.labels.tolist()))
-    code = {c: i for i, c in enumerate(classes)}
-    y_syn = np.array([code[c] for c in synthetic.labels])
-    y_real = np.array([code[c] for c in real.labels])
-    train_idx, test_idx = stratified_split(real.labels, settings.test_fraction, settings.seed)
-    fit = trainer(settings, len(classes))
-    x_test, y_test = real.x[test_idx], y_real[test_idx]
+                 fractions: tuple[float, ...], repeats: int, cache: FitCache | None = None) -> CurvePoints:
+    """Train every model of the three curves and record which real test images each gets right.
 
-    def correct(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-        model, seconds = timed_fit(fit, x, y)
-        return (model(x_test).argmax(axis=1) == y_test).astype(np.float64), seconds
+    The split, the classifier (C chosen on the real training split), the synthetic rows left out
+    (copies of real test images) and every fit are CAS's own (``metrics.cas``): with a shared
+    ``cache`` the synthetic-only model, the whole-split real-only model and the whole-split
+    real + synthetic model are CAS's synthetic->real, real->real and augmentation fits, served, not
+    trained again.
+    """
+    split = real_split(real, [synthetic], settings)
+    settings, _ = resolve_classifier(split, settings, cache)
+    clean, _ = leak_free(synthetic, split, settings)
+    train = split.train
 
-    syn_correct, syn_seconds = correct(synthetic.x, y_syn)
+    def correct(data: LabelledSet) -> tuple[np.ndarray, float]:
+        result = train_and_test(data, split, settings, cache)
+        return result.correct.astype(np.float64), result.seconds
+
+    syn_correct, syn_seconds = correct(clean)
     kept, sizes, real_rows, mixed_rows, real_s, mixed_s = [], [], [], [], [], []
     for fraction in fractions:
-        if len(nested_subset(real.labels[train_idx], fraction, settings.seed, 0)) in sizes:
+        if len(nested_subset(train.labels, fraction, settings.seed, 0)) in sizes:
             continue  # small splits: two fractions round to the same per-class counts
         kept.append(fraction)
         runs = []
         for r in range(1 if fraction >= 1.0 else repeats):
-            sub = train_idx[nested_subset(real.labels[train_idx], fraction, settings.seed, r)]
-            only, t_only = correct(real.x[sub], y_real[sub])
-            both, t_both = correct(np.concatenate([real.x[sub], synthetic.x]), np.concatenate([y_real[sub], y_syn]))
-            runs.append((len(sub), only, both, t_only, t_both))
+            sub = train.take(nested_subset(train.labels, fraction, settings.seed, r))
+            only, t_only = correct(sub)
+            both, t_both = correct(sub.concat(clean))
+            runs.append((len(sub.ids), only, both, t_only, t_both))
         sizes.append(round(np.mean([r[0] for r in runs])))
         real_rows.append(np.mean([r[1] for r in runs], axis=0))
         mixed_rows.append(np.mean([r[2] for r in runs], axis=0))
@@ -93,6 +106,7 @@ def curve_points(synthetic: LabelledSet, real: LabelledSet, settings: CasSetting
         fractions=tuple(kept), sizes=np.array(sizes, dtype=np.int64), real=np.array(real_rows), mixed=np.array(mixed_rows),
         synthetic=syn_correct,
         seconds={"real_only": real_s, "real_plus_synthetic": mixed_s, "synthetic_only": syn_seconds},
+        n_synthetic_trained=len(clean.ids),
     )
 
 
@@ -118,9 +132,9 @@ def _point(value: float, replicates: np.ndarray) -> dict[str, Any]:
 
 
 def learning_curves(synthetic: LabelledSet, real: LabelledSet, settings: CasSettings,
-                    fractions: tuple[float, ...], repeats: int) -> dict[str, Any]:
+                    fractions: tuple[float, ...], repeats: int, cache: FitCache | None = None) -> dict[str, Any]:
     """metrics.json ``utility``: the curves, ``gain`` per real size and ``real_equivalent``."""
-    pts = curve_points(synthetic, real, settings, fractions, repeats)
+    pts = curve_points(synthetic, real, settings, fractions, repeats, cache)
     s = len(pts.sizes)
     stack = np.vstack([pts.real, pts.mixed, pts.mixed - pts.real, pts.synthetic[None, :]])
     boot = paired_bootstrap_means(stack, settings.bootstrap_reps, settings.seed)
@@ -148,11 +162,11 @@ def learning_curves(synthetic: LabelledSet, real: LabelledSet, settings: CasSett
         "n_synthetic": int(len(synthetic.ids)),
         "n_test_real": int(pts.synthetic.shape[0]),
         "curve": curve,
-        "synthetic_only": {**_point(point[-1], boot[-1]), "n_train": int(len(synthetic.ids)),
+        "synthetic_only": {**_point(point[-1], boot[-1]), "n_train": pts.n_synthetic_trained,
                            "train_seconds": pts.seconds["synthetic_only"]},
         "gain": gain,
         "real_equivalent": equivalent,
         "method": f"{settings.model} classifier as CAS (split seed {settings.seed}, test fraction "
-                  f"{settings.test_fraction}); real subsets nested per class, {repeats} seeded subsets per "
-                  "fraction below 1",
+                  f"{settings.test_fraction}, the same C or transforms, synthetic copies of real test images left "
+                  f"out); real subsets nested per class, {repeats} seeded subsets per fraction below 1",
     }

@@ -23,7 +23,7 @@ from synthscope.orchestration.common import cache_key
 from synthscope.orchestration.stages import compare, debias, ingest, scan, score
 from synthscope.runlock import output_lock
 from synthscope.stages import UPSTREAM, expected_outputs
-from synthscope.stages.rescan import SIDES, rescan_config
+from synthscope.stages.rescan import needed_sides, rescan_config
 
 DASK_ADDRESS_ENV = "SYNTHSCOPE_DASK_ADDRESS"
 
@@ -95,14 +95,14 @@ def _audit(cfg: AuditConfig) -> list[str]:
     results["scan"] = scanned.result()
     results["debias"] = _submit("debias", debias, cfg, _key(cfg, "debias", results)).result()
     # Judging the debiased set is the pipeline's job: scan before and after, then compare.
-    rescans = {side: _rescan(cfg, side) for side in SIDES}
+    rescans = {side: _rescan(cfg, side) for side in needed_sides(cfg)}
     results["score"] = scored.result()
     upstream = [results[u]["digest"] for u in UPSTREAM["compare"]]
-    upstream += [rescans[side][stage]["digest"] for side in SIDES for stage in ("features", "scan")]
+    upstream += [rescans[side][stage]["digest"] for side in rescans for stage in ("features", "scan")]
     results["compare"] = _submit("compare", compare, cfg, cache_key(cfg, "compare", upstream)).result()
     results["report"] = _submit("report", report.report, cfg, _key(cfg, "report", results)).result()
     paths = [path for stage in results.values() for path in stage["paths"]]
-    return paths + [path for side in SIDES for stage in rescans[side].values() for path in stage["paths"]]
+    return paths + [path for side in rescans for stage in rescans[side].values() for path in stage["paths"]]
 
 
 def audit_flow_for(dask_address: str | None = None) -> Any:

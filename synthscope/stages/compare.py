@@ -23,6 +23,7 @@ from synthscope.features.dhash import index_dhash
 from synthscope.features.load import load_embeddings
 from synthscope.logs import log
 from synthscope.metrics.cas import LabelledSet
+from synthscope.metrics.fits import FitCache, fits_dir
 from synthscope.metrics.suite import cas_settings
 from synthscope.paths import OutputPaths
 from synthscope.stages.rescan import rescan_config
@@ -52,8 +53,7 @@ def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFra
     if not all((emb.index.loc[emb.index["role"] == r, "label"].astype(str) != "").any() for r in ("synthetic", "real")):
         log.info("compare: CAS before/after not checked: needs class labels (a set is unlabelled)")
         return None
-    # the score stage's choice of model: it counts the same ok synthetic + real rows
-    settings = cas_settings(p, config.params.scan, len(emb.index))
+    settings = cas_settings(p, config.params.scan)  # the score stage's: its "before" fit is served from the cache
     emb_after = load_embeddings(OutputPaths(after.output_dir), config.store_dir)
     dhash = index_dhash(OutputPaths(config.output_dir), emb.index)
     dhash_after = index_dhash(OutputPaths(after.output_dir), emb_after.index)
@@ -64,7 +64,7 @@ def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFra
                     p.cas_image_size)
     aug_paths = emb_after.index.loc[emb_after.index["role"] == "synthetic", "path"]
     sources = aug_paths.map(manifest.set_index("path")["source_image_id"]).astype(str).to_numpy()
-    return cas_before_after(before, aug, sources, real, settings)
+    return cas_before_after(before, aug, sources, real, settings, FitCache(fits_dir(config.store_dir)))
 
 
 def _inputs(config: AuditConfig) -> tuple[AugmentedDocument, pd.DataFrame, pd.DataFrame, pd.DataFrame, AuditConfig]:
@@ -74,9 +74,12 @@ def _inputs(config: AuditConfig) -> tuple[AugmentedDocument, pd.DataFrame, pd.Da
         if not needed.is_file():
             raise StageInputError(f"{needed} is missing; run `synthscope stage {stage}` first")
     before, after = rescan_config(config, "before"), rescan_config(config, "after")
+    role = read_document(paths.augmented_summary, AugmentedDocument).role
     findings = []
     for side, cfg in (("before", before), ("after", after)):
-        path = OutputPaths(cfg.output_dir).findings
+        # Synthetic set repaired: the before scan is the audit's own (same images, same params); the
+        # flow does not re-run it
+        path = paths.findings if side == "before" and role == "synthetic" else OutputPaths(cfg.output_dir).findings
         if not path.is_file():
             raise StageInputError(f"{path} is missing; run `synthscope stage scan --rescan {side}` "
                                   f"(after ingest and features with --rescan {side})")
@@ -84,7 +87,27 @@ def _inputs(config: AuditConfig) -> tuple[AugmentedDocument, pd.DataFrame, pd.Da
     return read_document(paths.augmented_summary, AugmentedDocument), pd.read_parquet(paths.augmented_manifest), *findings, after
 
 
+def not_built(config: AuditConfig, summary: AugmentedDocument) -> DebiasDocument:
+    """debias.json when the debias stage found nothing to repair: no set, no re-scans, no CAS to compare."""
+    return DebiasDocument.model_validate({
+        "method": summary.reasons[0] if summary.reasons else "nothing to debias",
+        "built": False, "role": summary.role, "attributes": [], "target_shares": summary.target_shares,
+        "class_counts": {}, "deficit": summary.deficit, "n_images": 0, "n_augmented": 0,
+        "per_class_added": {}, "selection": summary.selection, "findings": [],
+        "scan_reference": "real" if config.real is not None else "none", "cas": None, "rescan_dir": "",
+        "seed": summary.seed,
+    })
+
+
 def run(config: AuditConfig) -> list[Path]:
+    paths = OutputPaths(config.output_dir)
+    if not paths.augmented_summary.is_file():
+        raise StageInputError(f"{paths.augmented_summary} is missing; run `synthscope stage debias` first")
+    summary = read_document(paths.augmented_summary, AugmentedDocument)
+    if not summary.built:
+        path = write_document(paths.debias_json, not_built(config, summary))
+        log.info("compare: %s", summary.reasons[0] if summary.reasons else "nothing to debias")
+        return [path]
     summary, manifest, before_findings, after_findings, after = _inputs(config)
     role = summary.role
     counts = manifest["label"].value_counts()
@@ -106,6 +129,7 @@ def run(config: AuditConfig) -> list[Path]:
         "findings": compare_findings(before_findings, after_findings),
         "scan_reference": "real" if role == "synthetic" and config.real is not None else "none",
         "cas": cas_comparison(config, after, manifest, role),
+        "built": True,
         "rescan_dir": str(after.output_dir),
         "seed": summary.seed,
     })

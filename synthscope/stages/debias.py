@@ -28,7 +28,7 @@ from PIL import Image
 from synthscope.config import AuditConfig
 from synthscope.datasets.image import load_rgb
 from synthscope.debias.build import Item, build_items
-from synthscope.debias.plan import max_deficit
+from synthscope.debias.plan import debias_reasons, max_deficit
 from synthscope.debias.transforms import apply_transforms, image_seed
 from synthscope.documents import AugmentedDocument, write_document
 from synthscope.errors import StageInputError
@@ -103,6 +103,14 @@ def run(config: AuditConfig) -> list[Path]:
     plan, items, selection = build_items(pd.read_parquet(paths.attributes), emb.index, emb.features,
                                          pd.read_parquet(paths.findings), params, config.params.scan,
                                          config.params.score.realism_k)
+    findings = pd.read_parquet(paths.findings)
+    reasons = debias_reasons(findings, plan, params, config.params.scan.imbalance_levels[0])
+    built = bool(reasons)
+    labelled = (emb.index.loc[emb.index["role"] == plan.role, "label"].astype(str) != "").any()
+    if not built:  # nothing flagged: an empty augmented/ (no images), and augmented.json says why
+        reasons = [f"no finding at or above debias.min_severity ({params.min_severity}) and no class misses "
+                   "its target: nothing to debias, no augmented set built"]
+        items = []
     # Background donors are real images only: the synthetic set's backgrounds carry its bias.
     donors = sorted({Path(r) / p for r, p in emb.index.loc[emb.index["role"] == "real", ["root", "path"]]
                      .itertuples(index=False)})
@@ -115,15 +123,20 @@ def run(config: AuditConfig) -> list[Path]:
         "target": params.target if isinstance(params.target, str) else "given",
         "target_shares": {c: round(s, 6) for c, s in plan.target_shares.items()},
         "deficit": {"before": round(plan.deficit_before, 6),
-                    "after": round(max_deficit(counts, plan.target_shares), 6)},
+                    "after": round(max_deficit(counts, plan.target_shares) if built else plan.deficit_before, 6)},
         "selection": selection,
         "seed": params.seed,
-        "not_checked": [] if (manifest["label"] != "").any() or manifest.empty else [
+        "not_checked": [] if labelled else [
             "rebalancing: not checked: needs class labels (the set is unlabelled; the realism selection ran)"],
+        "built": built,
+        "reasons": reasons,
     })
     write_document(paths.augmented_summary, summary)
-    log.info("debias: %d images in %s; deficit %.2f -> %.2f", len(manifest), paths.augmented_dir,
-             summary.deficit.before, summary.deficit.after)
+    if built:
+        log.info("debias: %d images in %s; deficit %.2f -> %.2f", len(manifest), paths.augmented_dir,
+                 summary.deficit.before, summary.deficit.after)
+    else:
+        log.info("debias: %s", reasons[0])
     for line in summary.not_checked:
         log.info("debias: %s", line)
     return [paths.augmented_manifest, paths.augmented_summary, paths.augmented_dir]

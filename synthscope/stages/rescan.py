@@ -27,14 +27,16 @@ SIDES = ("before", "after")
 RESCANNED = ("ingest", "features", "scan")
 
 
-def derive_config(config: AuditConfig, side: str, role: str, labelled: bool = True) -> AuditConfig:
+def derive_config(config: AuditConfig, side: str, role: str, built: bool = True, labelled: bool = True) -> AuditConfig:
     """The audit config of one side, for a debias plan that rebalanced ``role`` (synthetic|real).
-    An unlabelled augmented set is ingested with ``ingest.labels: none`` (its index has no labels)."""
+    With no augmented set ``built``, after is before (the Prefect flow skips both; ``dvc repro``
+    re-scans them, every embedding served from the store). An unlabelled augmented set is
+    ingested with ``ingest.labels: none`` (its index has no labels)."""
     out = OutputPaths(config.output_dir)
-    if side == "after" and not labelled:
+    if side == "after" and built and not labelled:
         ingest = replace(config.params.ingest, labels="none")
         config = replace(config, params=replace(config.params, ingest=ingest))
-    if side == "after":
+    if side == "after" and built:
         synthetic, real = out.augmented_index, (config.real if role == "synthetic" else None)
     elif role == "real":
         synthetic, real = config.real, None
@@ -56,5 +58,18 @@ def rescan_config(config: AuditConfig, side: str) -> AuditConfig:
         raise StageInputError(f"{summary} is missing; run `synthscope stage debias` first")
     if (why := problem(config.output_dir, "debias")) is not None:  # the re-scans read augmented/ and its summary
         raise StageInputError(why)
-    document = read_document(summary, AugmentedDocument)
-    return derive_config(config, side, document.role, not document.not_checked)
+    doc = read_document(summary, AugmentedDocument)
+    return derive_config(config, side, doc.role, doc.built, not doc.not_checked)
+
+
+def needed_sides(config: AuditConfig) -> tuple[str, ...]:
+    """The re-scans ``compare`` reads: none when debias built no set; only after when the synthetic
+    set was repaired (before is then the audit's own scan: same images, same params); both when the
+    real set was filled. Before the debias stage has run: both."""
+    summary = OutputPaths(config.output_dir).augmented_summary
+    if not summary.is_file():
+        return SIDES
+    doc = read_document(summary, AugmentedDocument)
+    if not doc.built:
+        return ()
+    return ("after",) if doc.role == "synthetic" else SIDES

@@ -19,6 +19,7 @@ from synthscope.documents import MetricsDocument, write_document
 from synthscope.errors import DataError
 from synthscope.io import write_parquet
 from synthscope.logs import log
+from synthscope.metrics.fits import FitCache, fits_dir
 from synthscope.metrics.realism import realism, realism_frame
 from synthscope.metrics.suite import RoleData, ScoreInputs, score_all
 from synthscope.paths import OutputPaths
@@ -68,7 +69,7 @@ def run(config: AuditConfig) -> list[Path]:
     metrics = MetricsDocument.model_validate(score_all(
         ScoreInputs(
             synthetic=synthetic, real=real, extractor=dict(emb.extractor), params=params, images=images,
-            scan=config.params.scan,
+            scan=config.params.scan, fits=FitCache(fits_dir(config.store_dir)),
         )
     ))
     for warning in metrics.fid.warnings if metrics.fid else []:

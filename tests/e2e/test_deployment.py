@@ -59,7 +59,7 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def test_served_deployment_runs_from_the_api(demo_dir, tmp_path):
+def test_served_deployment_runs_from_the_api(demo_dir, demo_store, tmp_path):
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = dict(os.environ, PREFECT_API_URL=api, PREFECT_HOME=str(tmp_path / "prefect-home"),
@@ -67,7 +67,7 @@ def test_served_deployment_runs_from_the_api(demo_dir, tmp_path):
     config = tmp_path / "svc.yaml"
     config.write_text(yaml.safe_dump({"name": "svc", "synthetic": str(demo_dir / "synthetic"),
                                       "real": str(demo_dir / "real"), "output_dir": str(tmp_path / "out"),
-                                      "store_dir": str(tmp_path / "store")}))
+                                      "store_dir": str(demo_store)}))
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("server", "serve")}  # noqa: SIM115
     procs: list[subprocess.Popen] = []
     try:

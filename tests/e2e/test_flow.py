@@ -23,8 +23,9 @@ def _overrides(demo: Path, out: Path, store: Path) -> dict[str, str]:
             "store_dir": str(store), "name": "flowtest"}
 
 
+# The demo's synthetic set is repaired: only the after side is re-scanned (before is the audit's own scan).
 STAGE_TASKS = {"ingest", "features", "scan", "score", "debias", "compare", "report"} | {
-    f"{stage}-{side}" for side in ("before", "after") for stage in ("ingest", "features", "scan")}
+    f"{stage}-after" for stage in ("ingest", "features", "scan")}
 
 
 def _task_states(flow_run_id, expect: set[str] = STAGE_TASKS) -> dict[str, str]:
@@ -54,18 +55,19 @@ def _task_states(flow_run_id, expect: set[str] = STAGE_TASKS) -> dict[str, str]:
         time.sleep(1)
 
 
-def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_dir, tmp_path):
+def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_dir, demo_store, tmp_path):
     from synthscope.orchestration.audit import audit_flow
 
     out = tmp_path / "out"
-    kwargs = {"config": None, "overrides": _overrides(demo_dir, out, tmp_path / "store"), "param_overrides": FAST_PARAMS}
+    kwargs = {"config": None, "overrides": _overrides(demo_dir, out, demo_store), "param_overrides": FAST_PARAMS}
     first = audit_flow(**kwargs, return_state=True)
     assert first.is_completed(), first
     paths = OutputPaths(out)
     for f in (paths.manifest, paths.attributes, paths.bias_json, paths.metrics_json, paths.augmented_manifest,
-              paths.debias_json, paths.report_html, paths.rescan_dir("before") / "bias.json",
-              paths.rescan_dir("after") / "bias_findings.parquet"):
+              paths.debias_json, paths.report_html, paths.rescan_dir("after") / "bias_findings.parquet"):
         assert f.is_file(), f
+    # the synthetic set was repaired: "before" is the audit's own scan, not scanned again
+    assert read_json(paths.augmented_summary)["role"] == "synthetic" and not paths.rescan_dir("before").exists()
     # compare read the flow's own re-scans: each finding's after score is the after scan's
     after = pd.read_parquet(paths.rescan_dir("after") / "bias_findings.parquet")
     debiased = read_json(paths.debias_json)
@@ -86,7 +88,7 @@ def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_
     states = _task_states(second.state_details.flow_run_id)
     stage_states = {name: s for name, s in states.items() if not name.startswith("features-")}
     assert set(stage_states) | {n for n in states if n in STAGE_TASKS} == STAGE_TASKS, states
-    assert {states[f"features-{side}"] for side in ("before", "after")} == {"Cached"}, states
+    assert states["features-after"] == "Cached" and "features-before" not in states, states
     assert set(stage_states.values()) == {"Cached"}, states
     assert not [n for n in states if n.startswith("features-shard")], states  # nothing left to embed
     assert outputs_mtimes() == stamps  # nothing rewritten (the completion records neither)
@@ -101,13 +103,13 @@ def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_
     assert states["scan"] == "Completed" and states["ingest"] == "Cached" and paths.bias_json.is_file(), states
 
 
-def test_flow_publishes_artifacts(prefect_harness, demo_dir, tmp_path):
+def test_flow_publishes_artifacts(prefect_harness, demo_dir, demo_store, tmp_path):
     from prefect.client.orchestration import get_client
 
     from synthscope.orchestration.audit import audit_flow
 
     out = tmp_path / "out"
-    overrides = _overrides(demo_dir, out, tmp_path / "store") | {"name": "artifacts"}
+    overrides = _overrides(demo_dir, out, demo_store) | {"name": "artifacts"}
     audit_flow(config=None, overrides=overrides, param_overrides=FAST_PARAMS)
 
     async def read():
@@ -162,7 +164,8 @@ def test_dask_runner_gives_the_same_features(prefect_harness, demo_dir, tmp_path
     np.testing.assert_allclose(runs["default"][2], runs["dask"][2], rtol=1e-5, atol=1e-5)
 
 
-def test_cli_audit_runs_the_flow_and_fails_on_the_gates(prefect_harness, demo_dir, tmp_path, monkeypatch, capsys):
+def test_cli_audit_runs_the_flow_and_fails_on_the_gates(prefect_harness, demo_dir, demo_store, tmp_path, monkeypatch,
+                                                         capsys):
     """`synthscope audit --fail-on fail` on the biased demo: the flow runs, the verdict is fail, exit 2."""
     import sys
 
@@ -170,7 +173,7 @@ def test_cli_audit_runs_the_flow_and_fails_on_the_gates(prefect_harness, demo_di
 
     out = tmp_path / "cli-out"
     argv = ["synthscope", "audit", "--synthetic", str(demo_dir / "synthetic"), "--real", str(demo_dir / "real"),
-            "--output-dir", str(out), "--store-dir", str(tmp_path / "store"), "--fail-on", "fail"]
+            "--output-dir", str(out), "--store-dir", str(demo_store), "--fail-on", "fail"]
     for key, value in FAST_PARAMS.items():
         argv += ["--set", f"{key}={value}"]
     monkeypatch.setattr(sys, "argv", argv)

@@ -21,6 +21,7 @@ SETS = {
     # The linear probe on the stored embeddings: the CNN path has its own unit tests, and here
     # it would cost minutes (6 trainings) for the same ordering.
     "score.cas_model": "linear",
+    "score.curves": False,  # not asserted here; tests/integration/test_utility_demo.py checks them on the demo
 }
 
 

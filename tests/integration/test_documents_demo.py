@@ -21,12 +21,12 @@ OFFLINE = {"features.extractor": "mobilenet-v2", "features.download": False, "in
 
 
 @pytest.fixture(scope="module")
-def audit(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def audit(demo_dir: Path, demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every stage on the small demo (20 images per class) with the tests' fast params, the
     re-scans around debias included (as the flow and dvc.yaml run them)."""
     tmp = tmp_path_factory.mktemp("documents")
     overrides = {"synthetic": str(demo_dir / "synthetic"), "real": str(demo_dir / "real"),
-                 "output_dir": str(tmp / "out"), "store_dir": str(tmp / "store")}
+                 "output_dir": str(tmp / "out"), "store_dir": str(demo_store)}
     config = load_config(None, overrides, None, FAST_PARAMS | OFFLINE)
     for stage in STAGES:
         if stage == "debias":

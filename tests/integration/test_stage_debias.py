@@ -25,10 +25,10 @@ def digests(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def audit(tmp: Path, synthetic: Path, real: Path, **params) -> AuditConfig:
+def audit(tmp: Path, synthetic: Path, real: Path, store: Path | None = None, **params) -> AuditConfig:
     overrides = {"score.cas_model": "linear", "score.bootstrap_reps": 100, **params}
     config = load_config(None, {"synthetic": str(synthetic), "real": str(real), "output_dir": str(tmp / "out"),
-                                "store_dir": str(tmp / "store")}, None, overrides)
+                                "store_dir": str(store or tmp / "store")}, None, overrides)
     for stage in ("ingest", "features", "scan"):
         run_stage(stage, config)
     return config
@@ -102,3 +102,32 @@ def test_an_imbalanced_real_set_is_filled_with_synthetic_images(tmp_path, demo_d
     cas = result["cas"]
     assert cas["trained_on"]["before"] == "real training split"
     assert cas["n_after_dropped_test_sources"] == cas["n_test_real"]  # real test images are not trained on
+
+
+def test_two_halves_of_one_set_build_no_augmented_set(tmp_path, demo_dir, demo_store):
+    """Nothing at or above debias.min_severity and no class off its target: no set, no re-scans, a
+    debias.json that says so."""
+    halves = {"a": tmp_path / "a", "b": tmp_path / "b"}
+    for i, image in enumerate(sorted((demo_dir / "real").rglob("*.png"))):
+        dest = halves["ab"[i % 2]] / image.parent.name / image.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(image, dest)
+    # the demo's real images, byte for byte: the session store already holds their embeddings
+    config = audit(tmp_path, halves["a"], halves["b"], demo_store, **{"debias.min_severity": "high"})
+    out = OutputPaths(config.output_dir)
+    assert not (pd.read_parquet(out.findings)["severity"] == "high").any()  # two halves of one set
+    run_stage("debias", config)
+    summary = json.loads(out.augmented_summary.read_text())
+    assert summary["built"] is False and "nothing to debias" in summary["reasons"][0]
+    assert [p.name for p in out.augmented_dir.iterdir()] == [out.augmented_index.name]  # no image
+    debias_and_compare(config)  # the re-scans it needs: none
+    assert not out.rescan_dir("before").exists() and not out.rescan_dir("after").exists()
+    result = json.loads(out.debias_json.read_text())
+    assert result["built"] is False and result["n_augmented"] == 0 and result["cas"] is None
+    # the same audit with every low finding counted builds a set exactly when one is flagged
+    low = load_config(None, {"synthetic": str(halves["a"]), "real": str(halves["b"]),
+                             "output_dir": str(config.output_dir), "store_dir": str(config.store_dir)}, None,
+                      {"score.cas_model": "linear", "debias.min_severity": "low", "debias.target": "uniform"})
+    run_stage("debias", low)
+    flagged = pd.read_parquet(out.findings)["severity"].isin(["low", "medium", "high"]).any()
+    assert json.loads(out.augmented_summary.read_text())["built"] == bool(flagged or summary["deficit"]["before"] >= 0.3)

@@ -10,6 +10,7 @@ from synthscope.bias.imbalance import Imbalance
 from synthscope.debias.plan import (
     choose_role,
     class_counts_for,
+    debias_reasons,
     flagged_attributes,
     make_plan,
     max_deficit,
@@ -103,3 +104,16 @@ def test_params_reject_bad_debias_values():
         build_params({"debias": {"target": {"circle": 0.0}}})
     with pytest.raises(ConfigError, match="debias.scale_range"):
         DebiasParams(scale_range=(1.5, 0.5))
+
+
+def test_debias_reasons_are_the_findings_at_min_severity_and_a_missed_target():
+    none = findings(("shortcut", "color", "circle", "low"), ("duplicates", None, None, "info"))
+    real = DebiasParams(min_severity="medium")
+    plan = make_plan(none, EVEN, EVEN, real, 0.3)
+    assert debias_reasons(none, plan, real, 0.3) == []
+    assert debias_reasons(none, plan, DebiasParams(min_severity="low"), 0.3) == ["shortcut finding (color, circle): low"]
+    uniform = DebiasParams(min_severity="medium", target="uniform")
+    skewed = make_plan(none, SKEWED, None, uniform, 0.3)
+    (reason,) = debias_reasons(none, skewed, uniform, 0.3)
+    assert "misses the uniform class target by 0.85" in reason
+    assert debias_reasons(none, make_plan(none, EVEN, None, uniform, 0.3), uniform, 0.3) == []

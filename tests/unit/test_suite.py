@@ -112,15 +112,20 @@ def test_only_official_inception_is_called_fid():
     assert distance_label({"name": "mobilenet-v2", "weights": "official"}).startswith("Frechet distance in")
 
 
-def test_cas_model_is_chosen_by_size_and_recorded():
+def test_the_default_classifier_is_a_cross_validated_probe_and_no_fit_is_trained_twice():
     from dataclasses import replace
 
-    from synthscope.metrics.suite import choose_cas_model
+    from synthscope.metrics.fits import FitCache
 
-    auto = replace(PARAMS, cas_model="auto", cas_cnn_max_images=100)
-    assert choose_cas_model(auto, 100)[0] == "cnn"
-    assert choose_cas_model(auto, 101)[0] == "linear"
-    assert choose_cas_model(replace(PARAMS, cas_model="cnn"), 10**6)[0] == "cnn"
-    inp = ScoreInputs(synthetic=role(60, 0), real=role(50, 1), extractor=EXTRACTOR, params=auto)
-    cas = METRICS.get("cas").compute(inp)["cas"]
-    assert cas["model"] == "linear" and "110 images > score.cas_cnn_max_images (100)" in cas["model_choice"]
+    assert ScoreParams().cas_model == "linear" and ScoreParams().cas_probe_c is None
+    cache = FitCache()
+    params = replace(PARAMS, cas_model="linear", curve_fractions=(0.5, 1.0), curve_repeats=1)
+    inp = ScoreInputs(synthetic=role(60, 0), real=role(50, 1), extractor=EXTRACTOR, params=params, fits=cache)
+    doc = score_all(inp, only=("cas", "utility"))
+    c = doc["cas"]["classifier"]["c"]
+    assert c["c"] in c["grid"] and c["cv_accuracy"][c["grid"].index(c["c"])] == max(c["cv_accuracy"])
+    assert doc["cas"]["classifier"]["augmentation"]["transforms"] == "none"
+    # Trained: C's cross-validation, synthetic->real, real->real, real+synthetic, and the curve's half-split
+    # real-only and real+synthetic models. Served: C, the curve's synthetic-only and whole-split points.
+    assert (cache.misses, cache.hits) == (6, 4)
+    assert doc["utility"]["synthetic_only"]["value"] == doc["cas"]["value"]

@@ -1,0 +1,207 @@
+"""Time to verdict: a whole ``synthscope audit`` against embedding the same images (``ingest`` + ``features``).
+
+For each dataset pair, two fresh processes, each with a fresh output folder and feature store:
+
+- base: ``ingest`` then ``features`` (what embedding the images costs);
+- audit: the Prefect audit flow with default params (every stage, the temporary Prefect server).
+
+Prints both wall times, their ratio (the budget is 2.0) and each stage's share of the audit; the
+Prefect row is what is left (its temporary server, task bookkeeping, imports). Then Prefect's own
+overhead: a fresh process's first flow run (the temporary server start) and the cost per task.
+
+Pairs: the shared CIFAR-10 sample split in two (every other image of each class: 500 + 500 photos)
+and the built-in demo (``synthscope demo``, default size; its generation is timed too).
+
+    python bench/audit_time.py [--cifar ../shared/data/cifar10-sample] [--only cifar|demo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+STAGE_ORDER = ("ingest", "features", "scan", "score", "debias", "ingest-after", "features-after", "scan-after",
+               "ingest-before", "features-before", "scan-before", "compare", "report")
+
+
+def child(mode: str, synthetic: str, real: str, out: str, store: str) -> None:
+    """Run in a fresh process: time each stage (by wrapping the stage functions the tasks call)."""
+    os.environ.setdefault("SYNTHSCOPE_PROGRESS", "0")
+    start = time.perf_counter()
+    times: dict[str, float] = {}
+
+    def add(name: str, seconds: float) -> None:
+        times[name] = times.get(name, 0.0) + seconds
+
+    def side_of(config) -> str:
+        name = Path(config.output_dir).name
+        return name.split("_", 1)[1] if name.startswith("debias_") else ""
+
+    import synthscope.stages as stages
+    from synthscope.stages import features
+
+    def timed(fn, label):
+        def wrapper(config, *args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(config, *args, **kwargs)
+            finally:
+                side = side_of(config)
+                add(f"{label(args)}-{side}" if side else label(args), time.perf_counter() - t)
+        return wrapper
+
+    for fn_name in ("plan", "compute", "complete"):
+        setattr(features, fn_name, timed(getattr(features, fn_name), lambda _a: "features"))
+    overrides = {"synthetic": synthetic, "real": real, "output_dir": out, "store_dir": store}
+    if mode == "base":
+        from synthscope.config import load_config
+
+        config = load_config(None, overrides)
+        t = time.perf_counter()
+        stages.run_stage("ingest", config)
+        add("ingest", time.perf_counter() - t)
+        stages.run_stage("features", config)  # its plan / compute / complete are timed above
+    else:
+        from synthscope.orchestration import common
+        from synthscope.orchestration.audit import audit_flow
+
+        original = common.run_stage
+
+        def run_stage(name, config):
+            t = time.perf_counter()
+            try:
+                return original(name, config)
+            finally:
+                side = side_of(config)
+                add(f"{name}-{side}" if side else name, time.perf_counter() - t)
+
+        common.run_stage = run_stage
+        audit_flow(config=None, overrides=overrides)
+    print(json.dumps({"total": time.perf_counter() - start, "stages": times}))
+
+
+def prefect_child(n_tasks: int) -> None:
+    """A fresh process: first flow run (starts the temporary server), a second one, one with n tasks."""
+    from prefect import flow, task
+
+    @task
+    def nothing(i: int) -> int:
+        return i
+
+    @flow
+    def empty() -> None:
+        return None
+
+    @flow
+    def many(n: int) -> None:
+        for i in range(n):
+            nothing(i)
+
+    t0 = time.perf_counter()
+    empty()
+    t1 = time.perf_counter()
+    empty()
+    t2 = time.perf_counter()
+    many(n_tasks)
+    t3 = time.perf_counter()
+    print(json.dumps({"first_flow": t1 - t0, "second_flow": t2 - t1,
+                      "per_task": ((t3 - t2) - (t2 - t1)) / n_tasks}))
+
+
+def run_child(args: list[str]) -> dict:
+    # a busy machine can take minutes to start the temporary server: wait for it rather than fail
+    env = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600", **os.environ,
+           "PREFECT_HOME": tempfile.mkdtemp(prefix="bench-prefect-")}
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env, cwd=ROOT)
+    wall = time.perf_counter() - start
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{out.stderr[-3000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["wall"] = wall
+    result["log_errors"] = [line for line in out.stderr.splitlines() if "ERROR" in line]
+    return result
+
+
+def split_cifar(source: Path, tmp: Path) -> tuple[Path, Path]:
+    """Every other image of each class to each side, copied into ``tmp`` (the source is only read)."""
+    sides = (tmp / "cifar-a", tmp / "cifar-b")
+    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+        for i, image in enumerate(sorted(folder.iterdir())):
+            dest = sides[i % 2] / folder.name / image.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(image, dest)
+    return sides
+
+
+def measure(name: str, synthetic: Path, real: Path, tmp: Path) -> float:
+    runs = {}
+    for mode in ("base", "audit"):
+        work = tmp / f"{name}-{mode}"
+        runs[mode] = run_child(["--child", mode, str(synthetic), str(real), str(work / "out"), str(work / "store")])
+    base, audit = runs["base"], runs["audit"]
+    ratio = audit["wall"] / base["wall"]
+    print(f"\n{name}: {synthetic} + {real}")
+    print(f"  ingest + features alone: {base['wall']:6.1f} s  (ingest {base['stages'].get('ingest', 0):.1f}, "
+          f"features {base['stages'].get('features', 0):.1f}, the rest is process start-up)")
+    print(f"  synthscope audit:        {audit['wall']:6.1f} s")
+    print(f"  audit / (ingest + features): {ratio:.2f}  (budget 2.0: {'ok' if ratio <= 2.0 else 'OVER'})")
+    stages = audit["stages"]
+    known = sum(stages.values())
+    print("  | stage | seconds | share |\n  |---|---|---|")
+    for stage in sorted(stages, key=lambda s: STAGE_ORDER.index(s) if s in STAGE_ORDER else 99):
+        print(f"  | {stage} | {stages[stage]:.1f} | {stages[stage] / audit['wall']:.0%} |")
+    rest = audit["wall"] - known
+    print(f"  | Prefect server, tasks, imports | {rest:.1f} | {rest / audit['wall']:.0%} |")
+    print(f"  ERROR lines in the audit's log: {len(audit['log_errors'])}")
+    for line in audit["log_errors"][:5]:
+        print(f"    {line}")
+    return ratio
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cifar", type=Path, default=ROOT.parent / "shared" / "data" / "cifar10-sample")
+    ap.add_argument("--only", choices=("cifar", "demo", "prefect"))
+    ap.add_argument("--child", nargs=5, metavar=("MODE", "SYN", "REAL", "OUT", "STORE"))
+    ap.add_argument("--prefect-child", type=int)
+    args = ap.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    if args.prefect_child:
+        prefect_child(args.prefect_child)
+        return
+    import torch
+
+    print(f"torch threads {torch.get_num_threads()}, {os.cpu_count()} CPUs")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-audit-time-"))
+    try:
+        if args.only in (None, "cifar"):
+            a, b = split_cifar(args.cifar, tmp)
+            measure("CIFAR-10 sample, 500 + 500 photos", a, b, tmp)
+        if args.only in (None, "demo"):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "synthscope.cli", "demo", "--out", str(tmp / "demo")], check=True,
+                           cwd=ROOT, capture_output=True)
+            print(f"\ndemo generation (synthscope demo, a fresh process): {time.perf_counter() - start:.1f} s")
+            measure("demo", tmp / "demo" / "synthetic", tmp / "demo" / "real", tmp)
+        if args.only in (None, "prefect"):
+            p = run_child(["--prefect-child", "20"])
+            print(f"\nPrefect: first flow run in a fresh process (temporary server start) {p['first_flow']:.1f} s, "
+                  f"a second flow run {p['second_flow']:.2f} s, per task {p['per_task'] * 1000:.0f} ms")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
