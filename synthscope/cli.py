@@ -102,13 +102,13 @@ def stage(
 ) -> None:
     """Run one stage without Prefect (this is what dvc.yaml calls)."""
     from synthscope.stages import run_stage
-    from synthscope.stages.rescan import RESCANNED, rescan_config
+    from synthscope.stages.rescan import rescan_config, rescanned
 
     cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
     with output_lock(cfg.output_dir):  # the audit's own dir, also for a re-scan in its debias_<side>/
         if rescan is not None:
-            if name not in RESCANNED:
-                raise ConfigError(f"--rescan applies to {', '.join(RESCANNED)}, not {echo(name)}")
+            if name not in rescanned():
+                raise ConfigError(f"--rescan applies to {', '.join(rescanned())}, not {echo(name)}")
             cfg = rescan_config(cfg, rescan)
         for path in run_stage(name, cfg):
             typer.echo(str(path))
@@ -278,6 +278,27 @@ def schema(
     if name is None:
         raise ConfigError(f"name a document: synthscope schema NAME, NAME one of {', '.join(DOCUMENTS.names())}")
     typer.echo(schema_text(name), nl=False)
+
+
+@app.command()
+def dvc(
+    write: Annotated[bool, typer.Option("--write", help="Write the file instead of printing it.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when the file is not what the stages generate.")] = False,
+    config: Annotated[Path, typer.Option("--config", "-c", help="The audit config dvc.yaml runs.")] = Path(
+        "configs/demo.yaml"),
+    output: Annotated[Path, typer.Option("--output", help="The file to write or check.")] = Path("dvc.yaml"),
+) -> None:
+    """dvc.yaml, generated from the stage declarations (each stage's reads, writes, params and code)."""
+    from synthscope import dvcgen
+    from synthscope.io import write_text
+
+    if check:
+        dvcgen.check(output, config)
+        typer.echo(f"{output} is up to date")
+    elif write:
+        typer.echo(str(write_text(output, dvcgen.dvc_text(config))))
+    else:
+        typer.echo(dvcgen.dvc_text(config), nl=False)
 
 
 def main() -> None:

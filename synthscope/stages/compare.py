@@ -26,6 +26,7 @@ from synthscope.metrics.cas import LabelledSet
 from synthscope.metrics.suite import cas_settings
 from synthscope.paths import OutputPaths
 from synthscope.stages.rescan import rescan_config
+from synthscope.stages.stage import DATASETS, STORE, Stage
 
 
 def _labelled(index: pd.DataFrame, features: np.ndarray, dhash: np.ndarray, role: str, model: str,
@@ -109,3 +110,18 @@ def run(config: AuditConfig) -> list[Path]:
     log.info("compare: %d images (%d added); deficit %.2f -> %.2f", len(manifest), len(added),
              result.deficit.before, result.deficit.after)
     return [path]
+
+
+STAGE = Stage(
+    name="compare",
+    run=run,
+    # the re-scans before and after debias (``stages.rescan``), the augmented set, and the images
+    # themselves (the CNN classifier, score.cas_model: cnn, reads pixels)
+    reads=("manifest", "features_summary", "attributes", "augmented_summary", "augmented_manifest", "augmented_dir",
+           "before:findings", "after:manifest", "after:features_summary", "after:attributes", "after:findings",
+           DATASETS, STORE),
+    writes=("debias_json",),
+    params=("score", "scan.mem_hamming", "scan.mem_cosine"),  # the near-copy criterion for CAS leakage
+    document=DebiasDocument,
+    metrics=("debias_json",),
+)

@@ -37,6 +37,7 @@ from synthscope.logs import log, progress
 from synthscope.names import folder_name
 from synthscope.params import DebiasParams
 from synthscope.paths import AUGMENTED_INDEX, OutputPaths
+from synthscope.stages.stage import DATASETS, STORE, Stage
 
 AUGMENTED_COLUMNS = ["image_id", "role", "label", "path", "source_image_id", "source_role", "source_path", "variant",
                      "transforms", "sha256"]
@@ -123,3 +124,13 @@ def run(config: AuditConfig) -> list[Path]:
     log.info("debias: %d images in %s; deficit %.2f -> %.2f", len(manifest), paths.augmented_dir,
              summary.deficit.before, summary.deficit.after)
     return [paths.augmented_manifest, paths.augmented_summary, paths.augmented_dir]
+
+
+STAGE = Stage(
+    name="debias",
+    run=run,
+    reads=("manifest", "attributes", "features_summary", "findings", DATASETS, STORE),  # real images: background donors
+    writes=("augmented_manifest", "augmented_summary", "augmented_dir"),
+    params=("debias", "scan", "score"),  # scan levels pick the findings to repair; score.realism_k ranks
+    document=AugmentedDocument,
+)

@@ -36,6 +36,7 @@ from synthscope.io import write_parquet
 from synthscope.logs import log, progress
 from synthscope.paths import OutputPaths
 from synthscope.schema import ATTRIBUTE_KEYS
+from synthscope.stages.stage import STORE, Stage
 from synthscope.store import FeatureStore
 
 ATTRIBUTES_KEY = f"attributes-v{ATTRIBUTES_VERSION}"
@@ -290,3 +291,13 @@ def run(config: AuditConfig) -> list[Path]:
         done = compute(config, extractor, shard)
         counts = {k: counts[k] + done[k] for k in counts}
     return complete(config, extractor, counts)
+
+
+STAGE = Stage(
+    name="features",
+    run=run,
+    reads=("manifest", STORE),
+    writes=("attributes", "features_summary", STORE),
+    params=("features",),
+    document=FeaturesDocument,
+)

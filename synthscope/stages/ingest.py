@@ -21,6 +21,7 @@ from synthscope.io import write_parquet
 from synthscope.logs import log, progress
 from synthscope.params import IngestParams
 from synthscope.paths import OutputPaths
+from synthscope.stages.stage import DATASETS, Stage
 
 # Below this many files a process pool costs more to start than it saves.
 POOL_MIN_FILES = 256
@@ -78,3 +79,13 @@ def run(config: AuditConfig) -> list[Path]:
     log.info("ingest: %d files, %d quarantined, %.1f files/s", len(manifest), quarantined,
              len(manifest) / max(seconds, 1e-9))
     return [paths.manifest, paths.ingest_summary]
+
+
+STAGE = Stage(
+    name="ingest",
+    run=run,
+    reads=(DATASETS,),
+    writes=("manifest", "ingest_summary"),
+    params=("ingest",),
+    document=IngestDocument,
+)

@@ -44,6 +44,7 @@ from synthscope.report.headlines import ranked_findings
 from synthscope.report.render import plot_tables as build_plot_tables
 from synthscope.report.render import render_html, summary_markdown
 from synthscope.report.utility import utility_section
+from synthscope.stages.stage import STORE, Stage
 
 
 def _read_parquet(path: Path) -> pd.DataFrame | None:
@@ -168,3 +169,20 @@ def read_verdict(config: AuditConfig) -> str:
     if report is None:
         raise StageInputError(f"{path} has no verdict; run `synthscope stage report` first")
     return report.verdict
+
+
+STAGE = Stage(
+    name="report",
+    run=run,
+    reads=("manifest", "attributes", "features_summary", "bias_json", "metrics_json", "realism", "debias_json", STORE),
+    writes=("report_html", "summary_md", "report_json", "plots_dir", "history"),
+    # scan: the drift section's classifier (seed, folds) picks the most synthetic-looking images
+    params=("report", "gates", "scan", "utility"),
+    document=ReportDocument,
+    persist=("history",),  # one row per run: the report's trend lines; DVC must not delete it before a run
+    plots=(
+        ("plots/metrics_history.csv", {"x": "run", "y": ["fid", "cas_ratio", "coverage", "n_findings"]}),
+        ("plots/class_balance.csv", {}),
+        ("plots/finding_scores.csv", {}),
+    ),
+)

@@ -21,6 +21,7 @@ from synthscope.errors import StageInputError
 from synthscope.io import write_parquet
 from synthscope.logs import log
 from synthscope.paths import OutputPaths
+from synthscope.stages.stage import STORE, Stage
 
 
 def run(config: AuditConfig) -> list[Path]:
@@ -51,3 +52,13 @@ def run(config: AuditConfig) -> list[Path]:
         time.perf_counter() - started,
     )
     return [paths.bias_json, paths.findings]
+
+
+STAGE = Stage(
+    name="scan",
+    run=run,
+    reads=("attributes", "features_summary", STORE),
+    writes=("bias_json", "findings"),
+    params=("scan",),
+    document=BiasDocument,
+)

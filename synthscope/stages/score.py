@@ -22,6 +22,7 @@ from synthscope.logs import log
 from synthscope.metrics.realism import realism, realism_frame
 from synthscope.metrics.suite import RoleData, ScoreInputs, score_all
 from synthscope.paths import OutputPaths
+from synthscope.stages.stage import STORE, Stage
 
 
 def load_images(index: pd.DataFrame, size: int) -> np.ndarray:
@@ -89,3 +90,16 @@ def realism_table(index: pd.DataFrame, features: np.ndarray, k: int, outlier_bel
                         "score.realism_k=%d); realism.parquet has no scores", is_real.sum(), k)
         return realism_frame(syn, real, None, outlier_below)
     return realism_frame(syn, real, realism(features[is_real], features[is_syn], k), outlier_below)
+
+
+STAGE = Stage(
+    name="score",
+    run=run,
+    reads=("manifest", "attributes", "features_summary", STORE),
+    writes=("metrics_json", "realism"),
+    # CAS leaves out near copies of real test images by the scan's criterion: only these keys,
+    # so a change to another scan threshold does not retrain the CAS classifiers
+    params=("score", "scan.mem_hamming", "scan.mem_cosine"),
+    document=MetricsDocument,
+    metrics=("metrics_json",),
+)
