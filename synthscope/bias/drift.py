@@ -24,7 +24,7 @@ from synthscope.bias.base import CHECKS, ScanData, classes_of, score_frame, scor
 from synthscope.bias.describe import color_names, unit_rgb
 from synthscope.bias.masked import confident, coverage, coverage_sentence
 from synthscope.features.attributes import rgb_to_hsv
-from synthscope.params import ScanParams
+from synthscope.params import NEAR_COPY, NearCopyParams, ScanParams
 from synthscope.schema import ATTRIBUTE_GROUPS, DRIFT_GROUPS
 
 
@@ -153,7 +153,7 @@ class Drift:
 
     name = "drift"
 
-    def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
+    def score(self, data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame:
         if not data.has_reference:
             return score_frame([])
         syn, real = data.synthetic, data.real

@@ -14,7 +14,7 @@ import pandas as pd
 
 from synthscope.bias.base import ScanData
 from synthscope.bias.duplicates import CopyKeys, near_copy_mask
-from synthscope.params import ScanParams
+from synthscope.params import CopyRule
 
 BLOCK = 512  # synthetic rows per block: block x N_real distances at a time
 
@@ -55,7 +55,7 @@ def _nearest(data: ScanData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return nearest, ham, cos
 
 
-def memorised_examples(data: ScanData, params: ScanParams) -> list[dict[str, Any]]:
+def memorised_examples(data: ScanData, rule: CopyRule) -> list[dict[str, Any]]:
     """Every synthetic image the memorisation check counts, with its nearest real image.
 
     Dicts of ``bias.json``'s ``MemorizedExample`` shape, byte-identical copies first, then by
@@ -66,7 +66,7 @@ def memorised_examples(data: ScanData, params: ScanParams) -> list[dict[str, Any
         return []
     real = data.real
     mask = near_copy_mask(CopyKeys.of(data.synthetic, data.synthetic_emb), CopyKeys.of(real, data.real_emb),
-                          params.mem_hamming, params.mem_cosine)
+                          rule.hamming, rule.cosine)
     rows = np.flatnonzero(mask)
     nearest, ham, cos = _nearest(data, rows)
     out = []

@@ -8,7 +8,7 @@ there is none. One contract test runs over every entry (tests/unit/test_suite.py
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from synthscope.metrics.kid import METHOD as KID_METHOD
 from synthscope.metrics.kid import kernel_inception_distance
 from synthscope.metrics.prdc import INTERVAL_METHOD, KEYS, jackknife_intervals, neighbourhoods, prdc_of_subset
 from synthscope.metrics.utility import learning_curves
-from synthscope.params import ScanParams, ScoreParams
+from synthscope.params import NEAR_COPY, CopyRule, ScoreParams
 from synthscope.registry import Registry
 from synthscope.schema import FID_NETWORK
 
@@ -52,7 +52,7 @@ class ScoreInputs:
     extractor: dict
     params: ScoreParams
     images: Callable[[str], np.ndarray] | None = None
-    scan: ScanParams = field(default_factory=ScanParams)  # mem_* thresholds: CAS leaves out copies of test images
+    copies: CopyRule = NEAR_COPY.memorization  # CAS leaves out near copies of real test images
 
 
 @dataclass(frozen=True)
@@ -213,11 +213,12 @@ def choose_cas_model(p: ScoreParams, n_images: int) -> tuple[str, str]:
     return "linear", f"auto: {n_images} images > score.cas_cnn_max_images ({p.cas_cnn_max_images})"
 
 
-def cas_settings(p: ScoreParams, scan: ScanParams, n_images: int) -> CasSettings:
-    """The CAS settings of this audit; ``n_images`` (synthetic + real) decides ``auto``."""
+def cas_settings(p: ScoreParams, copies: CopyRule, n_images: int) -> CasSettings:
+    """The CAS settings of this audit; ``n_images`` (synthetic + real) decides ``auto``; ``copies``:
+    ``near_copy.memorization``, the near copies of real test images left out of training."""
     return CasSettings(
-        mem_hamming=scan.mem_hamming,
-        mem_cosine=scan.mem_cosine,
+        mem_hamming=copies.hamming,
+        mem_cosine=copies.cosine,
         model=choose_cas_model(p, n_images)[0],
         test_fraction=p.cas_test_fraction,
         seed=p.seed,
@@ -232,7 +233,7 @@ def cas_settings(p: ScoreParams, scan: ScanParams, n_images: int) -> CasSettings
 
 def _settings(inp: ScoreInputs) -> CasSettings:
     assert inp.real is not None
-    return cas_settings(inp.params, inp.scan, len(inp.synthetic.ids) + len(inp.real.ids))
+    return cas_settings(inp.params, inp.copies, len(inp.synthetic.ids) + len(inp.real.ids))
 
 
 def _labelled_sets(inp: ScoreInputs, model: str) -> tuple[LabelledSet, LabelledSet]:

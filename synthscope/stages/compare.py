@@ -50,7 +50,7 @@ def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFra
     p = config.params.score
     emb = load_embeddings(OutputPaths(config.output_dir), config.store_dir)
     # the score stage's choice of model: it counts the same ok synthetic + real rows
-    settings = cas_settings(p, config.params.scan, len(emb.index))
+    settings = cas_settings(p, config.params.near_copy.memorization, len(emb.index))
     emb_after = load_embeddings(OutputPaths(after.output_dir), config.store_dir)
     dhash = index_dhash(OutputPaths(config.output_dir), emb.index)
     dhash_after = index_dhash(OutputPaths(after.output_dir), emb_after.index)
@@ -121,7 +121,7 @@ STAGE = Stage(
            "before:findings", "after:manifest", "after:features_summary", "after:attributes", "after:findings",
            DATASETS, STORE),
     writes=("debias_json",),
-    params=("score", "scan.mem_hamming", "scan.mem_cosine"),  # the near-copy criterion for CAS leakage
+    params=("score", "near_copy.mem_hamming", "near_copy.mem_cosine"),  # the near-copy criterion for CAS leakage
     document=DebiasDocument,
     metrics=("debias_json",),
 )

@@ -103,7 +103,7 @@ def run(config: AuditConfig) -> list[Path]:
     emb = load_embeddings(paths, config.store_dir)
     plan, items, selection = build_items(pd.read_parquet(paths.attributes), emb.index, emb.features,
                                          pd.read_parquet(paths.findings), params, config.params.scan,
-                                         config.params.score.realism_k)
+                                         config.params.score.realism_k, config.params.near_copy)
     # Background donors are real images only: the synthetic set's backgrounds carry its bias.
     donors = sorted({Path(r) / p for r, p in emb.index.loc[emb.index["role"] == "real", ["root", "path"]]
                      .itertuples(index=False)})
@@ -131,6 +131,7 @@ STAGE = Stage(
     run=run,
     reads=("manifest", "attributes", "features_summary", "findings", DATASETS, STORE),  # real images: background donors
     writes=("augmented_manifest", "augmented_summary", "augmented_dir"),
-    params=("debias", "scan", "score"),  # scan levels pick the findings to repair; score.realism_k ranks
+    # the scan's low imbalance level decides the set to rebalance; score.realism_k ranks the candidates
+    params=("debias", "scan.imbalance_levels", "near_copy", "score.realism_k"),
     document=AugmentedDocument,
 )

@@ -36,10 +36,11 @@ def run(config: AuditConfig) -> list[Path]:
     embeddings = load_embeddings(paths, config.store_dir)
     data = scan_data(attributes, embeddings.index, embeddings.features)
     params = config.params.scan
-    flagged = scan(data, params)
+    near_copy = config.params.near_copy
+    flagged = scan(data, params, near_copy)
     n_real = 0 if data.real is None else len(data.real)
     result = BiasDocument.model_validate({
-        "findings": findings(flagged, memorised_examples(data, params), params.mem_examples),
+        "findings": findings(flagged, memorised_examples(data, near_copy.memorization), params.mem_examples),
         "summary": summary(flagged, len(data.synthetic), n_real) | {"extractor": embeddings.extractor,
                                                                 "object_attributes": object_coverage(data, params)},
     })
@@ -59,6 +60,6 @@ STAGE = Stage(
     run=run,
     reads=("attributes", "features_summary", STORE),
     writes=("bias_json", "findings"),
-    params=("scan",),
+    params=("scan", "near_copy"),
     document=BiasDocument,
 )

@@ -2,7 +2,7 @@
 
 Reads the features stage's embeddings through ``synthscope.features.load.load_embeddings``,
 its dhashes from ``attributes.parquet`` (CAS leaves out synthetic near copies of real test
-images by the scan's ``mem_*`` criterion) and, when the CAS model is the CNN (``score.cas_model``), the images themselves through
+images by ``near_copy.mem_*``) and, when the CAS model is the CNN (``score.cas_model``), the images themselves through
 ``synthscope.datasets.image.load_rgb``. All computation is in ``synthscope.metrics``.
 """
 
@@ -69,7 +69,7 @@ def run(config: AuditConfig) -> list[Path]:
     metrics = MetricsDocument.model_validate(score_all(
         ScoreInputs(
             synthetic=synthetic, real=real, extractor=dict(emb.extractor), params=params, images=images,
-            scan=config.params.scan,
+            copies=config.params.near_copy.memorization,
         )
     ))
     for warning in metrics.fid.warnings if metrics.fid else []:
@@ -97,9 +97,9 @@ STAGE = Stage(
     run=run,
     reads=("manifest", "attributes", "features_summary", STORE),
     writes=("metrics_json", "realism"),
-    # CAS leaves out near copies of real test images by the scan's criterion: only these keys,
-    # so a change to another scan threshold does not retrain the CAS classifiers
-    params=("score", "scan.mem_hamming", "scan.mem_cosine"),
+    # CAS leaves out near copies of real test images: only these keys, so a change to the
+    # duplicates criterion does not retrain the CAS classifiers
+    params=("score", "near_copy.mem_hamming", "near_copy.mem_cosine"),
     document=MetricsDocument,
     metrics=("metrics_json",),
 )

@@ -149,12 +149,12 @@ def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_
     _run(["git", "checkout", "--", "params.yaml"], repo)
     _run(["dvc", "repro"], repo)
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["scan"]["dup_cosine"] = 0.9
+    params["near_copy"]["dup_cosine"] = 0.9
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     changed = _run(["dvc", "repro"], repo)
     ran = _ran(changed)  # the scans and what reads them; never ingest, features or score of the audit
     assert {"scan", "debias", "scan_before", "scan_after", "compare", "report"} <= ran, changed[-2000:]
-    assert not ran & {"demo", "ingest", "features", "score"}, changed[-2000:]  # score reads only scan.mem_*
+    assert not ran & {"demo", "ingest", "features", "score"}, changed[-2000:]  # score reads only near_copy.mem_*
     _run(["git", "checkout", "--", "params.yaml"], repo)
     _run(["dvc", "checkout", "-q"], repo)
 
