@@ -58,7 +58,8 @@ def run_plan(cfg: AuditConfig, pipe: Pipeline) -> list[str]:
     sides: dict[str | None, AuditConfig] = {None: cfg}
     pending = list(pipe.nodes)
     while pending or running:
-        for node in [n for n in pending if all(u in results for u in pipe.node_upstream(n))]:
+        ready = [n for n in pending if all(u in results for u in pipe.node_upstream(n))]
+        for node in ready:
             pending.remove(node)
             if node.side not in sides:  # the config of a side is known once debias wrote augmented.json
                 sides[node.side] = rescan_config(cfg, node.side)
@@ -69,10 +70,10 @@ def run_plan(cfg: AuditConfig, pipe: Pipeline) -> list[str]:
                 results[node] = submitted
             else:
                 running[submitted] = node
-        if running:
+        if running and not any(n in results for n in ready):  # else a stage that ran in place may free others
             done = next(as_completed(list(running)))
             results[running.pop(done)] = done.result()
-        elif pending:  # Pipeline refuses cycles, so this is a bug
+        elif pending and not ready:  # Pipeline refuses cycles, so this is a bug
             raise RuntimeError(f"no stage can start: {[n.name for n in pending]}")
     return [path for node in pipe.nodes for path in results[node]["paths"]]
 

@@ -122,3 +122,20 @@ def test_bad_declarations_fail_with_the_stage_and_the_fix():
     b = Stage(name="b", run=run, reads=("a.json",), writes=("b.json",), params=())
     with pytest.raises(ConfigError, match="cycle"):
         Pipeline([a, b])
+
+
+def test_the_flow_runs_each_node_once_after_what_it_reads(toys, demo_dir, tmp_path, monkeypatch):
+    """``run_plan`` (the audit flow's body) with every task run in place, as the sharded features task is."""
+    from synthscope.orchestration import audit
+
+    ran: list[str] = []
+
+    def in_place(node, cfg, key):
+        assert all(up.name in ran for up in toys.node_upstream(node)), node
+        ran.append(node.name)
+        return {"paths": [node.name], "digest": node.name}
+
+    monkeypatch.setattr(audit, "_submit", in_place)
+    pipe = Pipeline([toy_count.STAGE, toy_total.STAGE])
+    cfg = load_config(None, {"synthetic": str(demo_dir / "synthetic"), "real": None, "output_dir": str(tmp_path)})
+    assert audit.run_plan(cfg, pipe) == ["toy_count", "toy_total"] and ran == ["toy_count", "toy_total"]
