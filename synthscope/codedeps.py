@@ -130,10 +130,21 @@ def code_files(*modules: str) -> tuple[Path, ...]:
     return tuple(sorted(files))
 
 
+def project_name(file: Path) -> str:
+    """``file``'s path below the folder that holds its top-level package (``synthscope/io.py``):
+    the same wherever the project is checked out or installed."""
+    package = file.parent
+    while not (package / "__init__.py").is_file() and package != package.parent:  # templates/ -> report/
+        package = package.parent
+    while (package.parent / "__init__.py").is_file():
+        package = package.parent
+    return file.relative_to(package.parent).as_posix()
+
+
 def files_digest(files: tuple[Path, ...]) -> str:
-    """sha256 over the files' names (their last three path parts) and contents."""
+    """sha256 over the files' project names and contents."""
     digest = hashlib.sha256()
     for file in files:
-        digest.update("/".join(file.parts[-3:]).encode())
+        digest.update(project_name(file).encode())
         digest.update(file_sha256(file).encode())
     return digest.hexdigest()

@@ -128,6 +128,7 @@ class ScanParams:
     copied_ratio: NonNegative = 0.5  # real effect >= this share of the synthetic effect -> "copied"
     coverage_k: PositiveInt = 5
     mem_examples: NonNegativeInt = 12  # suspected copies listed per memorisation finding in bias.json (report gallery)
+    drift_examples: NonNegativeInt = 12  # most synthetic-looking images listed in bias.json (report's drift section)
     consistency_levels: tuple[Fraction, ...] = (0.4, 0.6, 0.8)  # 1 - spread ratio
     shortcut_levels: tuple[Fraction, ...] = (0.4, 0.6, 0.8)  # Youden J of one class from one group
     imbalance_levels: tuple[Fraction, ...] = (0.3, 0.5, 0.7)  # 1 - (share / reference share) vs the top class

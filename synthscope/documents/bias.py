@@ -40,6 +40,17 @@ class MemorizedExample(Document):
     cosine_distance: float | None
 
 
+class DriftExample(Document):
+    """A synthetic image the drift check's embedding classifier finds most synthetic-looking, with its
+    nearest real image: ``probability`` is its out-of-fold probability of "synthetic",
+    ``cosine_distance`` 1 - cosine to that real image (L2-normalised embeddings, as the check)."""
+
+    synthetic: ImageRef
+    real: ImageRef
+    probability: float
+    cosine_distance: float
+
+
 class Finding(Document):
     """One scan measurement above ``info`` (DESIGN.md's finding shape, plus the metric's name)."""
 
@@ -84,3 +95,5 @@ class BiasSummary(Document):
 class BiasDocument(Document):
     findings: list[Finding]
     summary: BiasSummary
+    # most synthetic-looking first, up to scan.drift_examples; None without a real set or embeddings
+    drift_examples: list[DriftExample] | None = None

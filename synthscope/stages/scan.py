@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from synthscope.bias import findings, scan, summary
-from synthscope.bias.examples import memorised_examples
+from synthscope.bias.examples import drift_examples, memorised_examples
 from synthscope.bias.inputs import scan_data
 from synthscope.bias.masked import object_coverage
 from synthscope.config import AuditConfig
@@ -43,6 +43,7 @@ def run(config: AuditConfig) -> list[Path]:
         "findings": findings(flagged, memorised_examples(data, near_copy.memorization), params.mem_examples),
         "summary": summary(flagged, len(data.synthetic), n_real) | {"extractor": embeddings.extractor,
                                                                 "object_attributes": object_coverage(data, params)},
+        "drift_examples": drift_examples(data, params, params.drift_examples),
     })
     write_document(paths.bias_json, result)
     write_parquet(paths.findings, flagged)
