@@ -8,7 +8,11 @@ whose path is printed (``synthscope.failures``).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -52,17 +56,46 @@ def parse_sets(sets: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def build_config(
-    config: Path | None,
-    synthetic: str | None,
-    real: str | None,
-    output_dir: str | None,
-    store_dir: str | None,
-    params: Path | None,
-    sets: list[str] | None,
-) -> AuditConfig:
-    overrides = {"synthetic": synthetic, "real": real, "output_dir": output_dir, "store_dir": store_dir}
-    return load_config(config, overrides, params, parse_sets(sets))
+# The options that pick an audit config, declared once: ``@config_options`` adds them to a command.
+CONFIG_OPTIONS: dict[str, Any] = {"config": ConfigOpt, "synthetic": SyntheticOpt, "real": RealOpt,
+                                  "output_dir": OutputOpt, "store_dir": StoreOpt, "params": ParamsOpt, "set_": SetOpt}
+
+
+@dataclass(frozen=True)
+class ConfigArgs:
+    """What the config options said (``None``: not given)."""
+
+    config: Path | None = None
+    synthetic: str | None = None
+    real: str | None = None
+    output_dir: str | None = None
+    store_dir: str | None = None
+    params: Path | None = None
+    set_: list[str] | None = None
+
+    def overrides(self) -> dict[str, str]:
+        """The config keys given on the command line."""
+        given = {"synthetic": self.synthetic, "real": self.real, "output_dir": self.output_dir,
+                 "store_dir": self.store_dir}
+        return {k: v for k, v in given.items() if v is not None}
+
+    def build(self) -> AuditConfig:
+        return load_config(self.config, self.overrides(), self.params, parse_sets(self.set_))
+
+
+def config_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the options of ``CONFIG_OPTIONS``; it receives them as ``args: ConfigArgs``."""
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "args"]
+    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+              for name, annotation in CONFIG_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def wrapper(*positional: Any, **kwargs: Any) -> None:
+        args = ConfigArgs(**{name: kwargs.pop(name, None) for name in CONFIG_OPTIONS})
+        return command(*positional, args=args, **kwargs)
+
+    wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+    return wrapper
 
 
 @app.command()
@@ -86,25 +119,21 @@ def demo(
 
 
 @app.command()
+@config_options
 def stage(
-    name: Annotated[str, typer.Argument(help="ingest, features, scan, score, debias, compare or report")],
-    config: ConfigOpt = None,
-    synthetic: SyntheticOpt = None,
-    real: RealOpt = None,
-    output_dir: OutputOpt = None,
-    store_dir: StoreOpt = None,
-    params: ParamsOpt = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
+    name: Annotated[str, typer.Argument(help="A stage: ingest, features, scan, score, debias, compare, report.")],
     rescan: Annotated[
         str | None,
         typer.Option(help="before|after: run ingest, features or scan on the set around debias (debias_<side>/)."),
     ] = None,
+    *,
+    args: ConfigArgs,
 ) -> None:
     """Run one stage without Prefect (this is what dvc.yaml calls)."""
     from synthscope.stages import run_stage
     from synthscope.stages.rescan import rescan_config, rescanned
 
-    cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
+    cfg = args.build()
     with output_lock(cfg.output_dir):  # the audit's own dir, also for a re-scan in its debias_<side>/
         if rescan is not None:
             if name not in rescanned():
@@ -120,30 +149,25 @@ class FailOn(StrEnum):
 
 
 @app.command()
+@config_options
 def audit(
-    config: ConfigOpt = None,
-    synthetic: SyntheticOpt = None,
-    real: RealOpt = None,
-    output_dir: OutputOpt = None,
-    store_dir: StoreOpt = None,
-    params: ParamsOpt = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
     fail_on: Annotated[
         FailOn | None,
         typer.Option("--fail-on", help="Exit 2 when the verdict is this bad or worse (params.yaml gates)."),
     ] = None,
+    *,
+    args: ConfigArgs,
 ) -> None:
     """Run the whole pipeline as a Prefect flow."""
     from synthscope.orchestration.audit import audit_flow_for
 
-    cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_)
+    cfg = args.build()
     with output_lock(cfg.output_dir):  # taken before Prefect starts: a busy dir fails at once
         result = audit_flow_for()(
-            config=str(config) if config else None,
-            overrides={k: v for k, v in {"synthetic": synthetic, "real": real, "output_dir": output_dir,
-                                         "store_dir": store_dir}.items() if v is not None},
-            params_file=str(params) if params else None,
-            param_overrides=parse_sets(set_),
+            config=str(args.config) if args.config else None,
+            overrides=args.overrides(),
+            params_file=str(args.params) if args.params else None,
+            param_overrides=parse_sets(args.set_),
         )
     typer.echo(f"outputs: {cfg.output_dir}")
     for path in result:
@@ -244,7 +268,7 @@ def metrics(
     k: Annotated[int | None, typer.Option("--k", help="Neighbours for precision/recall/density/coverage.")] = None,
     store_dir: StoreOpt = None,
     params: ParamsOpt = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
+    set_: SetOpt = None,
 ) -> None:
     """FID, KID, precision, recall, density and coverage of two folders or feature files."""
     import json
