@@ -325,6 +325,27 @@ def dvc(
         typer.echo(dvcgen.dvc_text(config), nl=False)
 
 
+@app.command()
+def stages(
+    write: Annotated[Path | None, typer.Option(help="Regenerate the stage table in this file (README.md).")] = None,
+    check: Annotated[Path | None, typer.Option(help="Exit 1 when this file's stage table is stale.")] = None,
+) -> None:
+    """The pipeline's stages as a table, from their declarations (also the README's)."""
+    from synthscope.io import write_text
+    from synthscope.pipeline import pipeline, stage_table, with_stage_table
+
+    pipe = pipeline()
+    for path in (p for p in (write, check) if p is not None):
+        text = path.read_text(encoding="utf-8")
+        fresh = with_stage_table(text, pipe)
+        if path == check and fresh != text:
+            raise ConfigError(f"{path}'s stage table is stale; regenerate it with `synthscope stages --write {path}`")
+        if path == write:
+            write_text(path, fresh)
+    if write is None and check is None:
+        typer.echo(stage_table(pipe))
+
+
 def main() -> None:
     setup_logging()
     try:

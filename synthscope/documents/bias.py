@@ -52,7 +52,7 @@ class DriftExample(Document):
 
 
 class Finding(Document):
-    """One scan measurement above ``info`` (DESIGN.md's finding shape, plus the metric's name)."""
+    """One scan measurement above ``info`` (docs/design.md's finding shape, plus the metric's name)."""
 
     check: Check
     attribute: Literal[FINDING_ATTRIBUTES] | None
@@ -66,7 +66,7 @@ class Finding(Document):
     examples: list[MemorizedExample] | None = None  # memorisation only: the suspected copies
 
 
-# The keys every finding has, in DESIGN.md's order (the scan's table columns of the same names).
+# The keys every finding has, in docs/design.md's order (the scan's table columns of the same names).
 FINDING_KEYS = tuple(f.alias or name for name, f in Finding.model_fields.items() if name != "examples")
 
 

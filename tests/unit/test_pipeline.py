@@ -142,3 +142,11 @@ def test_the_flow_runs_each_node_once_after_what_it_reads(toys, demo_dir, tmp_pa
     pipe = Pipeline([toy_count.STAGE, toy_total.STAGE])
     cfg = load_config(None, {"synthetic": str(demo_dir / "synthetic"), "real": None, "output_dir": str(tmp_path)})
     assert audit.run_plan(cfg, pipe) == ["toy_count", "toy_total"] and ran == ["toy_count", "toy_total"]
+
+
+def test_the_readme_stage_table_is_the_generated_one():
+    from synthscope.pipeline import with_stage_table
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert with_stage_table(text, pipeline()) == text, "stale: run `synthscope stages --write README.md`"
+    assert "| scan | " in text and "`near_copy`" in text
