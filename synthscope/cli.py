@@ -220,7 +220,7 @@ def _fid_side(path: Path, extractor: str, weights: Path | None):
 def fid(
     dir_a: Annotated[Path, typer.Argument(help="Image folder, or an .npz of saved mu/sigma statistics.")],
     dir_b: Annotated[Path, typer.Argument(help="Image folder, or an .npz of saved mu/sigma statistics.")],
-    extractor: Annotated[str, typer.Option(help="auto, inception-fid or mobilenet-v2.")] = "auto",
+    extractor: Annotated[str, typer.Option(help="auto, inception-fid, mobilenet-v2 or a registered extractor.")] = "auto",
     weights: Annotated[Path | None, typer.Option(help="Explicit weights file for the extractor.")] = None,
     save_stats: Annotated[Path | None, typer.Option(help="Also save DIR_A's statistics to this .npz.")] = None,
 ) -> None:
@@ -234,7 +234,7 @@ def fid(
     if save_stats is not None:
         write_stats(save_stats, stats_a)
     info = info_a or info_b
-    label = distance_label(info) if info else "Frechet distance (saved statistics)"
+    label = distance_label(info.model_dump()) if info else "Frechet distance (saved statistics)"
     sizes = " vs ".join(str(s.n) if s.n else "not recorded" for s in (stats_a, stats_b))  # old .npz: no n
     typer.echo(f"{label}; N = {sizes}")
     typer.echo(f"{frechet_distance(stats_a, stats_b):.6f}")
@@ -263,7 +263,7 @@ def metrics(
     synthetic: Annotated[str, typer.Argument(help="Image folder, .npy (N x D features) or .npz with a 'features' array.")],
     real: Annotated[str, typer.Argument(help="Same forms as SYNTHETIC.")],
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON object (metrics.json's feature entries).")] = False,
-    extractor: Annotated[str | None, typer.Option(help="Folders: auto, inception-fid or mobilenet-v2.")] = None,
+    extractor: Annotated[str | None, typer.Option(help="Folders: auto, inception-fid, mobilenet-v2 or a registered extractor.")] = None,
     weights: Annotated[Path | None, typer.Option(help="Folders: explicit weights file for the extractor.")] = None,
     k: Annotated[int | None, typer.Option("--k", help="Neighbours for precision/recall/density/coverage.")] = None,
     store_dir: StoreOpt = None,

@@ -66,7 +66,8 @@ class DemoParams:
 
 @dataclass
 class FeaturesParams:
-    extractor: Literal["auto", "inception-fid", "mobilenet-v2"] = "auto"
+    # auto, inception-fid, mobilenet-v2, or a registered extractor (features.extractors.register_extractor)
+    extractor: Str = "auto"
     weights: Str | None = None
     batch_size: PositiveInt = 32
     workers: NonNegativeInt = 2

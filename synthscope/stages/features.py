@@ -31,7 +31,7 @@ from synthscope.datasets.image import load_rgb
 from synthscope.documents import FeaturesDocument, write_document
 from synthscope.errors import DataError, StageInputError
 from synthscope.features.attributes import ATTRIBUTE_COLUMNS, ATTRIBUTES_VERSION, image_attributes
-from synthscope.features.extractors import EXTRACTORS, Extractor, resolve_extractor
+from synthscope.features.extractors import Extractor, extractor_spec, resolve_extractor
 from synthscope.io import write_parquet
 from synthscope.logs import log, progress
 from synthscope.paths import OutputPaths
@@ -73,7 +73,7 @@ class ImageRows(Dataset):
         if self.spec_name is None:
             return i, torch.empty(0), vector, int(attrs["dhash"])
         image = torch.from_numpy(np.array(rgb, copy=True)).permute(2, 0, 1)  # load_rgb's array is read-only
-        return i, EXTRACTORS.get(self.spec_name).preprocess(image), vector, int(attrs["dhash"])
+        return i, extractor_spec(self.spec_name).preprocess(image), vector, int(attrs["dhash"])
 
 
 def collate(

@@ -21,8 +21,8 @@ def test_unknown_key_names_key_and_allowed():
 
 
 def test_bad_literal_names_allowed_values():
-    with pytest.raises(ConfigError, match=r"params\.features\.extractor: 'resnet' is not allowed; use one of auto"):
-        build_params({"features": {"extractor": "resnet"}})
+    with pytest.raises(ConfigError, match=r"params\.score\.cas_model: 'svm' is not allowed; use one of auto, cnn, linear"):
+        build_params({"score": {"cas_model": "svm"}})
 
 
 @pytest.mark.parametrize("value", ["3", 2.5, True])
