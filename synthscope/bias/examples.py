@@ -102,6 +102,13 @@ def drift_examples(data: ScanData, params: ScanParams, limit: int) -> list[dict[
     order = np.argsort(-proba, kind="stable")[:limit]
     sim = data.synthetic_emb[order] @ data.real_emb.T  # unit rows: a dot product is a cosine
     best = sim.argmax(axis=1)
+
+    def distance(i: int, j: int) -> float:
+        """In float64 from the rows themselves: a float32 product's last bits depend on the BLAS
+        path (two runs on the same embeddings would write different bias.json files)."""
+        a, b = data.synthetic_emb[i].astype(np.float64), data.real_emb[j].astype(np.float64)
+        return float(1.0 - np.sum(a * b))
+
     return [{"synthetic": _ref(data.synthetic, int(i)), "real": _ref(data.real, int(j)),
-             "probability": float(proba[i]), "cosine_distance": float(1.0 - sim[k, j])}
-            for k, (i, j) in enumerate(zip(order, best, strict=True))]
+             "probability": float(proba[i]), "cosine_distance": distance(int(i), int(j))}
+            for i, j in zip(order, best, strict=True)]
