@@ -19,7 +19,7 @@ import numpy as np
 from synthscope.bias import CHECKS, ScanData
 from synthscope.bias.examples import memorised_examples
 from synthscope.neighbours import l2_normalise
-from synthscope.params import ScanParams
+from synthscope.params import NEAR_COPY, ScanParams
 from tests.bias_fakes import make_attributes
 
 
@@ -49,7 +49,7 @@ def main() -> None:
         print(f"{name:13s} {took:6.2f} s")
     print(f"total         {total:6.2f} s for {len(syn)} synthetic + {len(real)} real rows, dim {args.dim}")
     start = time.perf_counter()
-    examples = memorised_examples(data, params)
+    examples = memorised_examples(data, NEAR_COPY.memorization)
     took = time.perf_counter() - start
     print(f"memorised examples ({len(examples)} listed, {len(copied)} planted) {took:6.2f} s: "
           f"{took / seconds['memorization']:.2f}x the memorization check, {took / total:.2f}x the whole scan")

@@ -8,7 +8,11 @@ whose path is printed (``synthscope.failures``).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -66,18 +70,54 @@ def parse_sets(sets: list[str] | None, extra: dict[str, Any] | None = None) -> d
     return out
 
 
-def build_config(
-    config: Path | None,
-    synthetic: str | None,
-    real: str | None,
-    output_dir: str | None,
-    store_dir: str | None,
-    params: Path | None,
-    sets: list[str] | None,
-    extra: dict[str, Any] | None = None,
-) -> AuditConfig:
-    overrides = {"synthetic": synthetic, "real": real, "output_dir": output_dir, "store_dir": store_dir}
-    return load_config(config, overrides, params, parse_sets(sets, extra))
+# The options that pick an audit config, declared once: ``@config_options`` adds them to a command.
+CONFIG_OPTIONS: dict[str, Any] = {"config": ConfigOpt, "synthetic": SyntheticOpt, "real": RealOpt,
+                                  "output_dir": OutputOpt, "store_dir": StoreOpt, "params": ParamsOpt, "set_": SetOpt,
+                                  "labels": LabelsOpt, "image_column": ImageColumnOpt, "label_column": LabelColumnOpt}
+
+
+@dataclass(frozen=True)
+class ConfigArgs:
+    """What the config options said (``None``: not given)."""
+
+    config: Path | None = None
+    synthetic: str | None = None
+    real: str | None = None
+    output_dir: str | None = None
+    store_dir: str | None = None
+    params: Path | None = None
+    set_: list[str] | None = None
+    labels: str | None = None
+    image_column: str | None = None
+    label_column: str | None = None
+
+    def overrides(self) -> dict[str, str]:
+        """The config keys given on the command line."""
+        given = {"synthetic": self.synthetic, "real": self.real, "output_dir": self.output_dir,
+                 "store_dir": self.store_dir}
+        return {k: v for k, v in given.items() if v is not None}
+
+    def param_overrides(self) -> dict[str, Any]:
+        """``--set`` and the label options as dotted params keys."""
+        return parse_sets(self.set_, label_sets(self.labels, self.image_column, self.label_column))
+
+    def build(self) -> AuditConfig:
+        return load_config(self.config, self.overrides(), self.params, self.param_overrides())
+
+
+def config_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the options of ``CONFIG_OPTIONS``; it receives them as ``args: ConfigArgs``."""
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "args"]
+    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+              for name, annotation in CONFIG_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def wrapper(*positional: Any, **kwargs: Any) -> None:
+        args = ConfigArgs(**{name: kwargs.pop(name, None) for name in CONFIG_OPTIONS})
+        return command(*positional, args=args, **kwargs)
+
+    wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+    return wrapper
 
 
 @app.command()
@@ -101,33 +141,25 @@ def demo(
 
 
 @app.command()
+@config_options
 def stage(
-    name: Annotated[str, typer.Argument(help="ingest, features, scan, score, debias, compare or report")],
-    config: ConfigOpt = None,
-    synthetic: SyntheticOpt = None,
-    real: RealOpt = None,
-    output_dir: OutputOpt = None,
-    store_dir: StoreOpt = None,
-    params: ParamsOpt = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
-    labels: LabelsOpt = None,
-    image_column: ImageColumnOpt = None,
-    label_column: LabelColumnOpt = None,
+    name: Annotated[str, typer.Argument(help="A stage: ingest, features, scan, score, debias, compare, report.")],
     rescan: Annotated[
         str | None,
         typer.Option(help="before|after: run ingest, features or scan on the set around debias (debias_<side>/)."),
     ] = None,
+    *,
+    args: ConfigArgs,
 ) -> None:
     """Run one stage without Prefect (this is what dvc.yaml calls)."""
     from synthscope.stages import run_stage
-    from synthscope.stages.rescan import RESCANNED, rescan_config
+    from synthscope.stages.rescan import rescan_config, rescanned
 
-    cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_,
-                       label_sets(labels, image_column, label_column))
+    cfg = args.build()
     with output_lock(cfg.output_dir):  # the audit's own dir, also for a re-scan in its debias_<side>/
         if rescan is not None:
-            if name not in RESCANNED:
-                raise ConfigError(f"--rescan applies to {', '.join(RESCANNED)}, not {echo(name)}")
+            if name not in rescanned():
+                raise ConfigError(f"--rescan applies to {', '.join(rescanned())}, not {echo(name)}")
             cfg = rescan_config(cfg, rescan)
         for path in run_stage(name, cfg):
             typer.echo(str(path))
@@ -139,34 +171,25 @@ class FailOn(StrEnum):
 
 
 @app.command()
+@config_options
 def audit(
-    config: ConfigOpt = None,
-    synthetic: SyntheticOpt = None,
-    real: RealOpt = None,
-    output_dir: OutputOpt = None,
-    store_dir: StoreOpt = None,
-    params: ParamsOpt = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
     fail_on: Annotated[
         FailOn | None,
         typer.Option("--fail-on", help="Exit 2 when the verdict is this bad or worse (params.yaml gates)."),
     ] = None,
-    labels: LabelsOpt = None,
-    image_column: ImageColumnOpt = None,
-    label_column: LabelColumnOpt = None,
+    *,
+    args: ConfigArgs,
 ) -> None:
     """Run the whole pipeline as a Prefect flow."""
     from synthscope.orchestration.audit import audit_flow_for
 
-    extra = label_sets(labels, image_column, label_column)
-    cfg = build_config(config, synthetic, real, output_dir, store_dir, params, set_, extra)
+    cfg = args.build()
     with output_lock(cfg.output_dir):  # taken before Prefect starts: a busy dir fails at once
         result = audit_flow_for()(
-            config=str(config) if config else None,
-            overrides={k: v for k, v in {"synthetic": synthetic, "real": real, "output_dir": output_dir,
-                                         "store_dir": store_dir}.items() if v is not None},
-            params_file=str(params) if params else None,
-            param_overrides=parse_sets(set_, extra),
+            config=str(args.config) if args.config else None,
+            overrides=args.overrides(),
+            params_file=str(args.params) if args.params else None,
+            param_overrides=args.param_overrides(),
         )
     typer.echo(f"outputs: {cfg.output_dir}")
     for path in result:
@@ -233,7 +256,7 @@ def _device(name: str | None) -> str:
 def fid(
     dir_a: Annotated[Path, typer.Argument(help="Image folder, or an .npz of saved mu/sigma statistics.")],
     dir_b: Annotated[Path, typer.Argument(help="Image folder, or an .npz of saved mu/sigma statistics.")],
-    extractor: Annotated[str, typer.Option(help="auto, inception-fid or mobilenet-v2.")] = "auto",
+    extractor: Annotated[str, typer.Option(help="auto, inception-fid, mobilenet-v2 or a registered extractor.")] = "auto",
     weights: Annotated[Path | None, typer.Option(help="Explicit weights file for the extractor.")] = None,
     save_stats: Annotated[Path | None, typer.Option(help="Also save DIR_A's statistics (mu, sigma) to this .npz.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Images per forward pass (pytorch-fid's default).")] = 50,
@@ -257,7 +280,7 @@ def fid(
     if save_stats is not None:
         write_stats(save_stats, stats_a)
     info = info_a or info_b
-    label = distance_label(info) if info else "Frechet distance (saved statistics)"
+    label = distance_label(info.model_dump()) if info else "Frechet distance (saved statistics)"
     sizes = " vs ".join(str(s.n) if s.n else "not recorded" for s in (stats_a, stats_b))  # old .npz: no n
     typer.echo(f"{label}; N = {sizes}")
     typer.echo(f"{frechet_distance(stats_a, stats_b):.6f}")
@@ -286,12 +309,12 @@ def metrics(
     synthetic: Annotated[str, typer.Argument(help="Image folder, .npy (N x D features) or .npz with a 'features' array.")],
     real: Annotated[str, typer.Argument(help="Same forms as SYNTHETIC.")],
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON object (metrics.json's feature entries).")] = False,
-    extractor: Annotated[str | None, typer.Option(help="Folders: auto, inception-fid or mobilenet-v2.")] = None,
+    extractor: Annotated[str | None, typer.Option(help="Folders: auto, inception-fid, mobilenet-v2 or a registered extractor.")] = None,
     weights: Annotated[Path | None, typer.Option(help="Folders: explicit weights file for the extractor.")] = None,
     k: Annotated[int | None, typer.Option("--k", help="Neighbours for precision/recall/density/coverage.")] = None,
     store_dir: StoreOpt = None,
     params: ParamsOpt = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
+    set_: SetOpt = None,
     labels: LabelsOpt = None,
     image_column: ImageColumnOpt = None,
     label_column: LabelColumnOpt = None,
@@ -329,6 +352,48 @@ def schema(
     if name is None:
         raise ConfigError(f"name a document: synthscope schema NAME, NAME one of {', '.join(DOCUMENTS.names())}")
     typer.echo(schema_text(name), nl=False)
+
+
+@app.command()
+def dvc(
+    write: Annotated[bool, typer.Option("--write", help="Write the file instead of printing it.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when the file is not what the stages generate.")] = False,
+    config: Annotated[Path, typer.Option("--config", "-c", help="The audit config dvc.yaml runs.")] = Path(
+        "configs/demo.yaml"),
+    output: Annotated[Path, typer.Option("--output", help="The file to write or check.")] = Path("dvc.yaml"),
+) -> None:
+    """dvc.yaml, generated from the stage declarations (each stage's reads, writes, params and code)."""
+    from synthscope import dvcgen
+    from synthscope.io import write_text
+
+    if check:
+        dvcgen.check(output, config)
+        typer.echo(f"{output} is up to date")
+    elif write:
+        typer.echo(str(write_text(output, dvcgen.dvc_text(config))))
+    else:
+        typer.echo(dvcgen.dvc_text(config), nl=False)
+
+
+@app.command()
+def stages(
+    write: Annotated[Path | None, typer.Option(help="Regenerate the stage table in this file (README.md).")] = None,
+    check: Annotated[Path | None, typer.Option(help="Exit 1 when this file's stage table is stale.")] = None,
+) -> None:
+    """The pipeline's stages as a table, from their declarations (also the README's)."""
+    from synthscope.io import write_text
+    from synthscope.pipeline import pipeline, stage_table, with_stage_table
+
+    pipe = pipeline()
+    for path in (p for p in (write, check) if p is not None):
+        text = path.read_text(encoding="utf-8")
+        fresh = with_stage_table(text, pipe)
+        if path == check and fresh != text:
+            raise ConfigError(f"{path}'s stage table is stale; regenerate it with `synthscope stages --write {path}`")
+        if path == write:
+            write_text(path, fresh)
+    if write is None and check is None:
+        typer.echo(stage_table(pipe))
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ Each output file is written atomically, but a stage writes several (debias: ``au
 ``augmented_manifest.parquet``, ``augmented.json``): a run killed between two of them
 leaves new files beside old ones. So every stage run goes through :func:`recorded`:
 
-1. the records of the stages it reads from (every ancestor in ``stages.UPSTREAM``) must say
+1. the records of the stages it reads from (every ancestor in ``synthscope.pipeline``) must say
    ``done`` and their files must still have the recorded hashes, and the datasets the
    output dir was ingested from must be this config's (``StageInputError`` otherwise);
 2. temporary files and folders a killed run of this stage left (``.augmented.XXXX/``) are
@@ -34,8 +34,9 @@ from synthscope.fingerprint import file_sha256
 from synthscope.io import read_json, write_json
 from synthscope.logs import log
 from synthscope.paths import OutputPaths
-from synthscope.stages import UPSTREAM, expected_outputs
-from synthscope.stages.rescan import RESCANNED, needed_sides
+from synthscope.pipeline import Node, pipeline
+from synthscope.stages import expected_outputs
+from synthscope.stages.rescan import needed_sides
 
 RECORDS = ".stages"
 
@@ -85,13 +86,19 @@ def _datasets(config: AuditConfig) -> dict[str, str]:
 
 
 def ancestors(stage: str) -> list[str]:
-    seen: list[str] = []
-    todo = list(UPSTREAM[stage])
+    return pipeline().ancestors(stage)
+
+
+def side_ancestors(stage: str) -> list[Node]:
+    """The runs in ``debias_<side>/`` that ``stage`` reads from (compare: the re-scans), with their ancestors."""
+    pipe = pipeline()
+    seen: list[Node] = []
+    todo = [n for n in pipe.node_upstream(Node(stage)) if n.side]
     while todo:
-        up = todo.pop()
-        if up not in seen:
-            seen.append(up)
-            todo += UPSTREAM[up]
+        node = todo.pop()
+        if node not in seen:
+            seen.append(node)
+            todo += [n for n in pipe.node_upstream(node) if n.side]
     return seen
 
 
@@ -123,11 +130,12 @@ def check_inputs(stage: str, config: AuditConfig) -> None:
         theirs = ", ".join(f"{role}={path}" for role, path in ingest["datasets"].items())
         raise StageInputError(f"{out} holds the outputs of an audit of {theirs}; pass those datasets, another "
                               "--output-dir, or re-run `synthscope stage ingest` first")
-    if stage == "compare":  # it also reads the re-scans before and after debias
-        for side in needed_sides(config):
-            for up in RESCANNED:
-                if (why := problem(OutputPaths(out).rescan_dir(side), up)) is not None:
-                    raise StageInputError(f"{why} --rescan {side}")
+    for node in side_ancestors(stage):  # compare also reads the re-scans before and after debias
+        assert node.side is not None
+        if node.side not in needed_sides(config):  # debias built no set, or only "after" was re-scanned
+            continue
+        if (why := problem(OutputPaths(out).rescan_dir(node.side), node.stage)) is not None:
+            raise StageInputError(f"{why} --rescan {node.side}")
 
 
 def remove_leftovers(paths: list[Path]) -> None:

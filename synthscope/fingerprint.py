@@ -2,14 +2,13 @@
 
 A stage's cache key is built from what it reads: the dataset listing for ingest, the
 digest of the upstream stage's output files for the rest, plus its ``params.yaml``
-sections. Files are hashed by content (sha256), so rewriting an identical manifest does
+sections and its code (``synthscope.codedeps``). Files are hashed by content (sha256), so rewriting an identical manifest does
 not invalidate what follows; datasets are fingerprinted by (path, size, mtime) so a
 scheduled run over 100k unchanged images costs a directory walk, not a full read.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -63,20 +62,4 @@ def outputs_digest(paths: Iterable[Path]) -> str:
         for file in files:
             digest.update(str(file.name).encode())
             digest.update(file_sha256(file).encode())
-    return digest.hexdigest()
-
-
-@functools.lru_cache(maxsize=4)
-def code_digest(package: Path | None = None) -> str:
-    """sha256 over synthscope's own source files (and templates).
-
-    Prefect's TASK_SOURCE policy hashes only a task's body, a thin wrapper here, so an upgrade
-    of the stage code would be served stale results without this in the cache key.
-    """
-    package = Path(__file__).resolve().parent if package is None else package
-    files = sorted(p for p in package.rglob("*") if p.suffix in (".py", ".j2") and p.is_file())
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(str(file.relative_to(package)).encode())
-        digest.update(file_sha256(file).encode())
     return digest.hexdigest()

@@ -71,7 +71,8 @@ class DemoParams:
 
 @dataclass
 class FeaturesParams:
-    extractor: Literal["auto", "inception-fid", "mobilenet-v2"] = "auto"
+    # auto, inception-fid, mobilenet-v2, or a registered extractor (features.extractors.register_extractor)
+    extractor: Str = "auto"
     weights: Str | None = None
     batch_size: PositiveInt = 32
     workers: NonNegativeInt = 2
@@ -81,6 +82,42 @@ class FeaturesParams:
     # Try downloading weights when no local file is found (the last step of the lookup). Off by
     # default: nothing is downloaded at run time unless asked for.
     download: Bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class CopyRule:
+    """Two images are copies when their 64-bit dhashes differ in at most ``hamming`` bits, their
+    embeddings' cosine is at least ``cosine``, or their bytes are identical
+    (``bias.duplicates.near_copy_mask``)."""
+
+    hamming: int
+    cosine: float
+
+
+@dataclass
+class NearCopyParams:
+    """When two images count as the same picture: one criterion, read by the scan (duplicates,
+    memorisation and its examples), the score and compare stages (CAS trains on no near copy
+    of a real test image) and debias (drops copies). Each reader gets the rule it needs."""
+
+    dup_hamming: HammingBits = 2  # dhash bits: within this distance two synthetic images are near-duplicates
+    dup_cosine: Fraction = 0.98  # embedding cosine at or above which two images are near-duplicates
+    mem_hamming: HammingBits = 2  # the same, a synthetic image against a real one (memorisation)
+    mem_cosine: Fraction = 0.98
+
+    @property
+    def duplicates(self) -> CopyRule:
+        """Synthetic against synthetic: near-duplicates."""
+        return CopyRule(self.dup_hamming, self.dup_cosine)
+
+    @property
+    def memorization(self) -> CopyRule:
+        """Synthetic against real: copies of a real image."""
+        return CopyRule(self.mem_hamming, self.mem_cosine)
+
+
+NEAR_COPY = NearCopyParams()  # the defaults, for callers (tests, notebooks) that do not read params.yaml
+MOVED_TO_NEAR_COPY = ("dup_hamming", "dup_cosine", "mem_hamming", "mem_cosine")
 
 
 @dataclass
@@ -96,11 +133,8 @@ class ScanParams:
     nmi_bins: int_range(2) = 8  # quantile bins per attribute column for mutual information
     copied_ratio: NonNegative = 0.5  # real effect >= this share of the synthetic effect -> "copied"
     coverage_k: PositiveInt = 5
-    dup_hamming: HammingBits = 2  # dhash bits: within this distance two synthetic images are near-duplicates
-    dup_cosine: Fraction = 0.98  # embedding cosine at or above which two images are near-duplicates
-    mem_hamming: HammingBits = 2
-    mem_cosine: Fraction = 0.98
     mem_examples: NonNegativeInt = 12  # suspected copies listed per memorisation finding in bias.json (report gallery)
+    drift_examples: NonNegativeInt = 12  # most synthetic-looking images listed in bias.json (report's drift section)
     consistency_levels: tuple[Fraction, ...] = (0.4, 0.6, 0.8)  # 1 - spread ratio
     shortcut_levels: tuple[Fraction, ...] = (0.4, 0.6, 0.8)  # Youden J of one class from one group
     imbalance_levels: tuple[Fraction, ...] = (0.3, 0.5, 0.7)  # 1 - (share / reference share) vs the top class
@@ -246,6 +280,7 @@ class Params:
     demo: DemoParams = field(default_factory=DemoParams)
     features: FeaturesParams = field(default_factory=FeaturesParams)
     scan: ScanParams = field(default_factory=ScanParams)
+    near_copy: NearCopyParams = field(default_factory=NearCopyParams)
     score: ScoreParams = field(default_factory=ScoreParams)
     debias: DebiasParams = field(default_factory=DebiasParams)
     report: ReportParams = field(default_factory=ReportParams)
@@ -329,6 +364,11 @@ def build_section(cls: type, raw: dict[str, Any] | None, prefix: str) -> Any:
 
 
 def build_params(raw: dict[str, Any] | None) -> Params:
+    scan = (raw or {}).get("scan")
+    for key in MOVED_TO_NEAR_COPY if isinstance(scan, dict) else ():
+        if key in scan:
+            raise ConfigError(f"params.scan.{key} moved to near_copy.{key} (one near-copy criterion for scan, "
+                              f"score and debias); move the line into a `near_copy:` section")
     return build_section(Params, raw, "params")
 
 

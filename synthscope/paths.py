@@ -1,4 +1,4 @@
-"""Where each stage's outputs live under a config's ``output_dir`` (DESIGN.md's table).
+"""Where each stage's outputs live under a config's ``output_dir`` (docs/design.md).
 
 Stages name their inputs and outputs through this one object so that the DVC stages,
 the Prefect tasks and the report agree on every file name.

@@ -1,4 +1,4 @@
-"""Column contracts shared by the stages (DESIGN.md, "Data contracts").
+"""Column contracts shared by the stages (docs/design.md, "Data contracts").
 
 Every table keys on ``image_id`` (sha256 of the file's bytes). Later stages read these
 names from here rather than spelling them again.
@@ -9,7 +9,7 @@ from __future__ import annotations
 ROLES = ("synthetic", "real", "augmented")
 STATUSES = ("ok", "quarantined")
 
-# manifest.parquet: the DESIGN.md contract first, then synthscope's own extras.
+# manifest.parquet: the docs/design.md contract first, then synthscope's own extras.
 MANIFEST_COLUMNS = (
     "image_id",  # sha256 hex of the file's bytes
     "role",  # synthetic | real | augmented

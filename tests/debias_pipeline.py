@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from synthscope.config import AuditConfig
 from synthscope.stages import run_stage
-from synthscope.stages.rescan import RESCANNED, needed_sides, rescan_config
+from synthscope.stages.rescan import needed_sides, rescan_config, rescanned
 
 
 def debias_and_compare(config: AuditConfig) -> None:
     run_stage("debias", config)
     for side in needed_sides(config):  # as the flow does
         sub = rescan_config(config, side)
-        for stage in RESCANNED:
+        for stage in rescanned():
             run_stage(stage, sub)
     run_stage("compare", config)

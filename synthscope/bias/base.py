@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 import pandas as pd
 
-from synthscope.params import ScanParams
+from synthscope.params import NEAR_COPY, NearCopyParams, ScanParams
 from synthscope.registry import Registry
 
 # One row per measured quantity. ``flag_value`` is what the thresholds compare against
@@ -53,7 +53,7 @@ class ScanData:
 class Check(Protocol):
     name: ClassVar[str]
 
-    def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame: ...
+    def score(self, data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame: ...
 
 
 CHECKS: Registry[type[Check]] = Registry("bias check")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from synthscope.bias.base import CHECKS, ScanData, classes_of, is_labelled, pct, score_frame, score_row
 from synthscope.neighbours import coverage, knn_radii
-from synthscope.params import ScanParams
+from synthscope.params import NEAR_COPY, NearCopyParams, ScanParams
 from synthscope.schema import ATTRIBUTE_GROUPS
 
 
@@ -72,7 +72,7 @@ class Diversity:
 
     name = "diversity"
 
-    def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
+    def score(self, data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame:
         syn, real = data.synthetic, data.real if data.has_reference else None
         labels = classes_of(syn, params.min_class_size)
         if real is not None:

@@ -24,7 +24,7 @@ from synthscope.bias.base import CHECKS, ScanData, classes_of, score_frame, scor
 from synthscope.bias.describe import color_names, unit_rgb
 from synthscope.bias.masked import confident, coverage, coverage_sentence
 from synthscope.features.attributes import rgb_to_hsv
-from synthscope.params import ScanParams
+from synthscope.params import NEAR_COPY, NearCopyParams, ScanParams
 from synthscope.schema import ATTRIBUTE_GROUPS, DRIFT_GROUPS
 
 
@@ -129,11 +129,30 @@ def group_rows(group: str, label: str | None, syn: pd.DataFrame, real: pd.DataFr
                      flag_value=drift_value(auc, len(syn), len(real), comparisons), origin="introduced", message=message)
 
 
+_last_fit: tuple[np.ndarray, np.ndarray, ScanParams, float, np.ndarray] | None = None
+
+
+def embedding_fit(data: ScanData, params: ScanParams) -> tuple[float, np.ndarray]:
+    """(AUC, out-of-fold probability of "synthetic" per synthetic row) of the embedding classifier.
+
+    The drift check and the examples the scan lists (``bias.examples.drift_examples``) both
+    need it; the last fit is kept (for the same arrays and params), so the scan fits it once.
+    """
+    global _last_fit
+    last = _last_fit
+    if last is not None and last[0] is data.synthetic_emb and last[1] is data.real_emb and last[2] == params:
+        return last[3], last[4]
+    assert data.synthetic_emb is not None and data.real_emb is not None
+    auc, proba = classifier_auc(data.synthetic_emb, data.real_emb, params, linear=True)
+    _last_fit = (data.synthetic_emb, data.real_emb, params, auc, proba)
+    return auc, proba
+
+
 def embedding_row(data: ScanData, params: ScanParams, group_rows_: list[dict]) -> dict | None:
     """Overall gap from the embeddings, naming the groups with the largest drift."""
     if data.synthetic_emb is None or data.real_emb is None:
         return None
-    auc, _ = classifier_auc(data.synthetic_emb, data.real_emb, params, linear=True)
+    auc, _ = embedding_fit(data, params)
     if not np.isfinite(auc):
         return None
     ranked = sorted((r for r in group_rows_ if r["class"] is None and np.isfinite(r["flag_value"])),
@@ -153,7 +172,7 @@ class Drift:
 
     name = "drift"
 
-    def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
+    def score(self, data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame:
         if not data.has_reference:
             return score_frame([])
         syn, real = data.synthetic, data.real

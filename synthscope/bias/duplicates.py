@@ -1,8 +1,8 @@
 """Near-duplicates within the synthetic set, and memorisation of real images.
 
-An image is a near-duplicate when another synthetic image is within ``dup_hamming`` bits
-of its 64-bit dhash, has cosine >= ``dup_cosine`` in embedding space, or the same sha256.
-It is memorised when a real image is that close (``mem_hamming`` / ``mem_cosine``) or
+An image is a near-duplicate when another synthetic image is within ``near_copy.dup_hamming``
+bits of its 64-bit dhash, has cosine >= ``near_copy.dup_cosine`` in embedding space, or the same
+sha256. It is memorised when a real image is that close (``near_copy.mem_*``) or
 byte-identical. Scores are the share of synthetic images affected, overall and per class.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 
 from synthscope.bias.base import CHECKS, ScanData, origin_of, pct, score_frame, score_row
 from synthscope.neighbours import l2_normalise, max_cosine, min_hamming
-from synthscope.params import ScanParams
+from synthscope.params import NEAR_COPY, NearCopyParams, ScanParams
 
 
 @dataclass(frozen=True)
@@ -92,14 +92,15 @@ class Duplicates:
 
     name = "duplicates"
 
-    def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
+    def score(self, data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame:
         syn = CopyKeys.of(data.synthetic, data.synthetic_emb)
-        mask = near_copy_mask(syn, syn, params.dup_hamming, params.dup_cosine, same_set=True)
+        rule = near_copy.duplicates
+        mask = near_copy_mask(syn, syn, rule.hamming, rule.cosine, same_set=True)
         share = float(mask.mean()) if len(mask) else 0.0
         ref = None
         if data.has_reference:
             real = CopyKeys.of(data.real, data.real_emb)
-            ref = float(near_copy_mask(real, real, params.dup_hamming, params.dup_cosine, same_set=True).mean())
+            ref = float(near_copy_mask(real, real, rule.hamming, rule.cosine, same_set=True).mean())
         text = (
             f"{pct(share)} of synthetic images ({int(mask.sum())}) have a near-duplicate in the synthetic set"
         )
@@ -127,14 +128,14 @@ class Memorization:
 
     name = "memorization"
 
-    def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
+    def score(self, data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame:
         if not data.has_reference:
             return score_frame([])
         mask = near_copy_mask(
             CopyKeys.of(data.synthetic, data.synthetic_emb),
             CopyKeys.of(data.real, data.real_emb),
-            params.mem_hamming,
-            params.mem_cosine,
+            near_copy.mem_hamming,
+            near_copy.mem_cosine,
         )
         exact = int(data.synthetic["image_id"].isin(set(data.real["image_id"])).sum())
         share = float(mask.mean()) if len(mask) else 0.0

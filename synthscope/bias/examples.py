@@ -1,8 +1,10 @@
-"""The suspected copies behind the memorisation finding, each with its nearest real image.
+"""The images behind two findings, each with its nearest real image, for ``bias.json``.
 
 The memorisation check scores the share of synthetic images that copy a real one; a user
-also wants to see them. This lists every such image with the real image it is closest to,
-most certain first, for ``bias.json``'s memorisation findings (the report's gallery).
+also wants to see them: every such image with the real image it is closest to, most certain
+first (the report's gallery). The drift check's embedding classifier tells synthetic from
+real; the images it finds most synthetic-looking show what the gap looks like (the report's
+drift section). The report shows these lists; it never recomputes them.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from synthscope.bias.base import ScanData
+from synthscope.bias.drift import embedding_fit
 from synthscope.bias.duplicates import CopyKeys, near_copy_mask
-from synthscope.params import ScanParams
+from synthscope.params import CopyRule, ScanParams
 
 BLOCK = 512  # synthetic rows per block: block x N_real distances at a time
 
@@ -55,7 +58,7 @@ def _nearest(data: ScanData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return nearest, ham, cos
 
 
-def memorised_examples(data: ScanData, params: ScanParams) -> list[dict[str, Any]]:
+def memorised_examples(data: ScanData, rule: CopyRule) -> list[dict[str, Any]]:
     """Every synthetic image the memorisation check counts, with its nearest real image.
 
     Dicts of ``bias.json``'s ``MemorizedExample`` shape, byte-identical copies first, then by
@@ -66,7 +69,7 @@ def memorised_examples(data: ScanData, params: ScanParams) -> list[dict[str, Any
         return []
     real = data.real
     mask = near_copy_mask(CopyKeys.of(data.synthetic, data.synthetic_emb), CopyKeys.of(real, data.real_emb),
-                          params.mem_hamming, params.mem_cosine)
+                          rule.hamming, rule.cosine)
     rows = np.flatnonzero(mask)
     nearest, ham, cos = _nearest(data, rows)
     out = []
@@ -79,3 +82,33 @@ def memorised_examples(data: ScanData, params: ScanParams) -> list[dict[str, Any
     out.sort(key=lambda e: (not e["exact"], e["cosine_distance"] if cos is not None else e["hamming"],
                             e["synthetic"]["path"]))
     return out
+
+
+def drift_examples(data: ScanData, params: ScanParams, limit: int) -> list[dict[str, Any]] | None:
+    """Up to ``limit`` synthetic images the drift check's embedding classifier finds most synthetic-looking.
+
+    Dicts of ``bias.json``'s ``DriftExample`` shape, highest probability first (ties by
+    synthetic row), each with its nearest real image by cosine; None without a real set or
+    embeddings, [] when ``limit`` is 0 or the classifier cannot be fitted (too few rows).
+    """
+    if not data.has_reference or data.synthetic_emb is None or data.real_emb is None:
+        return None
+    assert data.real is not None
+    if limit <= 0:
+        return []
+    _, proba = embedding_fit(data, params)
+    if not np.isfinite(proba).all():
+        return []
+    order = np.argsort(-proba, kind="stable")[:limit]
+    sim = data.synthetic_emb[order] @ data.real_emb.T  # unit rows: a dot product is a cosine
+    best = sim.argmax(axis=1)
+
+    def distance(i: int, j: int) -> float:
+        """In float64 from the rows themselves: a float32 product's last bits depend on the BLAS
+        path (two runs on the same embeddings would write different bias.json files)."""
+        a, b = data.synthetic_emb[i].astype(np.float64), data.real_emb[j].astype(np.float64)
+        return float(1.0 - np.sum(a * b))
+
+    return [{"synthetic": _ref(data.synthetic, int(i)), "real": _ref(data.real, int(j)),
+             "probability": float(proba[i]), "cosine_distance": distance(int(i), int(j))}
+            for i, j in zip(order, best, strict=True)]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from synthscope.bias.base import CHECKS, ScanData, pct, score_frame, score_row
-from synthscope.params import ScanParams
+from synthscope.params import NEAR_COPY, NearCopyParams, ScanParams
 
 
 def normalised_entropy(counts: np.ndarray) -> float:
@@ -38,7 +38,7 @@ class Imbalance:
     name = "imbalance"
     needs_labels = True
 
-    def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
+    def score(self, data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame:
         syn_counts = data.synthetic["label"].astype(str).value_counts()
         real_counts = data.real["label"].astype(str).value_counts() if data.has_reference else None
         labels = sorted(set(syn_counts.index) | set(real_counts.index if real_counts is not None else []))

@@ -14,7 +14,7 @@ import pandas as pd
 from synthscope.bias.base import CHECKS, SCORE_COLUMNS, ScanData, is_labelled
 from synthscope.bias.flag import flag
 from synthscope.logs import progress
-from synthscope.params import ScanParams
+from synthscope.params import NEAR_COPY, NearCopyParams, ScanParams
 
 NEEDS_LABELS = "not checked: needs class labels"
 
@@ -33,7 +33,7 @@ def needs_labels(check: type) -> bool:
     return bool(getattr(check, "needs_labels", False))
 
 
-def score_all(data: ScanData, params: ScanParams) -> pd.DataFrame:
+def score_all(data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame:
     """Concatenate the score frames of every registered check (``SCORE_COLUMNS``)."""
     syn_labelled = is_labelled(data.synthetic)
     unreferenced = replace(data, real=None, real_emb=None)  # a reference without labels compares no class
@@ -42,16 +42,17 @@ def score_all(data: ScanData, params: ScanParams) -> pd.DataFrame:
         if needs_labels(check) and not syn_labelled:
             continue
         given = unreferenced if needs_labels(check) and data.has_reference and not is_labelled(data.real) else data
-        frames.append(check().score(given, params))
+        frames.append(check().score(given, params, near_copy))
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=list(SCORE_COLUMNS))
     return pd.concat(frames, ignore_index=True)
 
 
-def scan(data: ScanData, params: ScanParams) -> pd.DataFrame:
-    """Scores of every check with a ``severity`` column, most severe first."""
-    return flag(score_all(data, params), params)
+def scan(data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame:
+    """Scores of every check with a ``severity`` column, most severe first (``near_copy``: what the
+    duplicates and memorisation checks count as a copy)."""
+    return flag(score_all(data, params, near_copy), params)
 
 
 def not_checked(data: ScanData) -> list[dict[str, str]]:

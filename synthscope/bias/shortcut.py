@@ -19,7 +19,7 @@ from sklearn.tree import DecisionTreeClassifier
 from synthscope.bias.base import CHECKS, ScanData, classes_of, origin_of, pct, score_frame, score_row
 from synthscope.bias.describe import modal_share, value_names
 from synthscope.bias.masked import confident
-from synthscope.params import ScanParams
+from synthscope.params import NEAR_COPY, NearCopyParams, ScanParams
 from synthscope.schema import ATTRIBUTE_GROUPS
 
 
@@ -86,7 +86,7 @@ class Shortcut:
     name = "shortcut"
     needs_labels = True  # a shortcut predicts the class: no labels, nothing to predict
 
-    def score(self, data: ScanData, params: ScanParams) -> pd.DataFrame:
+    def score(self, data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame:
         # every group is an object attribute: only images with a trusted mask are read
         syn = confident(data.synthetic, params)
         real = confident(data.real, params) if data.has_reference else None

@@ -20,7 +20,7 @@ from synthscope.debias.transforms import image_seed
 from synthscope.errors import DataError
 from synthscope.metrics.realism import realism_scores
 from synthscope.neighbours import knn_radii
-from synthscope.params import DebiasParams, ScanParams, ScoreParams
+from synthscope.params import NEAR_COPY, DebiasParams, NearCopyParams, ScanParams, ScoreParams
 
 # A copy repeats its source's unflagged attributes exactly: with a handful of sources (a rare
 # class) the repeated values form clusters a shallow tree memorises, a new shortcut. Measured on
@@ -85,12 +85,14 @@ def build_items(
     params: DebiasParams,
     scan: ScanParams,
     realism_k: int = ScoreParams.realism_k,
+    near_copy: NearCopyParams = NEAR_COPY,
 ) -> tuple[DebiasPlan, list[Item], dict[str, Any]]:
     """(plan, items sorted by label/role/id/variant, selection counts).
 
     ``attributes``: attributes.parquet; ``emb_index`` / ``features`` (N, D): ``load_embeddings``
     rows, the same ok manifest rows in the same order; ``findings``: bias_findings.parquet;
-    ``realism_k``: ``score.realism_k``, so candidates rank by the scores in ``realism.parquet``.
+    ``realism_k``: ``score.realism_k``, so candidates rank by the scores in ``realism.parquet``;
+    ``near_copy``: which candidates are copies (dropped) or duplicates of each other.
     """
     if not attributes[["role", "path"]].reset_index(drop=True).equals(emb_index[["role", "path"]]):
         raise DataError("attributes.parquet and the stored embeddings list different images; "
@@ -101,7 +103,8 @@ def build_items(
     syn, real = table[is_syn].reset_index(drop=True), table[is_real].reset_index(drop=True)
     real_feats = features[is_real] if is_real.any() else None
     realism = realism_of(features[is_syn], real_feats, realism_k)
-    kept, counts = select_candidates(syn, features[is_syn], realism, real if len(real) else None, real_feats, scan)
+    kept, counts = select_candidates(syn, features[is_syn], realism, real if len(real) else None, real_feats,
+                                     near_copy)
     real_unique = real.drop_duplicates("image_id")
     real_counts = real_unique["label"].astype(str).value_counts() if len(real_unique) else None
     plan = make_plan(findings, kept["label"].astype(str).value_counts(), real_counts, params,

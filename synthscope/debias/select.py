@@ -12,7 +12,7 @@ import pandas as pd
 
 from synthscope.bias.duplicates import CopyKeys, near_copy_mask
 from synthscope.neighbours import cosine_pairs, hamming_pairs, l2_normalise
-from synthscope.params import ScanParams
+from synthscope.params import NearCopyParams
 
 
 def duplicate_pairs(frame: pd.DataFrame, emb: np.ndarray | None, hamming: int, cosine: float) -> list[set[int]]:
@@ -42,13 +42,12 @@ def select_candidates(
     realism: np.ndarray,
     real: pd.DataFrame | None,
     real_emb: np.ndarray | None,
-    scan: ScanParams,
+    near_copy: NearCopyParams,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Rank the synthetic rows and drop the unusable ones -> (kept rows, counts of what was dropped).
 
     ``synthetic`` / ``real``: attributes rows (``image_id``, ``label``, ``dhash``) aligned with
-    ``*_emb`` (N, D). Memorised rows (near copies of a real image, the scan's ``mem_*``
-    thresholds) are dropped; of each group of near-duplicates (``dup_*``) only the most
+    ``*_emb`` (N, D). Memorised rows (near copies of a real image, ``near_copy.mem_*``) are dropped; of each group of near-duplicates (``near_copy.dup_*``) only the most
     realistic is kept (greedy, best first). Both use the near-copy criterion of
     ``bias.duplicates.near_copy_mask``. Returns the kept rows with ``realism`` and
     ``rank`` (0 = best within its class), sorted by label then rank; ties break on image_id
@@ -60,10 +59,11 @@ def select_candidates(
     frame["dropped"] = ""
     keys = CopyKeys.of(frame, synthetic_emb)
     if real is not None and len(real):
-        copies = near_copy_mask(keys, CopyKeys.of(real, real_emb), scan.mem_hamming, scan.mem_cosine)
+        copies = near_copy_mask(keys, CopyKeys.of(real, real_emb), near_copy.mem_hamming,
+                                near_copy.mem_cosine)
         frame.loc[copies, "dropped"] = "copy of a real image"
     # the same criterion as near_copy_mask, as blocked pair lists (no per-row pass over all rows)
-    neighbours = duplicate_pairs(frame, synthetic_emb, scan.dup_hamming, scan.dup_cosine)
+    neighbours = duplicate_pairs(frame, synthetic_emb, near_copy.dup_hamming, near_copy.dup_cosine)
     order = np.lexsort((frame["image_id"].astype(str).to_numpy(), -frame["realism"].to_numpy()))
     kept: set[int] = set()
     for i in order:

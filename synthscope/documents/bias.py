@@ -40,8 +40,19 @@ class MemorizedExample(Document):
     cosine_distance: float | None
 
 
+class DriftExample(Document):
+    """A synthetic image the drift check's embedding classifier finds most synthetic-looking, with its
+    nearest real image: ``probability`` is its out-of-fold probability of "synthetic",
+    ``cosine_distance`` 1 - cosine to that real image (L2-normalised embeddings, as the check)."""
+
+    synthetic: ImageRef
+    real: ImageRef
+    probability: float
+    cosine_distance: float
+
+
 class Finding(Document):
-    """One scan measurement above ``info`` (DESIGN.md's finding shape, plus the metric's name)."""
+    """One scan measurement above ``info`` (docs/design.md's finding shape, plus the metric's name)."""
 
     check: Check
     attribute: Literal[FINDING_ATTRIBUTES] | None
@@ -55,7 +66,7 @@ class Finding(Document):
     examples: list[MemorizedExample] | None = None  # memorisation only: the suspected copies
 
 
-# The keys every finding has, in DESIGN.md's order (the scan's table columns of the same names).
+# The keys every finding has, in docs/design.md's order (the scan's table columns of the same names).
 FINDING_KEYS = tuple(f.alias or name for name, f in Finding.model_fields.items() if name != "examples")
 
 
@@ -94,3 +105,5 @@ class BiasDocument(Document):
     findings: list[Finding]
     summary: BiasSummary
     not_checked: list[NotChecked] = []  # empty when both sets are labelled
+    # most synthetic-looking first, up to scan.drift_examples; None without a real set or embeddings
+    drift_examples: list[DriftExample] | None = None

@@ -44,7 +44,7 @@ class ExtractorRef(Document):
     """The network behind a set of numbers (what metrics.json and the report name)."""
 
     name: str
-    weights: Literal["official", "custom"]  # DESIGN.md: only a verified sha256 is official
+    weights: Literal["official", "custom"]  # docs/design.md: only a verified sha256 is official
     sha256: str | None = None
 
 

@@ -5,6 +5,13 @@ DataLoader workers) and a batch of inputs to (features (B, dim), logits (B, n_lo
 (``build`` + ``load``, run in the main process). ``preprocess_version`` changes whenever
 ``preprocess`` changes, so cached features computed another way are never reused: it is
 part of the feature-store key together with the weights' sha256.
+
+Two networks are built in (``inception-fid``, ``mobilenet-v2``). Another one (CLIP, DINOv2,
+a domain model) is added from the user's own package with :func:`register_extractor`; a
+package that declares an entry point in the group ``synthscope.extractors`` is imported the
+first time an unknown name is asked for, so ``features.extractor: my-net`` (or ``synthscope
+metrics --extractor my-net``) finds it in every process, Dask and DataLoader workers included.
+See ``docs/extractors.md``.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models import mobilenet_v2
 
+from synthscope.documents.stages import ExtractorInfo
 from synthscope.errors import ConfigError, WeightsError
 from synthscope.features.inception import FIDInception, fid_preprocess
 from synthscope.features.weights import ResolvedWeights, WeightSource, load_state_dict, resolve
@@ -54,27 +62,28 @@ class Extractor:
 
     @property
     def spec(self) -> ExtractorSpec:
-        return EXTRACTORS.get(self.spec_name)
+        return extractor_spec(self.spec_name)
 
     @property
     def key(self) -> str:
         """Feature-store key: network, weights digest (short), preprocessing version."""
         return f"{self.spec_name}-{self.weights.sha256[:12]}-{self.spec.preprocess_version}"
 
-    def info(self) -> dict[str, object]:
+    def info(self) -> ExtractorInfo:
+        """The typed description every output carries (``features.json``, ``metrics.json``)."""
         spec = self.spec
-        return {
-            "name": spec.name,
-            "weights": self.weights.label,
-            "sha256": self.weights.sha256,
-            "key": self.key,
-            "dim": spec.dim,
-            "n_logits": spec.n_logits,
-            "input_size": spec.input_size,
-            "preprocess": spec.preprocess_version,
-            "weights_source": self.weights.source,
-            "weights_path": str(self.weights.path),
-        }
+        return ExtractorInfo(
+            name=spec.name,
+            weights=self.weights.label,
+            sha256=self.weights.sha256,
+            key=self.key,
+            dim=spec.dim,
+            n_logits=spec.n_logits,
+            input_size=spec.input_size,
+            preprocess=spec.preprocess_version,
+            weights_source=self.weights.source,
+            weights_path=str(self.weights.path),
+        )
 
     def model(self) -> nn.Module:
         """The network with its weights loaded, in eval mode, channels-last."""
@@ -92,6 +101,57 @@ class Extractor:
 
 
 EXTRACTORS: Registry[ExtractorSpec] = Registry("feature extractor")
+PLUGIN_GROUP = "synthscope.extractors"  # entry points of packages that register extractors
+
+
+def register_extractor(
+    name: str,
+    factory: Callable[[], nn.Module],
+    *,
+    input_size: int,
+    dim: int,
+    n_logits: int,
+    preprocess: Callable[[torch.Tensor], torch.Tensor],
+    weights: WeightSource,
+    preprocess_version: str = "v1",
+    load: Callable[[nn.Module, dict[str, torch.Tensor]], None] | None = None,
+) -> ExtractorSpec:
+    """Register a feature extractor under ``name`` (a name registered twice is an error).
+
+    ``factory()`` builds the network without weights; its ``forward`` maps a (B, 3, S, S)
+    batch of ``preprocess``ed images to ``(features (B, dim), logits (B, n_logits))``.
+    ``preprocess`` maps one (3, H, W) uint8 image to the model input (it runs in DataLoader
+    workers: a module-level function). ``weights`` says where the weights file may come from
+    and its published sha256 (other files are ``custom``); ``load(net, state_dict)`` loads
+    it (default: ``net.load_state_dict(state, strict=True)``). Change ``preprocess_version``
+    whenever ``preprocess`` changes: it is part of the feature-store key.
+    """
+    spec = ExtractorSpec(name=name, input_size=input_size, preprocess_version=preprocess_version, dim=dim,
+                         n_logits=n_logits, weights=weights, preprocess=preprocess, build=factory,
+                         load=load or _load_strict)
+    return EXTRACTORS.add(name, spec)
+
+
+def _load_strict(net: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    net.load_state_dict(state, strict=True)
+
+
+def load_plugins() -> None:
+    """Import every installed package that declares a ``synthscope.extractors`` entry point."""
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group=PLUGIN_GROUP):
+        try:
+            point.load()
+        except ImportError as exc:
+            log.warning("extractor plugin %s (%s) failed to import: %s", point.name, point.value, exc)
+
+
+def extractor_spec(name: str) -> ExtractorSpec:
+    """The registered extractor ``name``; plugins are loaded on the first unknown name."""
+    if name not in EXTRACTORS:
+        load_plugins()
+    return EXTRACTORS.get(name)
 
 
 def mobilenet_preprocess(image: torch.Tensor) -> torch.Tensor:
@@ -188,7 +248,7 @@ def resolve_extractor(name: str, weights: str | Path | None = None, allow_downlo
                 inception.weights.path,
             )
         return resolve_extractor("mobilenet-v2", None, allow_download)
-    spec = EXTRACTORS.get(name)
+    spec = extractor_spec(name)
     resolved = resolve(spec.weights, weights, allow_download)
     if not resolved.official:
         log.warning(

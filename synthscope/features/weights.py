@@ -1,6 +1,6 @@
 """Find a network's weights file and say whether it is the official one.
 
-Lookup order (DESIGN.md): explicit path (``features.weights``), the extractor's
+Lookup order (docs/design.md): explicit path (``features.weights``), the extractor's
 environment variable, the torch hub checkpoint cache under the standard file name, an
 installed package that ships the file (MobileNetV2 only), then a download verified against
 the published checksum. A file counts as ``official`` only when its sha256 matches the

@@ -8,7 +8,7 @@ real + synthetic training, answers the augmentation question: does adding the sy
 help on real test data, and at what compute cost?
 
 No leakage: synthetic images that are exact or near copies of real *test* images (the
-memorisation scan's criterion, ``bias.duplicates.near_copy_mask`` with ``scan.mem_*``) are
+memorisation scan's criterion, ``bias.duplicates.near_copy_mask`` with ``near_copy.mem_*``) are
 left out of CAS training and of the augmentation comparison; otherwise a set of copies
 of the real data could score above real->real. The debias evaluation uses the same
 :func:`real_split`, :func:`copies_of_test` and :func:`train_and_test`.
@@ -50,7 +50,7 @@ class CasSettings:
     seed: int = 0
     bootstrap_reps: int = 1000
     is_splits: int = 10
-    mem_hamming: int = 2  # near copies of real test images (scan.mem_*) are not trained on
+    mem_hamming: int = 2  # near copies of real test images (near_copy.mem_*) are not trained on
     mem_cosine: float = 0.98
     augmentation: bool = True
     probe_c: float | None = None  # None: chosen by cross-validation on the real training split
@@ -165,7 +165,7 @@ def leak_free(synthetic: LabelledSet, split: RealSplit, settings: CasSettings) -
 
 def copies_of_test(candidates: LabelledSet, split: RealSplit, settings: CasSettings) -> np.ndarray:
     """bool (N,): candidate rows that are exact or near copies of real *test* images (the
-    memorisation criterion, ``scan.mem_*``). Training on them would leak the test set."""
+    memorisation criterion, ``near_copy.mem_*``). Training on them would leak the test set."""
     test = split.test
     return near_copy_mask(candidates.copy_keys(), test.copy_keys(), settings.mem_hamming, settings.mem_cosine)
 

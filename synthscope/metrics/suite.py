@@ -26,7 +26,7 @@ from synthscope.metrics.kid import METHOD as KID_METHOD
 from synthscope.metrics.kid import kernel_inception_distance
 from synthscope.metrics.prdc import INTERVAL_METHOD, KEYS, jackknife_intervals, neighbourhoods, prdc_of_subset
 from synthscope.metrics.utility import learning_curves
-from synthscope.params import ScanParams, ScoreParams
+from synthscope.params import NEAR_COPY, CopyRule, ScoreParams
 from synthscope.registry import Registry
 from synthscope.schema import FID_NETWORK
 
@@ -53,7 +53,7 @@ class ScoreInputs:
     extractor: dict
     params: ScoreParams
     images: Callable[[str], np.ndarray] | None = None
-    scan: ScanParams = field(default_factory=ScanParams)  # mem_* thresholds: CAS leaves out copies of test images
+    copies: CopyRule = NEAR_COPY.memorization  # CAS leaves out near copies of real test images
     # CAS, the augmentation comparison and the learning curves share fits through it (never one fit twice)
     fits: FitCache = field(default_factory=FitCache)
 
@@ -209,12 +209,13 @@ def _prdc(inp: ScoreInputs) -> dict[str, dict]:
     }
 
 
-def cas_settings(p: ScoreParams, scan: ScanParams) -> CasSettings:
+def cas_settings(p: ScoreParams, copies: CopyRule) -> CasSettings:
     """The CAS settings of this audit (the probe's C and the CNN's transforms are resolved later,
-    from the real training split: ``cas.resolve_classifier``)."""
+    from the real training split: ``cas.resolve_classifier``); ``copies``: ``near_copy.memorization``,
+    the near copies of real test images left out of training."""
     return CasSettings(
-        mem_hamming=scan.mem_hamming,
-        mem_cosine=scan.mem_cosine,
+        mem_hamming=copies.hamming,
+        mem_cosine=copies.cosine,
         model=p.cas_model,
         test_fraction=p.cas_test_fraction,
         seed=p.seed,
@@ -232,7 +233,7 @@ def cas_settings(p: ScoreParams, scan: ScanParams) -> CasSettings:
 
 def _settings(inp: ScoreInputs) -> CasSettings:
     assert inp.real is not None
-    return cas_settings(inp.params, inp.scan)
+    return cas_settings(inp.params, inp.copies)
 
 
 def _labelled_sets(inp: ScoreInputs, model: str) -> tuple[LabelledSet, LabelledSet]:

@@ -1,31 +1,38 @@
-"""The audit flow: ingest -> features (one task per shard) -> scan | score -> debias ->
-re-scans before and after (ingest -> features -> scan each) -> compare -> report.
+"""The audit flow, built from the stage declarations (``synthscope.pipeline``).
 
-Each stage is a cached task (``synthscope.orchestration``) whose key is the content digest of what it reads
-plus its ``params.yaml`` sections, so a second run on unchanged data is served from the
-cache, and changing a threshold re-runs only the stages that read it. The parameters are
-what the CLI takes, so a run triggered from the UI can point at another config or change a
-param (``param_overrides={"gates.max_fid": 80}``).
+Every run of the pipeline's plan (``Pipeline.nodes``: the stages, and the re-scans before and
+after debias) is a cached task, submitted as soon as the runs it reads from are done, so
+independent stages (scan and score) run side by side. A task's cache key is the content
+digest of what it reads, its ``params.yaml`` keys and the digest of its own code (its stage
+module's imports), so a second run on unchanged data is served from the cache, changing a
+threshold re-runs only the stages that read it, and editing a report template re-runs only
+the report. The parameters are what the CLI takes, so a run triggered from the UI can point
+at another config or change a param (``param_overrides={"gates.max_fid": 80}``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, unmapped
+from prefect import flow
+from prefect.futures import PrefectFuture, as_completed
 
 from synthscope.completion import intact
 from synthscope.config import AuditConfig, load_config
 from synthscope.orchestration import features, report
-from synthscope.orchestration.common import cache_key
-from synthscope.orchestration.stages import compare, debias, ingest, scan, score
+from synthscope.orchestration.common import cache_key, stage_task
+from synthscope.pipeline import Node, Pipeline, pipeline
 from synthscope.runlock import output_lock
-from synthscope.stages import UPSTREAM, expected_outputs
+from synthscope.stages import expected_outputs
 from synthscope.stages.rescan import needed_sides, rescan_config
 
 DASK_ADDRESS_ENV = "SYNTHSCOPE_DASK_ADDRESS"
+AFTER = {"report": report.publish}  # extra Prefect work once a stage really ran (the report's UI artifacts)
+SHARDED = {"features": features.run}  # stages with their own task shape (one task per shard)
 
 
 def _missing_outputs(stage: str, cfg: AuditConfig) -> bool:
@@ -33,38 +40,49 @@ def _missing_outputs(stage: str, cfg: AuditConfig) -> bool:
     return not all(Path(p).exists() for p in expected_outputs(stage, cfg)) or not intact(stage, cfg)
 
 
-def _key(cfg: AuditConfig, stage: str, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return cache_key(cfg, stage, [results[u]["digest"] for u in UPSTREAM[stage]])
+def task_name(node: Node) -> str:
+    return node.stage if node.side is None else f"{node.stage}-{node.side}"
 
 
-def _submit(stage: str, task: Any, cfg: AuditConfig, key: dict[str, Any], suffix: str = "") -> Any:
-    """Submit ``task`` for ``cfg``; re-run it (refresh the cache) when its files were deleted."""
-    name = f"{stage}{suffix}"
-    return task.with_options(name=name, task_run_name=name, refresh_cache=_missing_outputs(stage, cfg) or None).submit(
-        cfg.to_dict(), key
-    )
+def _submit(node: Node, cfg: AuditConfig, key: dict[str, Any]) -> PrefectFuture | dict[str, Any]:
+    """Submit the node's task for ``cfg``, refreshing its cache when its files were deleted or replaced."""
+    name, refresh = task_name(node), _missing_outputs(node.stage, cfg) or None
+    if node.stage in SHARDED:
+        return SHARDED[node.stage](cfg, key, name, refresh)
+    task = stage_task(node.stage, AFTER.get(node.stage))
+    return task.with_options(name=name, task_run_name=name, refresh_cache=refresh).submit(cfg.to_dict(), key)
 
 
-def _ingest_features(cfg: AuditConfig, suffix: str = "") -> dict[str, dict[str, Any]]:
-    """ingest -> features (one task per shard of missing rows) of one config."""
-    results: dict[str, dict[str, Any]] = {}
-    data = cfg.to_dict()
-    results["ingest"] = _submit("ingest", ingest, cfg, _key(cfg, "ingest", results), suffix).result()
-    extractor, shards = features.plan.with_options(task_run_name=f"features-plan{suffix}")(data)
-    counts = features.shard.map(unmapped(data), unmapped(extractor), shards).result()
-    key = _key(cfg, "features", results) | {"extractor": extractor.key}
-    results["features"] = features.finalize.with_options(
-        name=f"features{suffix}", task_run_name=f"features{suffix}", refresh_cache=_missing_outputs("features", cfg) or None
-    )(data, key, extractor, counts)
-    return results
-
-
-def _rescan(cfg: AuditConfig, side: str) -> dict[str, dict[str, Any]]:
-    """ingest -> features -> scan of the set on one side of debias (``stages.rescan``)."""
-    sub = rescan_config(cfg, side)
-    results = _ingest_features(sub, f"-{side}")
-    results["scan"] = _submit("scan", scan, sub, _key(sub, "scan", results), f"-{side}").result()
-    return results
+def run_plan(cfg: AuditConfig, pipe: Pipeline) -> list[str]:
+    """Run every node of ``pipe`` for ``cfg``; returns the paths written (as strings), in plan order."""
+    results: dict[Node, dict[str, Any]] = {}
+    running: dict[PrefectFuture, Node] = {}
+    sides: dict[str | None, AuditConfig] = {None: cfg}
+    pending = list(pipe.nodes)
+    while pending or running:
+        ready = [n for n in pending if all(u in results for u in pipe.node_upstream(n))]
+        for node in ready:
+            pending.remove(node)
+            if node.side is not None and node.side not in needed_sides(cfg):  # debias built nothing to re-scan
+                upstream = [results[u]["digest"] for u in pipe.node_upstream(node)]
+                results[node] = {"paths": [], "digest": hashlib.sha256(
+                    json.dumps(["skipped", node.side, node.stage, upstream]).encode()).hexdigest()}
+                continue
+            if node.side not in sides:  # the config of a side is known once debias wrote augmented.json
+                sides[node.side] = rescan_config(cfg, node.side)
+            sub = sides[node.side]
+            key = cache_key(sub, node, [results[u]["digest"] for u in pipe.node_upstream(node)], pipe)
+            submitted = _submit(node, sub, key)
+            if isinstance(submitted, dict):
+                results[node] = submitted
+            else:
+                running[submitted] = node
+        if running and not any(n in results for n in ready):  # else a stage that ran in place may free others
+            done = next(as_completed(list(running)))
+            results[running.pop(done)] = done.result()
+        elif pending and not ready:  # Pipeline refuses cycles, so this is a bug
+            raise RuntimeError(f"no stage can start: {[n.name for n in pending]}")
+    return [path for node in pipe.nodes for path in results[node]["paths"]]
 
 
 @flow(name="synthscope-audit", log_prints=False)
@@ -83,26 +101,7 @@ def audit_flow(
         Path(config) if config else None, overrides or {}, Path(params_file) if params_file else None, param_overrides
     )
     with output_lock(cfg.output_dir, f"synthscope audit flow of {cfg.name} (pid {os.getpid()})"):
-        return _audit(cfg)
-
-
-def _audit(cfg: AuditConfig) -> list[str]:
-    """The flow's body, run while this process holds the output dir's lock (``synthscope.runlock``)."""
-    results = _ingest_features(cfg)
-    scanned, scored = _submit("scan", scan, cfg, _key(cfg, "scan", results)), _submit(
-        "score", score, cfg, _key(cfg, "score", results)
-    )  # independent: score runs beside scan, debias and the re-scans
-    results["scan"] = scanned.result()
-    results["debias"] = _submit("debias", debias, cfg, _key(cfg, "debias", results)).result()
-    # Judging the debiased set is the pipeline's job: scan before and after, then compare.
-    rescans = {side: _rescan(cfg, side) for side in needed_sides(cfg)}
-    results["score"] = scored.result()
-    upstream = [results[u]["digest"] for u in UPSTREAM["compare"]]
-    upstream += [rescans[side][stage]["digest"] for side in rescans for stage in ("features", "scan")]
-    results["compare"] = _submit("compare", compare, cfg, cache_key(cfg, "compare", upstream)).result()
-    results["report"] = _submit("report", report.report, cfg, _key(cfg, "report", results)).result()
-    paths = [path for stage in results.values() for path in stage["paths"]]
-    return paths + [path for side in rescans for stage in rescans[side].values() for path in stage["paths"]]
+        return run_plan(cfg, pipeline())
 
 
 def audit_flow_for(dask_address: str | None = None) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,11 +10,14 @@ from typing import Any
 from prefect import Task, task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 
+from synthscope.codedeps import files_digest
 from synthscope.config import AuditConfig
 from synthscope.errors import SynthscopeError
-from synthscope.fingerprint import code_digest, dataset_fingerprint, outputs_digest
+from synthscope.fingerprint import dataset_fingerprint, outputs_digest
 from synthscope.params import build_params
-from synthscope.stages import STAGE_PARAMS, run_stage
+from synthscope.pipeline import Node, Pipeline
+from synthscope.stages import run_stage
+from synthscope.stages.stage import DATASETS
 
 # ``config`` is the full config as a plain dict (to rebuild it in the worker); it is left out
 # of the cache key, which is ``key``: exactly what the stage reads (see ``cache_key``).
@@ -33,24 +37,33 @@ def config_from_dict(data: dict[str, Any]) -> AuditConfig:
     )
 
 
-def cache_key(config: AuditConfig, stage: str, upstream: list[str]) -> dict[str, Any]:
-    """Everything a stage's outputs depend on: its params sections, its input digests, where it writes.
+def cache_key(config: AuditConfig, node: Node, upstream: list[str], pipe: Pipeline) -> dict[str, Any]:
+    """Everything a run's outputs depend on: its params keys, its input digests, its code, where it writes.
 
-    ``upstream`` are the digests returned by the stages it reads from; ingest instead reads
-    the datasets, fingerprinted by listing.
+    ``upstream`` are the digests returned by the runs it reads from; a stage that reads the
+    datasets also keys on their listing. ``code`` is the digest of the stage module and every
+    synthscope module it imports (``synthscope.codedeps``), which TASK_SOURCE (the wrapper's
+    body) does not cover: editing the report's template re-runs the report only.
     """
-    params = config.params.to_dict()
+    stage = pipe.stages[node.stage]
     key: dict[str, Any] = {
-        "stage": stage,
-        "params": {section: params[section] for section in STAGE_PARAMS[stage]},
+        "stage": node.name,
+        "params": {name: param_value(config, name) for name in stage.params},
         "output_dir": str(Path(config.output_dir).resolve()),
         "store_dir": str(Path(config.store_dir).resolve()),
         "upstream": list(upstream),
-        "code": code_digest(),  # the stage code, which TASK_SOURCE (the wrapper's body) does not cover
+        "code": files_digest(pipe.code(node)),
     }
-    if stage == "ingest":
+    if DATASETS in stage.reads:
         key["datasets"] = {role: dataset_fingerprint(path) for role, path in config.datasets().items()}
     return key
+
+
+def param_value(config: AuditConfig, name: str) -> Any:
+    """A params section (``"scan"``) or one key of it (``"scan.mem_cosine"``), as plain data."""
+    section, _, key = name.partition(".")
+    value = config.params.to_dict()[section]
+    return value[key] if key else value
 
 
 def transient(_task: Task, _run: Any, state: Any) -> bool:
@@ -71,8 +84,9 @@ def stage_result(paths: list[Path], salt: str = "") -> dict[str, Any]:
     return {"paths": [str(p) for p in paths], "digest": outputs_digest(primary) + salt}
 
 
+@functools.cache
 def stage_task(stage: str, after: Callable[[AuditConfig, dict[str, Any]], None] | None = None) -> Task:
-    """A cached, retried Prefect task running ``synthscope.stages.<stage>.run``."""
+    """A cached, retried Prefect task running the stage's ``run`` (one task object per stage)."""
 
     def body(config: dict[str, Any], key: dict[str, Any]) -> dict[str, Any]:
         cfg = config_from_dict(config)

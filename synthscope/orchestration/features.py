@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
+from prefect import task, unmapped
 from prefect.cache_policies import NO_CACHE
 
 from synthscope.completion import recorded
+from synthscope.config import AuditConfig
 from synthscope.features.extractors import Extractor
 from synthscope.orchestration.common import CACHE_POLICY, RETRIES, config_from_dict, stage_result, transient
 from synthscope.stages import features as stage
@@ -50,3 +51,13 @@ def finalize(config: dict[str, Any], key: dict[str, Any], extractor: Extractor, 
     total = {"embeddings": sum(c["embeddings"] for c in counts), "attributes": sum(c["attributes"] for c in counts)}
     cfg = config_from_dict(config)
     return stage_result(recorded("features", cfg, lambda: stage.complete(cfg, extractor, total)), salt=extractor.key)
+
+
+def run(cfg: AuditConfig, key: dict[str, Any], name: str, refresh: bool | None) -> dict[str, Any]:
+    """plan -> one task per shard of missing rows -> the cached ``features`` task; returns its result."""
+    data = cfg.to_dict()
+    plan_name = "features-plan" + name.removeprefix("features")  # features-plan, features-plan-after
+    extractor, shards = plan.with_options(task_run_name=plan_name)(data)
+    counts = shard.map(unmapped(data), unmapped(extractor), shards).result()
+    return finalize.with_options(name=name, task_run_name=name, refresh_cache=refresh)(
+        data, key | {"extractor": extractor.key}, extractor, counts)

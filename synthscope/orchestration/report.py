@@ -1,4 +1,5 @@
-"""The report stage as a Prefect task; it also publishes the run's artifacts to the UI.
+"""What the report task does after the report stage really ran: publish the run's artifacts to the UI
+(a cached run keeps the last ones).
 
 Artifacts (keys stable per config name, so the UI shows their history): the summary as
 markdown, the findings as a table, and a link to the self-contained HTML report.
@@ -13,7 +14,6 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 
 from synthscope.config import AuditConfig
 from synthscope.documents import ReportDocument, dump, read_document
-from synthscope.orchestration.common import stage_task
 from synthscope.paths import OutputPaths
 from synthscope.report.artifacts import findings_table, headline
 
@@ -42,6 +42,3 @@ def publish(config: AuditConfig, _result: dict[str, Any]) -> None:
         description="self-contained HTML report (open it on the machine that ran the flow)",
     )
 
-
-# Artifacts are created only when the stage really runs; a cached run keeps the last ones.
-report = stage_task("report", after=publish)

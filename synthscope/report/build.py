@@ -15,7 +15,7 @@ from synthscope.documents import BiasDocument, DebiasDocument, ExtractorRef, Fea
 from synthscope.params import GateParams, ReportParams
 from synthscope.report import sections
 from synthscope.report.drift import drift_section
-from synthscope.report.gates import METRIC_GATES, evaluate_gates
+from synthscope.report.gates import METRIC_GATES, GateResult, evaluate_gates
 from synthscope.report.headlines import headline_metrics, metric_label, plain_words, ranked_findings
 
 SCHEMA_VERSION = 1
@@ -103,16 +103,19 @@ def build_report(
     memorized: list[dict[str, Any]],
     drift_examples: list[dict[str, Any]] | None = None,
     utility: dict[str, Any] | None = None,
+    findings: list[dict[str, Any]] | None = None,
+    gate_result: GateResult | None = None,
 ) -> dict[str, Any]:
     """The whole report as data (``documents.ReportDocument``). ``manifest`` is the ingest manifest (all rows);
     ``attributes`` the features stage's table; ``history`` this config's earlier runs plus
     this one (``history.trend``); ``memorized`` from ``sections.memorized_pairs``;
-    ``drift_examples`` from ``drift.most_synthetic_pairs``; ``utility`` from
-    ``synthscope.report.utility.utility_section``."""
-    findings = ranked_findings(bias)
-    for f in findings:
-        f["plain"] = plain_words(f)
-    result = evaluate_gates(metrics, bias, gates)
+    ``drift_examples`` from ``sections.drift_pairs``; ``utility`` from
+    ``synthscope.report.utility.utility_section``. ``findings`` (``ranked_findings(bias)``) and
+    ``gate_result`` (``evaluate_gates``), when the caller has them, are used as given: the report
+    stage ranks the findings and evaluates the gates once."""
+    ranked = ranked_findings(bias) if findings is None else findings
+    result = evaluate_gates(metrics, bias, gates, ranked) if gate_result is None else gate_result
+    findings = [f | {"plain": plain_words(f)} for f in ranked]
     inputs = {
         "attributes": attributes is not None,
         "bias": bias is not None,

@@ -95,13 +95,12 @@ def _metric_check(gate: str, limit: float, metrics: MetricsDocument | None) -> G
     return GateCheck(gate, limit, value, ci, status, why)
 
 
-def _severity_check(limit: str, bias: BiasDocument | None) -> GateCheck:
+def _severity_check(limit: str, bias: BiasDocument | None, findings: list[dict[str, Any]]) -> GateCheck:
     gate = "max_finding_severity"
     if bias is None:
         return GateCheck(
             gate, limit, None, None, "warn", "the bias scan did not run, so findings are unchecked"
         )
-    findings = ranked_findings(bias)
     if not findings:
         return GateCheck(gate, limit, None, None, "pass", "the bias scan found nothing")
     top = findings[0]
@@ -136,9 +135,14 @@ def _severity_check(limit: str, bias: BiasDocument | None) -> GateCheck:
     )
 
 
-def evaluate_gates(metrics: MetricsDocument | None, bias: BiasDocument | None, gates: GateParams) -> GateResult:
-    """Check ``metrics.json`` and ``bias.json`` (either may be None: the stage did not run) against the gates."""
-    checks = [_severity_check(gates.max_finding_severity, bias)]
+def evaluate_gates(metrics: MetricsDocument | None, bias: BiasDocument | None, gates: GateParams,
+                   findings: list[dict[str, Any]] | None = None) -> GateResult:
+    """Check ``metrics.json`` and ``bias.json`` (either may be None: the stage did not run) against the gates.
+
+    ``findings``: ``ranked_findings(bias)`` when the caller has it already (the report stage ranks once).
+    """
+    ranked = ranked_findings(bias) if findings is None else findings
+    checks = [_severity_check(gates.max_finding_severity, bias, ranked)]
     for gate in METRIC_GATES:
         limit = getattr(gates, gate)
         if limit is not None:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthscope.documents.bias import BiasDocument
 from synthscope.schema import ATTRIBUTE_GROUPS
 
 # Per attribute group, the columns the report plots (others stay in the summary table).
@@ -191,6 +192,23 @@ def memorized_pairs(findings: list[dict[str, Any]], index: pd.DataFrame, limit: 
             seen.add(ex["synthetic"]["image_id"])
             pairs.append({"query": _image_ref(index, qi), "neighbour": _image_ref(index, ni),
                           "distance": ex["cosine_distance"]})
+    return pairs
+
+
+def drift_pairs(bias: BiasDocument | None, index: pd.DataFrame, limit: int) -> list[dict[str, Any]]:
+    """The scan's most synthetic-looking images (``bias.json``'s ``drift_examples``) with their nearest real ones.
+
+    Read, never recomputed: the scan fitted the classifier. ``index`` (ok manifest rows) gives
+    each image's dataset root for its thumbnail; an image no longer in the manifest is skipped.
+    Returns up to ``limit`` pairs of ``{"query", "neighbour", "probability", "distance"}``.
+    """
+    by_key = {(r.role, r.image_id): i for i, r in enumerate(index.itertuples())}
+    pairs: list[dict[str, Any]] = []
+    for ex in (bias.drift_examples or []) if bias is not None else []:
+        qi, ni = by_key.get(("synthetic", ex.synthetic.image_id)), by_key.get(("real", ex.real.image_id))
+        if len(pairs) < limit and qi is not None and ni is not None:
+            pairs.append({"query": _image_ref(index, qi), "neighbour": _image_ref(index, ni),
+                          "probability": ex.probability, "distance": ex.cosine_distance})
     return pairs
 
 

@@ -27,6 +27,7 @@ from synthscope.metrics.fits import FitCache, fits_dir
 from synthscope.metrics.suite import cas_settings
 from synthscope.paths import OutputPaths
 from synthscope.stages.rescan import rescan_config
+from synthscope.stages.stage import DATASETS, STORE, Stage
 
 
 def _labelled(index: pd.DataFrame, features: np.ndarray, dhash: np.ndarray, role: str, model: str,
@@ -53,7 +54,7 @@ def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFra
     if not all((emb.index.loc[emb.index["role"] == r, "label"].astype(str) != "").any() for r in ("synthetic", "real")):
         log.info("compare: CAS before/after not checked: needs class labels (a set is unlabelled)")
         return None
-    settings = cas_settings(p, config.params.scan)  # the score stage's: its "before" fit is served from the cache
+    settings = cas_settings(p, config.params.near_copy.memorization)  # the score stage's: its "before" fit is served from the cache
     emb_after = load_embeddings(OutputPaths(after.output_dir), config.store_dir)
     dhash = index_dhash(OutputPaths(config.output_dir), emb.index)
     dhash_after = index_dhash(OutputPaths(after.output_dir), emb_after.index)
@@ -137,3 +138,18 @@ def run(config: AuditConfig) -> list[Path]:
     log.info("compare: %d images (%d added); deficit %.2f -> %.2f", len(manifest), len(added),
              result.deficit.before, result.deficit.after)
     return [path]
+
+
+STAGE = Stage(
+    name="compare",
+    run=run,
+    # the re-scans before and after debias (``stages.rescan``), the augmented set, and the images
+    # themselves (the CNN classifier, score.cas_model: cnn, reads pixels)
+    reads=("manifest", "features_summary", "attributes", "augmented_summary", "augmented_manifest", "augmented_dir",
+           "before:findings", "after:manifest", "after:features_summary", "after:attributes", "after:findings",
+           DATASETS, STORE),
+    writes=("debias_json",),
+    params=("score", "near_copy.mem_hamming", "near_copy.mem_cosine"),  # the near-copy criterion for CAS leakage
+    document=DebiasDocument,
+    metrics=("debias_json",),
+)

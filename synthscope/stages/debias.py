@@ -37,6 +37,7 @@ from synthscope.logs import log, progress
 from synthscope.names import folder_name
 from synthscope.params import DebiasParams
 from synthscope.paths import AUGMENTED_INDEX, OutputPaths
+from synthscope.stages.stage import DATASETS, STORE, Stage
 
 AUGMENTED_COLUMNS = ["image_id", "role", "label", "path", "source_image_id", "source_role", "source_path", "variant",
                      "transforms", "sha256"]
@@ -102,7 +103,7 @@ def run(config: AuditConfig) -> list[Path]:
     emb = load_embeddings(paths, config.store_dir)
     plan, items, selection = build_items(pd.read_parquet(paths.attributes), emb.index, emb.features,
                                          pd.read_parquet(paths.findings), params, config.params.scan,
-                                         config.params.score.realism_k)
+                                         config.params.score.realism_k, config.params.near_copy)
     findings = pd.read_parquet(paths.findings)
     reasons = debias_reasons(findings, plan, params, config.params.scan.imbalance_levels[0])
     built = bool(reasons)
@@ -140,3 +141,14 @@ def run(config: AuditConfig) -> list[Path]:
     for line in summary.not_checked:
         log.info("debias: %s", line)
     return [paths.augmented_manifest, paths.augmented_summary, paths.augmented_dir]
+
+
+STAGE = Stage(
+    name="debias",
+    run=run,
+    reads=("manifest", "attributes", "features_summary", "findings", DATASETS, STORE),  # real images: background donors
+    writes=("augmented_manifest", "augmented_summary", "augmented_dir"),
+    # the scan's low imbalance level decides the set to rebalance; score.realism_k ranks the candidates
+    params=("debias", "scan.imbalance_levels", "near_copy", "score.realism_k"),
+    document=AugmentedDocument,
+)

@@ -18,6 +18,7 @@ import torch
 from PIL import UnidentifiedImageError
 
 from synthscope.datasets.image import load_rgb
+from synthscope.documents.stages import ExtractorInfo
 from synthscope.errors import DataError
 from synthscope.features.extractors import resolve_extractor
 from synthscope.logs import progress
@@ -32,7 +33,7 @@ class EmbeddedFolder:
 
     files: list[Path]
     features: np.ndarray
-    extractor: dict[str, object]
+    extractor: ExtractorInfo
 
 
 def list_images(folder: Path) -> list[Path]:

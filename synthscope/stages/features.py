@@ -32,11 +32,12 @@ from synthscope.datasets.manifest import unusable
 from synthscope.documents import FeaturesDocument, write_document
 from synthscope.errors import DataError, StageInputError
 from synthscope.features.attributes import ATTRIBUTE_COLUMNS, ATTRIBUTES_VERSION, image_attributes
-from synthscope.features.extractors import EXTRACTORS, Extractor, resolve_extractor
+from synthscope.features.extractors import Extractor, extractor_spec, resolve_extractor
 from synthscope.io import write_parquet
 from synthscope.logs import log, progress
 from synthscope.paths import OutputPaths
 from synthscope.schema import ATTRIBUTE_KEYS
+from synthscope.stages.stage import STORE, Stage
 from synthscope.store import FeatureStore
 
 ATTRIBUTES_KEY = f"attributes-v{ATTRIBUTES_VERSION}"
@@ -73,7 +74,7 @@ class ImageRows(Dataset):
         if self.spec_name is None:
             return i, torch.empty(0), vector, int(attrs["dhash"])
         image = torch.from_numpy(np.array(rgb, copy=True)).permute(2, 0, 1)  # load_rgb's array is read-only
-        return i, EXTRACTORS.get(self.spec_name).preprocess(image), vector, int(attrs["dhash"])
+        return i, extractor_spec(self.spec_name).preprocess(image), vector, int(attrs["dhash"])
 
 
 def collate(
@@ -296,3 +297,13 @@ def run(config: AuditConfig) -> list[Path]:
         done = compute(config, extractor, shard)
         counts = {k: counts[k] + done[k] for k in counts}
     return complete(config, extractor, counts)
+
+
+STAGE = Stage(
+    name="features",
+    run=run,
+    reads=("manifest", STORE),
+    writes=("attributes", "features_summary", STORE),
+    params=("features",),
+    document=FeaturesDocument,
+)

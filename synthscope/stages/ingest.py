@@ -25,6 +25,7 @@ from synthscope.io import write_parquet
 from synthscope.logs import log, progress
 from synthscope.params import IngestParams
 from synthscope.paths import OutputPaths
+from synthscope.stages.stage import DATASETS, Stage
 
 # Below this many files a process pool costs more to start than it saves.
 POOL_MIN_FILES = 256
@@ -121,3 +122,13 @@ def usable_or_raise(manifest: pd.DataFrame, datasets: dict[str, Path], labels: s
         if len(classes) == 1:
             log.warning("ingest: the %s set has one class (%r): per-class checks compare nothing; "
                         "--labels none audits it as unlabelled", role, classes[0])
+
+
+STAGE = Stage(
+    name="ingest",
+    run=run,
+    reads=(DATASETS,),
+    writes=("manifest", "ingest_summary"),
+    params=("ingest",),
+    document=IngestDocument,
+)

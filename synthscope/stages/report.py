@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from synthscope.config import AuditConfig
@@ -37,13 +36,13 @@ from synthscope.paths import OutputPaths
 from synthscope.report import history as hist
 from synthscope.report import sections
 from synthscope.report.build import build_report
-from synthscope.report.drift import most_synthetic_pairs
 from synthscope.report.figures import thumbnail_uri
 from synthscope.report.gates import evaluate_gates
 from synthscope.report.headlines import ranked_findings
 from synthscope.report.render import plot_tables as build_plot_tables
 from synthscope.report.render import render_html, summary_markdown
 from synthscope.report.utility import utility_section
+from synthscope.stages.stage import Stage
 
 
 def _read_parquet(path: Path) -> pd.DataFrame | None:
@@ -57,22 +56,6 @@ def inputs_digest(paths: list[Path], extra: str) -> str:
         h.update(p.name.encode())
         h.update(p.read_bytes() if p.is_file() else b"<absent>")
     return h.hexdigest()
-
-
-def _drift_examples(config: AuditConfig, out: OutputPaths, index: pd.DataFrame) -> list[dict[str, Any]]:
-    """The most synthetic-looking images beside their nearest real ones (needs embeddings and a real set)."""
-    limit = config.params.report.max_drift_examples
-    if limit <= 0 or not (index["role"] == "real").any() or not out.features_summary.is_file():
-        return []
-    from synthscope.features.load import load_embeddings
-
-    emb = load_embeddings(out, config.store_dir)
-    order = pd.Series(np.arange(len(emb.index)), index=emb.index["image_id"].to_numpy())
-    order = order[~order.index.duplicated()]
-    aligned = order.reindex(index["image_id"].to_numpy())
-    if aligned.isna().any():
-        return []
-    return most_synthetic_pairs(index, emb.features[aligned.to_numpy(dtype=np.int64)], config.params.scan, limit)
 
 
 def _thumbnails(report: dict[str, Any], size: int) -> dict[str, str]:
@@ -107,7 +90,7 @@ def run(config: AuditConfig) -> list[Path]:
     ok = manifest[manifest["status"] == "ok"]
     index = ok[["image_id", "role", "label", "path", "root"]].reset_index(drop=True)
     memorized = sections.memorized_pairs(findings, index, config.params.report.max_memorized_examples)
-    drift_examples = _drift_examples(config, out, index)
+    drift_examples = sections.drift_pairs(bias, index, config.params.report.max_drift_examples)
     utility = utility_section(None if metrics is None else dump(metrics), _read_parquet(out.realism), index, config.params.utility,
                               config.params.report.realism_examples_per_class)
 
@@ -118,7 +101,8 @@ def run(config: AuditConfig) -> list[Path]:
         json.dumps(dataclasses.asdict(gates), sort_keys=True),
     )
     # This run's history row needs the verdict; the report then shows the history including it.
-    verdict = evaluate_gates(metrics, bias, gates).verdict
+    gate_result = evaluate_gates(metrics, bias, gates, findings)
+    verdict = gate_result.verdict
     row = hist.headline_row(config.name, now, digest, verdict, metrics, findings)
     table = hist.append_run(_read_parquet(out.history), row)
     document = ReportDocument.model_validate(build_report(
@@ -136,6 +120,8 @@ def run(config: AuditConfig) -> list[Path]:
         memorized=memorized,
         drift_examples=drift_examples,
         utility=utility,
+        findings=findings,
+        gate_result=gate_result,
     ))
     report = dump(document)  # the renderers read the validated document as plain data
 
@@ -168,3 +154,19 @@ def read_verdict(config: AuditConfig) -> str:
     if report is None:
         raise StageInputError(f"{path} has no verdict; run `synthscope stage report` first")
     return report.verdict
+
+
+STAGE = Stage(
+    name="report",
+    run=run,
+    reads=("manifest", "attributes", "features_summary", "bias_json", "metrics_json", "realism", "debias_json"),
+    writes=("report_html", "summary_md", "report_json", "plots_dir", "history"),
+    params=("report", "gates", "utility"),
+    document=ReportDocument,
+    persist=("history",),  # one row per run: the report's trend lines; DVC must not delete it before a run
+    plots=(
+        ("plots/metrics_history.csv", {"x": "run", "y": ["fid", "cas_ratio", "coverage", "n_findings"]}),
+        ("plots/class_balance.csv", {}),
+        ("plots/finding_scores.csv", {}),
+    ),
+)

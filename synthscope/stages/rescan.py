@@ -1,7 +1,7 @@
 """The configs the pipeline re-scans with around the debias stage.
 
-Judging a debiased set means scanning it: the Prefect flow and ``dvc.yaml`` run ingest,
-features and scan with :func:`rescan_config` (``synthscope stage NAME --rescan SIDE``), into
+Judging a debiased set means scanning it: a stage that reads ``after:findings`` (compare)
+makes the Prefect flow and ``dvc.yaml`` run ingest, features and scan with :func:`rescan_config` (``synthscope stage NAME --rescan SIDE``), into
 ``<output_dir>/debias_before`` and ``debias_after``, sharing the audit's feature store; then
 the ``compare`` stage reads both scans. No stage runs another.
 
@@ -22,9 +22,14 @@ from synthscope.config import AuditConfig
 from synthscope.documents import AugmentedDocument, read_document
 from synthscope.errors import ConfigError, StageInputError
 from synthscope.paths import OutputPaths
+from synthscope.stages.stage import SIDES
 
-SIDES = ("before", "after")
-RESCANNED = ("ingest", "features", "scan")
+
+def rescanned() -> tuple[str, ...]:
+    """The stages run on each side: those the ``before:``/``after:`` reads need (``synthscope.pipeline``)."""
+    from synthscope.pipeline import pipeline
+
+    return pipeline().rescanned
 
 
 def derive_config(config: AuditConfig, side: str, role: str, built: bool = True, labelled: bool = True) -> AuditConfig:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from synthscope.bias import findings, not_checked, scan, summary
-from synthscope.bias.examples import memorised_examples
+from synthscope.bias.examples import drift_examples, memorised_examples
 from synthscope.bias.inputs import scan_data
 from synthscope.bias.masked import object_coverage
 from synthscope.config import AuditConfig
@@ -21,6 +21,7 @@ from synthscope.errors import StageInputError
 from synthscope.io import write_parquet
 from synthscope.logs import log
 from synthscope.paths import OutputPaths
+from synthscope.stages.stage import STORE, Stage
 
 
 def run(config: AuditConfig) -> list[Path]:
@@ -35,13 +36,15 @@ def run(config: AuditConfig) -> list[Path]:
     embeddings = load_embeddings(paths, config.store_dir)
     data = scan_data(attributes, embeddings.index, embeddings.features)
     params = config.params.scan
-    flagged = scan(data, params)
+    near_copy = config.params.near_copy
+    flagged = scan(data, params, near_copy)
     n_real = 0 if data.real is None else len(data.real)
     result = BiasDocument.model_validate({
-        "findings": findings(flagged, memorised_examples(data, params), params.mem_examples),
+        "findings": findings(flagged, memorised_examples(data, near_copy.memorization), params.mem_examples),
         "not_checked": not_checked(data),
         "summary": summary(flagged, len(data.synthetic), n_real) | {"extractor": embeddings.extractor,
                                                                 "object_attributes": object_coverage(data, params)},
+        "drift_examples": drift_examples(data, params, params.drift_examples),
     })
     for item in result.not_checked:
         log.info("scan: %s: %s", item.what, item.reason)
@@ -54,3 +57,13 @@ def run(config: AuditConfig) -> list[Path]:
         time.perf_counter() - started,
     )
     return [paths.bias_json, paths.findings]
+
+
+STAGE = Stage(
+    name="scan",
+    run=run,
+    reads=("attributes", "features_summary", STORE),
+    writes=("bias_json", "findings"),
+    params=("scan", "near_copy"),
+    document=BiasDocument,
+)

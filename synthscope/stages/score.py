@@ -2,7 +2,7 @@
 
 Reads the features stage's embeddings through ``synthscope.features.load.load_embeddings``,
 its dhashes from ``attributes.parquet`` (CAS leaves out synthetic near copies of real test
-images by the scan's ``mem_*`` criterion) and, when the CAS model is the CNN (``score.cas_model``), the images themselves through
+images by ``near_copy.mem_*``) and, when the CAS model is the CNN (``score.cas_model``), the images themselves through
 ``synthscope.datasets.image.load_rgb``. All computation is in ``synthscope.metrics``.
 """
 
@@ -23,6 +23,7 @@ from synthscope.metrics.fits import FitCache, fits_dir
 from synthscope.metrics.realism import realism, realism_frame
 from synthscope.metrics.suite import RoleData, ScoreInputs, score_all
 from synthscope.paths import OutputPaths
+from synthscope.stages.stage import STORE, Stage
 
 
 def load_images(index: pd.DataFrame, size: int) -> np.ndarray:
@@ -69,7 +70,7 @@ def run(config: AuditConfig) -> list[Path]:
     metrics = MetricsDocument.model_validate(score_all(
         ScoreInputs(
             synthetic=synthetic, real=real, extractor=dict(emb.extractor), params=params, images=images,
-            scan=config.params.scan, fits=FitCache(fits_dir(config.store_dir)),
+            copies=config.params.near_copy.memorization, fits=FitCache(fits_dir(config.store_dir)),
         )
     ))
     for warning in metrics.fid.warnings if metrics.fid else []:
@@ -90,3 +91,16 @@ def realism_table(index: pd.DataFrame, features: np.ndarray, k: int, outlier_bel
                         "score.realism_k=%d); realism.parquet has no scores", is_real.sum(), k)
         return realism_frame(syn, real, None, outlier_below)
     return realism_frame(syn, real, realism(features[is_real], features[is_syn], k), outlier_below)
+
+
+STAGE = Stage(
+    name="score",
+    run=run,
+    reads=("manifest", "attributes", "features_summary", STORE),
+    writes=("metrics_json", "realism"),
+    # CAS leaves out near copies of real test images: only these keys, so a change to the
+    # duplicates criterion does not retrain the CAS classifiers
+    params=("score", "near_copy.mem_hamming", "near_copy.mem_cosine"),
+    document=MetricsDocument,
+    metrics=("metrics_json",),
+)

@@ -102,6 +102,26 @@ def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_
     states = _task_states(fourth.state_details.flow_run_id)
     assert states["scan"] == "Completed" and states["ingest"] == "Cached" and paths.bias_json.is_file(), states
 
+    # Editing a report template re-runs the report only: the cache keys see a copy of the package
+    # with the template edited (the run itself renders with the installed one).
+    import shutil
+
+    from synthscope import codedeps
+
+    package = Path(codedeps.module_file("synthscope")).parent
+    copy = tmp_path / "src"
+    shutil.copytree(package, copy / "synthscope", ignore=shutil.ignore_patterns("__pycache__"))
+    template = copy / "synthscope/report/templates/report.html.j2"
+    template.write_text(template.read_text() + "{# edited #}\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(codedeps, "_package_root", lambda top: copy if top == "synthscope" else None)
+        codedeps.code_files.cache_clear()
+        fifth = audit_flow(**kwargs, return_state=True)
+    codedeps.code_files.cache_clear()
+    states = _task_states(fifth.state_details.flow_run_id)
+    ran = {name for name, state in states.items() if state != "Cached" and not name.startswith("features-")}
+    assert ran == {"report"}, states
+
 
 def test_flow_publishes_artifacts(prefect_harness, demo_dir, demo_store, tmp_path):
     from prefect.client.orchestration import get_client
@@ -183,3 +203,35 @@ def test_cli_audit_runs_the_flow_and_fails_on_the_gates(prefect_harness, demo_di
     assert exc.value.code == 2, captured
     assert f"report: {out / 'report.html'} (verdict: fail)" in captured.out
     assert "quality gates crossed" in captured.err
+
+
+def test_a_toy_pipeline_runs_as_a_cached_flow(prefect_harness, demo_dir, tmp_path):
+    """The flow is built from declarations: two toy stages declared outside synthscope run, then hit the cache."""
+    from prefect import flow
+
+    from synthscope.config import load_config
+    from synthscope.orchestration.audit import run_plan
+    from synthscope.pipeline import Pipeline, register_stage, unregister_stage
+    from tests.fixtures import toy_count, toy_total
+
+    toys = Pipeline([toy_count.STAGE, toy_total.STAGE])
+    cfg = load_config(None, {"synthetic": str(demo_dir / "synthetic"), "real": None, "output_dir": str(tmp_path / "toy"),
+                             "store_dir": str(tmp_path / "store"), "name": "toys"})
+
+    @flow(name="toy-pipeline")
+    def toy_flow() -> list[str]:
+        return run_plan(cfg, toys)
+
+    for stage in toys.stages.values():
+        register_stage(stage)  # the tasks run them by name (``run_stage``)
+    try:
+        first, second = toy_flow(return_state=True), toy_flow(return_state=True)
+    finally:
+        for name in toys.stages:
+            unregister_stage(name)
+    assert first.is_completed() and second.is_completed()
+    assert read_json(tmp_path / "toy/toy_total.json")["total"] > 0
+    assert _task_states(first.state_details.flow_run_id, {"toy_count", "toy_total"}) == {
+        "toy_count": "Completed", "toy_total": "Completed"}
+    assert _task_states(second.state_details.flow_run_id, {"toy_count", "toy_total"}) == {
+        "toy_count": "Cached", "toy_total": "Cached"}

@@ -13,37 +13,49 @@ from pathlib import Path
 import pytest
 import yaml
 
-from synthscope.stages import STAGE_PARAMS, STAGES
-from synthscope.stages.rescan import RESCANNED, SIDES
+from synthscope.dvcgen import dvc_text
+from synthscope.pipeline import pipeline
+from tests.cli_run import run_cli
 from tests.conftest import FAST_PARAMS
 
 ROOT = Path(__file__).resolve().parents[2]
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+ALL_STAGES = ["demo", *(node.name for node in pipeline().nodes)]
 
 
-RESCANS = [f"{stage}_{side}" for side in SIDES for stage in RESCANNED]
-ALL_STAGES = ["demo", *STAGES[: STAGES.index("debias") + 1], *RESCANS, *STAGES[STAGES.index("debias") + 1 :]]
+def test_checked_in_dvc_yaml_is_the_generated_one():
+    assert (ROOT / "dvc.yaml").read_text() == dvc_text(root=ROOT), "dvc.yaml is stale: run `synthscope dvc --write`"
 
 
-def test_dvc_yaml_lists_each_stage_with_the_params_it_reads():
+def test_dvc_check_names_the_fix_when_stale(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    stale = tmp_path / "dvc.yaml"
+    stale.write_text((ROOT / "dvc.yaml").read_text().replace("    - synthscope/features/load.py\n", "", 1))
+    code, err = run_cli(monkeypatch, capsys, "dvc", "--check", "--output", str(stale))
+    assert code == 1 and "is stale" in err and "synthscope dvc --write" in err, err
+    assert run_cli(monkeypatch, capsys, "dvc", "--check")[0] == 0
+
+
+def test_dvc_yaml_lists_each_stage_with_what_it_reads():
     spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     stages = spec["stages"]
     assert list(stages) == ALL_STAGES
-    for name in ALL_STAGES[1:]:
-        stage, _, side = name.partition("_")
-        rescan = f" --rescan {side}" if side else ""
-        assert stages[name]["cmd"] == f"synthscope stage {stage} --config ${{cfg}}{rescan}", name
-        # a section, or some keys of one ("scan.mem_cosine"): the sections must be the ones the stage reads
-        sections = tuple(dict.fromkeys(p.split(".")[0] for p in stages[name]["params"]))
-        assert sections == STAGE_PARAMS[stage], name
-        assert f"synthscope/stages/{stage}.py" in stages[name]["deps"], name
-        if side:  # the re-scans read debias' summary (which set was rebalanced) and write only their folder
-            assert "${out}/augmented.json" in stages[name]["deps"] and "synthscope/stages/rescan.py" in stages[name]["deps"]
-            assert all(o.startswith(f"${{out}}/debias_{side}/") for o in stages[name]["outs"]), name
+    pipe = pipeline()
+    for node in pipe.nodes:
+        stage = stages[node.name]
+        rescan = f" --rescan {node.side}" if node.side else ""
+        assert stage["cmd"] == f"synthscope stage {node.stage} --config ${{cfg}}{rescan}", node
+        assert stage["params"] == list(pipe.stages[node.stage].params)
+        assert f"synthscope/stages/{node.stage}.py" in stage["deps"], node
+        if node.side:  # the re-scans read debias' summary (which set was rebalanced) and write only their folder
+            assert "${out}/augmented.json" in stage["deps"] and "synthscope/stages/rescan.py" in stage["deps"]
+            assert all(o.startswith(f"${{out}}/debias_{node.side}/") for o in stage["outs"]), node
+    assert "synthscope/features/load.py" in stages["scan"]["deps"]  # imported inside scan's run()
+    assert "synthscope/report/templates/report.html.j2" in stages["report"]["deps"]
     produced = {o if isinstance(o, str) else next(iter(o)) for s in stages.values() for o in s.get("outs", [])}
     produced |= {m for s in stages.values() for m in s.get("metrics", [])}
-    for name in ("compare", "report"):  # every output file a stage reads is some stage's output
-        reads = [d for d in stages[name]["deps"] if d.startswith("${out}/")]
+    for name, stage in stages.items():  # every output file a stage reads is some stage's output
+        reads = [d for d in stage["deps"] if d.startswith("${out}/")]
         assert set(reads) <= produced, name
 
 
@@ -117,6 +129,14 @@ def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_
     again = _run(["dvc", "repro"], repo)
     assert _ran(again) == set(), again
 
+    # Editing a report template changes the report stage's deps only.
+    template = repo / "synthscope/report/templates/report.html.j2"
+    original = template.read_text()
+    template.write_text(original + "{# edited #}\n")
+    status = json.loads(_run(["dvc", "status", "--json"], repo))
+    assert set(status) == {"report"}, status
+    template.write_text(original)
+
     _run(GIT + ["add", "-A"], repo)
     _run(GIT + ["commit", "-qm", "first audit"], repo)
 
@@ -129,12 +149,12 @@ def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_
     _run(["git", "checkout", "--", "params.yaml"], repo)
     _run(["dvc", "repro"], repo)
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["scan"]["dup_cosine"] = 0.9
+    params["near_copy"]["dup_cosine"] = 0.9
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     changed = _run(["dvc", "repro"], repo)
     ran = _ran(changed)  # the scans and what reads them; never ingest, features or score of the audit
     assert {"scan", "debias", "scan_before", "scan_after", "compare", "report"} <= ran, changed[-2000:]
-    assert not ran & {"demo", "ingest", "features", "score"}, changed[-2000:]  # score reads only scan.mem_*
+    assert not ran & {"demo", "ingest", "features", "score"}, changed[-2000:]  # score reads only near_copy.mem_*
     _run(["git", "checkout", "--", "params.yaml"], repo)
     _run(["dvc", "checkout", "-q"], repo)
 

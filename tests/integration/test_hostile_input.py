@@ -214,8 +214,8 @@ def test_two_runs_on_one_output_dir(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(("setting", "message"), [
-    ("scan.dup_cosine=.nan", "params.scan.dup_cosine: nan is out of range; use a finite number in [0, 1]"),
-    ("scan.dup_cosine=.inf", "params.scan.dup_cosine: inf is out of range; use a finite number in [0, 1]"),
+    ("near_copy.dup_cosine=.nan", "params.near_copy.dup_cosine: nan is out of range; use a finite number in [0, 1]"),
+    ("near_copy.dup_cosine=.inf", "params.near_copy.dup_cosine: inf is out of range; use a finite number in [0, 1]"),
     ("score.kid_subset_size=-5", "params.score.kid_subset_size: -5 is out of range; use an integer >= 2"),
     ("features.batch_size=0", "params.features.batch_size: 0 is out of range; use an integer >= 1"),
     ("report.thumbnail_px=-1", "params.report.thumbnail_px: -1 is out of range; use an integer in [1, 1024]"),

@@ -117,3 +117,24 @@ def test_audit_fail_on_exits_2_when_gates_are_crossed(tmp_path, monkeypatch, cap
         raise SystemExit(0)
     assert exc.value.code == code
     assert "(verdict: fail)" in capsys.readouterr().out
+
+
+def test_the_findings_are_ranked_and_the_gates_evaluated_once_per_report(tmp_path, monkeypatch):
+    from synthscope.report import build, gates, headlines
+
+    calls = {"ranked_findings": 0, "evaluate_gates": 0}
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    for module in (report_stage, build, gates):
+        if hasattr(module, "ranked_findings"):
+            monkeypatch.setattr(module, "ranked_findings", counted("ranked_findings", headlines.ranked_findings))
+        if hasattr(module, "evaluate_gates"):
+            monkeypatch.setattr(module, "evaluate_gates", counted("evaluate_gates", gates.evaluate_gates))
+    out = build_outputs(tmp_path)
+    report_stage.run(config_for(out, tmp_path))
+    assert calls == {"ranked_findings": 1, "evaluate_gates": 1}

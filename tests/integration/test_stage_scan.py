@@ -56,7 +56,15 @@ def test_stage_writes_design_shaped_outputs(tmp_path, fake_store, with_real):
     paths = OutputPaths(out)
     assert written == [paths.bias_json, paths.findings]
     result = json.loads(paths.bias_json.read_text())
-    assert set(result) == {"findings", "summary", "not_checked"} and result["not_checked"] == []  # both sets labelled
+    assert set(result) == {"findings", "summary", "drift_examples", "not_checked"}
+    assert result["not_checked"] == []  # both sets labelled
+    if with_real:  # the report shows these; it never refits the classifier
+        examples = result["drift_examples"]
+        assert len(examples) == config.params.scan.drift_examples
+        assert [e["probability"] for e in examples] == sorted((e["probability"] for e in examples), reverse=True)
+        assert {e["synthetic"]["image_id"] for e in examples} <= set(syn["image_id"])
+    else:
+        assert result["drift_examples"] is None
     shortcut = [f for f in result["findings"] if f["check"] == "shortcut" and f["severity"] == "high"]
     assert {f["class"] for f in shortcut} == {"circle", "square", "triangle"}
     assert {f["origin"] for f in shortcut} == ({"introduced"} if with_real else {"unknown"})

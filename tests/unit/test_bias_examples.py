@@ -10,7 +10,7 @@ from sklearn.neighbors import NearestNeighbors
 from synthscope.bias.base import ScanData
 from synthscope.bias.examples import memorised_examples
 from synthscope.neighbours import l2_normalise
-from synthscope.params import ScanParams
+from synthscope.params import NEAR_COPY, ScanParams
 
 
 def frame(role: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -39,7 +39,7 @@ def data() -> tuple[ScanData, dict[int, int]]:
 
 def test_each_copy_is_listed_with_the_nearest_real_image_by_cosine(data):
     scan, copies = data
-    examples = memorised_examples(scan, ScanParams())
+    examples = memorised_examples(scan, NEAR_COPY.memorization)
     listed = {int(e["synthetic"]["path"][2:-4]): int(e["real"]["path"][2:-4]) for e in examples}
     assert listed == copies
     nn = NearestNeighbors(n_neighbors=1, metric="cosine").fit(scan.real_emb)
@@ -55,11 +55,11 @@ def test_each_copy_is_listed_with_the_nearest_real_image_by_cosine(data):
 def test_without_embeddings_the_nearest_is_by_dhash_and_without_real_there_is_none(data):
     scan, copies = data
     hashes_only = ScanData(scan.synthetic, scan.real)
-    examples = memorised_examples(hashes_only, ScanParams())
+    examples = memorised_examples(hashes_only, NEAR_COPY.memorization)
     assert {e["synthetic"]["path"]: e["real"]["path"] for e in examples} == {
         f"s/{s}.png": f"r/{r}.png" for s, r in copies.items()}
     assert all(e["cosine_distance"] is None for e in examples)
-    assert memorised_examples(ScanData(scan.synthetic), ScanParams()) == []
+    assert memorised_examples(ScanData(scan.synthetic), NEAR_COPY.memorization) == []
 
 
 def test_findings_carry_the_examples_of_their_class_up_to_the_limit(data):
@@ -67,7 +67,7 @@ def test_findings_carry_the_examples_of_their_class_up_to_the_limit(data):
 
     scan_data, copies = data
     flagged = scan(scan_data, ScanParams())
-    examples = memorised_examples(scan_data, ScanParams())
+    examples = memorised_examples(scan_data, NEAR_COPY.memorization)
     items = [f for f in findings(flagged, examples, 2) if f["check"] == "memorization"]
     assert items, "three of forty synthetic images copy a real one: a memorisation finding"
     for f in items:

@@ -45,7 +45,21 @@ def run_timed(args: list[str], env: dict[str, str]) -> tuple[str, float]:
     start = time.perf_counter()
     done = subprocess.run(args, env=env, capture_output=True, text=True, cwd=REPO, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+    if "importtime" in args:  # `synthscope fid` needs neither the orchestration nor DVC
+        assert not heavy_modules(done.stderr), heavy_modules(done.stderr)
     return done.stdout, time.perf_counter() - start
+
+
+def heavy_modules(importtime: str) -> set[str]:
+    """Prefect, Dask and DVC modules in ``python -X importtime`` output."""
+    names = {line.rsplit("|", 1)[-1].strip() for line in importtime.splitlines() if line.startswith("import time:")}
+    return {n for n in names if n.split(".")[0] in ("prefect", "prefect_dask", "dask", "distributed", "dvc")}
+
+
+def test_importing_the_metrics_loads_no_orchestration():
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import synthscope.metrics"], cwd=REPO,
+                          capture_output=True, text=True, check=True)
+    assert "synthscope.metrics" in done.stderr and not heavy_modules(done.stderr), heavy_modules(done.stderr)
 
 
 @pytest.mark.slow
@@ -58,7 +72,7 @@ def test_fid_on_folders_matches_python_m_pytorch_fid(tmp_path):
     env = {**os.environ, "TORCH_HOME": str(tmp_path / "torch"), "SYNTHSCOPE_PROGRESS": "0",
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     ours_out, ours_s = run_timed(
-        [sys.executable, "-m", "synthscope.cli", "fid", str(a), str(b), "--extractor", "inception-fid",
+        [sys.executable, "-X", "importtime", "-m", "synthscope.cli", "fid", str(a), str(b), "--extractor", "inception-fid",
          "--weights", str(weights), "--save-stats", str(tmp_path / "a.npz"), "--device", "cpu", "--batch-size", "8",
          "--num-workers", "0"], env)
     theirs_out, theirs_s = run_timed(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from synthscope.debias.select import select_candidates
-from synthscope.params import ScanParams
+from synthscope.params import NearCopyParams
 
 
 def frame(n: int, role: str, seed: int) -> pd.DataFrame:
@@ -29,7 +29,7 @@ def test_selection_drops_copies_of_real_and_keeps_the_best_of_each_duplicate_gro
     syn.loc[3, "dhash"] = syn.loc[5, "dhash"] ^ 1  # near-duplicates by hash: 1 bit apart
     syn_emb[7] = syn_emb[9] * 2.0  # near-duplicates by embedding: cosine 1
     realism = np.arange(12, dtype=float)  # higher index = more realistic
-    kept, counts = select_candidates(syn, syn_emb, realism, real, real_emb, ScanParams())
+    kept, counts = select_candidates(syn, syn_emb, realism, real, real_emb, NearCopyParams())
     ids = set(kept["image_id"])
     assert syn.loc[0, "image_id"] not in ids
     assert syn.loc[5, "image_id"] in ids and syn.loc[3, "image_id"] not in ids
@@ -39,5 +39,5 @@ def test_selection_drops_copies_of_real_and_keeps_the_best_of_each_duplicate_gro
     assert kept.groupby("label")["realism"].apply(lambda r: r.is_monotonic_decreasing).all()
     # The choice does not depend on the input order.
     order = rng.permutation(12)
-    shuffled, _ = select_candidates(syn.iloc[order], syn_emb[order], realism[order], real, real_emb, ScanParams())
+    shuffled, _ = select_candidates(syn.iloc[order], syn_emb[order], realism[order], real, real_emb, NearCopyParams())
     assert list(shuffled["image_id"]) == list(kept["image_id"])

@@ -21,8 +21,8 @@ def test_unknown_key_names_key_and_allowed():
 
 
 def test_bad_literal_names_allowed_values():
-    with pytest.raises(ConfigError, match=r"params\.features\.extractor: 'resnet' is not allowed; use one of auto"):
-        build_params({"features": {"extractor": "resnet"}})
+    with pytest.raises(ConfigError, match=r"params\.score\.cas_model: 'svm' is not allowed; use one of auto, cnn, linear"):
+        build_params({"score": {"cas_model": "svm"}})
 
 
 @pytest.mark.parametrize("value", ["3", 2.5, True])
@@ -55,7 +55,7 @@ def test_override_without_section_is_an_error():
         ({"features": {"download": "yes"}}, r"params\.features\.download: expected true or false, got 'yes'"),
         ({"gates": {"max_fid": "x"}}, r"params\.gates\.max_fid: expected a number, got 'x'"),
         ({"scan": 3}, r"params\.scan: expected a mapping of keys, got 3"),
-        ({"sacn": {}}, r"params\.sacn: unknown key; allowed keys are debias, demo, features, gates, ingest, report"),
+        ({"sacn": {}}, r"params\.sacn: unknown key; allowed keys are debias, demo, features, gates, ingest, near_copy, report"),
         ({"ingest": {"max_file_mb": True}}, r"params\.ingest\.max_file_mb: expected a number, got True"),
     ],
 )
@@ -143,8 +143,8 @@ def test_nan_inf_and_negative_values_are_one_line_errors_naming_key_and_range(va
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
-    ("scan.dup_cosine", float("nan"), r"params\.scan\.dup_cosine: nan is out of range; use a finite number in \[0, 1\]"),
-    ("scan.dup_cosine", float("inf"), r"params\.scan\.dup_cosine: inf is out of range; use a finite number in \[0, 1\]"),
+    ("near_copy.dup_cosine", float("nan"), r"params\.near_copy\.dup_cosine: nan is out of range; use a finite number in \[0, 1\]"),
+    ("near_copy.dup_cosine", float("inf"), r"params\.near_copy\.dup_cosine: inf is out of range; use a finite number in \[0, 1\]"),
     ("score.kid_subset_size", -5, r"params\.score\.kid_subset_size: -5 is out of range; use an integer >= 2"),
     ("features.batch_size", 0, r"params\.features\.batch_size: 0 is out of range; use an integer >= 1"),
     ("report.thumbnail_px", 0, r"params\.report\.thumbnail_px: 0 is out of range; use an integer in \[1, 1024\]"),
@@ -158,3 +158,10 @@ def test_the_values_of_the_issue_are_refused(key, value, message):
 
 def test_nothing_is_downloaded_unless_asked_for():
     assert Params().features.download is False and load_params(Path("params.yaml")).features.download is False
+
+
+def test_the_near_copy_keys_moved_out_of_scan_with_a_one_line_fix():
+    with pytest.raises(ConfigError, match=r"params\.scan\.mem_cosine moved to near_copy\.mem_cosine .* `near_copy:` section"):
+        build_params({"scan": {"mem_cosine": 0.9}})
+    params = build_params({"near_copy": {"mem_cosine": 0.9}})
+    assert params.near_copy.memorization.cosine == 0.9 and params.near_copy.duplicates.cosine == 0.98

@@ -1,4 +1,4 @@
-"""The "How synthetic differs from real" section: example pairs and the section data."""
+"""The "How synthetic differs from real" section: the scan lists the examples, the report reads them."""
 
 from __future__ import annotations
 
@@ -7,46 +7,70 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from synthscope.documents.bias import ObjectCoverage
+from synthscope.bias.base import ScanData
+from synthscope.bias.drift import Drift
+from synthscope.bias.examples import drift_examples
+from synthscope.documents.bias import BiasDocument, ObjectCoverage
+from synthscope.neighbours import l2_normalise
 from synthscope.params import ScanParams
-from synthscope.report.drift import drift_section, most_synthetic_pairs
+from synthscope.report.drift import drift_section
+from synthscope.report.sections import drift_pairs
+from tests.documents_fakes import bias_doc
+
+SUMMARY = bias_doc([]).summary.model_dump()
 
 
-def index_and_features(n: int = 20) -> tuple[pd.DataFrame, np.ndarray]:
+def scan_data(n: int = 20) -> ScanData:
     """Real rows near (0, 1); synthetic rows move from real-like (i=0) to far off (i=n-1) along x."""
     rng = np.random.default_rng(0)
     real = np.c_[rng.normal(0, 0.05, n), np.ones(n)]
     syn = np.c_[np.linspace(0, 3, n), np.ones(n)]
-    index = pd.DataFrame({
-        "image_id": [f"s{i}" for i in range(n)] + [f"r{i}" for i in range(n)],
-        "role": ["synthetic"] * n + ["real"] * n,
-        "label": "a",
-        "path": [f"syn/{i}.png" for i in range(n)] + [f"real/{i}.png" for i in range(n)],
-        "root": "/data",
-    })
-    return index, np.vstack([syn, real])
+
+    def frame(prefix: str, role: str) -> pd.DataFrame:
+        return pd.DataFrame({"image_id": [f"{prefix}{i}" for i in range(n)], "role": role, "label": "a",
+                             "path": [f"{role}/{i}.png" for i in range(n)]})
+
+    return ScanData(frame("s", "synthetic"), frame("r", "real"), l2_normalise(syn), l2_normalise(real))
 
 
-def test_most_synthetic_pairs_rank_the_far_off_images_first_with_their_nearest_real() -> None:
-    index, features = index_and_features()
-    pairs = most_synthetic_pairs(index, features, ScanParams(), limit=3)
-    assert len(pairs) == 3
-    assert {p["query"]["image_id"] for p in pairs} <= {f"s{i}" for i in range(14, 20)}
-    probs = [p["probability"] for p in pairs]
+def test_the_scan_lists_the_far_off_images_first_with_their_nearest_real(monkeypatch) -> None:
+    from synthscope.bias import drift
+
+    fits = []
+    real_fit = drift.classifier_auc
+    monkeypatch.setattr(drift, "classifier_auc", lambda *a, **k: fits.append(k.get("linear")) or real_fit(*a, **k))
+    data, params = scan_data(), ScanParams()
+    Drift().score(data, params)
+    examples = BiasDocument.model_validate({"findings": [], "summary": SUMMARY,
+                                            "drift_examples": drift_examples(data, params, 3)}).drift_examples
+    assert fits.count(True) == 1  # the check's embedding classifier, fitted once for the check and the list
+    assert len(examples) == 3 and {e.synthetic.image_id for e in examples} <= {f"s{i}" for i in range(14, 20)}
+    probs = [e.probability for e in examples]
     assert probs == sorted(probs, reverse=True) and probs[0] > 0.5
-    # nearest real by cosine, checked by brute force
-    real = features[20:] / np.linalg.norm(features[20:], axis=1, keepdims=True)
-    for p in pairs:
-        q = features[int(p["query"]["image_id"][1:])]
-        best = int(np.argmax(real @ (q / np.linalg.norm(q))))
-        assert p["neighbour"]["image_id"] == f"r{best}"
+    for e in examples:  # nearest real by cosine, checked by brute force
+        q = data.synthetic_emb[int(e.synthetic.image_id[1:])]
+        sims = data.real_emb @ q
+        assert e.real.image_id == f"r{int(np.argmax(sims))}"
+        assert abs(e.cosine_distance - (1 - sims.max())) < 1e-6
 
 
-def test_no_pairs_without_features_or_real_images() -> None:
-    index, features = index_and_features()
-    assert most_synthetic_pairs(index, None, ScanParams(), 3) == []
-    syn_only = index[index["role"] == "synthetic"].reset_index(drop=True)
-    assert most_synthetic_pairs(syn_only, features[:20], ScanParams(), 3) == []
+def test_no_examples_without_embeddings_or_real_images() -> None:
+    data = scan_data()
+    assert drift_examples(ScanData(data.synthetic, data.real), ScanParams(), 3) is None
+    assert drift_examples(ScanData(data.synthetic, None, data.synthetic_emb), ScanParams(), 3) is None
+    assert drift_examples(data, ScanParams(), 0) == []
+
+
+def test_the_report_reads_the_scans_examples_and_skips_images_gone_from_the_manifest() -> None:
+    data = scan_data()
+    bias = BiasDocument.model_validate({"findings": [], "summary": SUMMARY,
+                                        "drift_examples": drift_examples(data, ScanParams(), 4)})
+    index = pd.concat([data.synthetic, data.real], ignore_index=True).assign(root="/data")
+    gone = bias.drift_examples[0].synthetic.image_id
+    pairs = drift_pairs(bias, index[index["image_id"] != gone].reset_index(drop=True), limit=2)
+    assert [p["query"]["image_id"] for p in pairs] == [e.synthetic.image_id for e in bias.drift_examples[1:3]]
+    assert pairs[0]["query"]["root"] == "/data" and pairs[0]["probability"] == bias.drift_examples[1].probability
+    assert drift_pairs(None, index, 3) == []
 
 
 def test_section_keeps_drift_findings_and_coverage() -> None:

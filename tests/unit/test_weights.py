@@ -84,7 +84,7 @@ def test_mobilenet_from_offline_package_is_official(hub: Path) -> None:
     )
     assert ex.key == f"mobilenet-v2-{MOBILENET_V2_SHA256[:12]}-full224-imnet-v1"
     info = ex.info()
-    assert (info["name"], info["weights"], info["dim"], info["n_logits"]) == (
+    assert (info.name, info.weights, info.dim, info.n_logits) == (
         "mobilenet-v2",
         "official",
         1280,

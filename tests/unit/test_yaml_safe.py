@@ -90,4 +90,4 @@ def test_echoed_values_and_keys_are_cut_short(tmp_path):
 
 
 def test_params_yaml_still_loads():
-    assert load_params(Path("params.yaml")).scan.dup_cosine == 0.98
+    assert load_params(Path("params.yaml")).near_copy.dup_cosine == 0.98
