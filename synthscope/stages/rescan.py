@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from synthscope.config import AuditConfig
 from synthscope.documents import AugmentedDocument, read_document
-from synthscope.errors import ConfigError, StageInputError
+from synthscope.errors import ConfigError, DataError, StageInputError
 from synthscope.paths import OutputPaths
 from synthscope.stages.stage import SIDES
 
@@ -70,11 +70,15 @@ def rescan_config(config: AuditConfig, side: str) -> AuditConfig:
 def needed_sides(config: AuditConfig) -> tuple[str, ...]:
     """The re-scans ``compare`` reads: none when debias built no set; only after when the synthetic
     set was repaired (before is then the audit's own scan: same images, same params); both when the
-    real set was filled. Before the debias stage has run: both."""
+    real set was filled. Before the debias stage has run, or when its summary cannot be read (the
+    completion check then names the stage to re-run): both."""
     summary = OutputPaths(config.output_dir).augmented_summary
     if not summary.is_file():
         return SIDES
-    doc = read_document(summary, AugmentedDocument)
-    if not doc.built:
+    try:
+        doc = read_document(summary, AugmentedDocument)
+    except DataError:
+        return SIDES
+    if doc is None or not doc.built:
         return ()
     return ("after",) if doc.role == "synthetic" else SIDES
