@@ -1,0 +1,103 @@
+"""Novelty of incoming images against the training embeddings, and the calibrated threshold.
+
+Novelty is the Euclidean distance from an image's L2-normalised embedding to its k-th
+nearest training image (``neighbours.knn``, exact and blocked). Measured on the CIFAR-10
+sample (mobilenet-v2, each class held out in turn, bench/monitor.py), this plain k-th
+distance separated the held-out class better (mean AUROC 0.64) than the same distance
+divided by the neighbour's own k-NN radius (0.58-0.61), the realism-style minimum of
+d / radius (0.61), a linear probe's max-softmax (0.61) or a class-conditional Mahalanobis
+distance (0.63); the radius ratios also flag more held-out known images.
+
+The threshold is calibrated on training images held out of the neighbour base: a share
+``holdout`` of the training set is scored against the rest exactly as incoming images are,
+and the threshold is the ``1 - false_alarm`` quantile of their scores. The reference share
+(what "normal" looks like) is measured out of sample by 2-fold cross-fitting on the held-out
+images: a threshold from one half is applied to the other, so it is not ``false_alarm`` by
+construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+from synthscope.neighbours import as_float64, knn, l2_normalise
+
+
+@dataclass(frozen=True)
+class Share:
+    """A share of images with its 95% Wilson score interval."""
+
+    value: float
+    lo: float
+    hi: float
+    n: int
+
+    @classmethod
+    def of(cls, flags: np.ndarray) -> Share:
+        n = int(len(flags))
+        return cls(*wilson(int(np.sum(flags)), n), n=n)
+
+
+def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
+    """(share, lo, hi): the Wilson score interval (NaN for n = 0); exact at 0 and n, unlike Wald."""
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    z = float(norm.ppf(0.5 + level / 2))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return p, max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The neighbour base (training rows not held out), the threshold and the reference share."""
+
+    base: np.ndarray  # int64 indices into the training rows: the k-NN base
+    heldout: np.ndarray  # int64 indices of the held-out training rows
+    k: int
+    threshold: float
+    reference: Share  # uncovered share of held-out training images, out of sample
+
+
+def embed_space(features: np.ndarray) -> np.ndarray:
+    """L2-normalised float64 rows: distances in this space are cosine distances (sqrt(2 - 2 cos))."""
+    return as_float64(l2_normalise(features), "embeddings")
+
+
+def kth_distance(query: np.ndarray, base: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(distance to the k-th nearest base row (Nq,), index of the nearest base row (Nq,))."""
+    sq, idx = knn(query, base, k, desc="novelty k-NN")
+    return np.sqrt(sq[:, k - 1]), idx[:, 0]
+
+
+def quantile_threshold(scores: np.ndarray, false_alarm: float) -> float:
+    """The smallest score value above which at most ``false_alarm`` of ``scores`` lie."""
+    return float(np.quantile(scores, 1.0 - false_alarm, method="higher"))
+
+
+def calibrate(train: np.ndarray, k: int, holdout: float, false_alarm: float, seed: int) -> Calibration:
+    """Split ``train`` (N, D, already in :func:`embed_space`) into base and held-out rows and calibrate."""
+    n = len(train)
+    n_held = int(round(holdout * n))
+    if n_held < 4 or n - n_held <= k:
+        raise ValueError(f"monitor: {n} training images are too few to hold out {holdout:.0%} and keep "
+                         f"more than k={k} neighbours; add training images or lower monitor.k")
+    perm = np.random.default_rng(seed).permutation(n)
+    heldout, base = np.sort(perm[:n_held]), np.sort(perm[n_held:])
+    scores, _ = kth_distance(train[heldout], train[base], k)
+    halves = (np.arange(n_held) % 2 == 0)[np.random.default_rng(seed + 1).permutation(n_held)]
+    out_of_sample = np.empty(n_held, dtype=bool)
+    for fit in (halves, ~halves):
+        out_of_sample[~fit] = scores[~fit] > quantile_threshold(scores[fit], false_alarm)
+    return Calibration(base, heldout, k, quantile_threshold(scores, false_alarm), Share.of(out_of_sample))
+
+
+def score(train: np.ndarray, incoming: np.ndarray, cal: Calibration) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(novelty (Nq,), uncovered bool (Nq,), index of the nearest training row among all of ``train`` (Nq,))."""
+    novelty, _ = kth_distance(incoming, train[cal.base], cal.k)
+    _, nearest = kth_distance(incoming, train, 1)
+    return novelty, novelty > cal.threshold, nearest
