@@ -240,8 +240,9 @@ class MonitorParams:
     k: PositiveInt = 5  # novelty = cosine-geometry distance to the k-th nearest training image
     holdout: number_range(0.0, 0.5, open_low=True) = 0.2  # share of training images held out to calibrate
     false_alarm: number_range(0.0, 0.5, open_low=True) = 0.05  # share of training-distribution images flagged
-    max_clusters: PositiveInt = 8  # uncovered images are grouped into at most this many clusters
-    min_cluster_size: PositiveInt = 3  # fewer uncovered images than twice this: one cluster
+    max_clusters: PositiveInt = 8  # uncovered images are grouped into at most this many clusters (the last: scattered)
+    min_cluster_size: PositiveInt = 3  # smaller groups of uncovered images are pooled as "scattered"
+    cluster_scale: Positive = 1.2  # uncovered images group when their average distance is within this x the threshold
     examples: NonNegativeInt = 6  # example paths per cluster in monitor.json (thumbnails in the report)
     extreme: number_range(0.5, 1.0, open_low=True) = 0.9  # a cluster median beyond this training quantile is "darker", ...
     trend_batches: int_range(2) = 4  # a trend is read over the last this many batches

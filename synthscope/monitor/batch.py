@@ -29,7 +29,7 @@ class BatchResult:
 
 
 def cluster_entries(table: pd.DataFrame, incoming: pd.DataFrame, training: pd.DataFrame,
-                    nearest: np.ndarray, params: Params) -> list[dict[str, Any]]:
+                    nearest: np.ndarray, params: Params, scattered: int | None) -> list[dict[str, Any]]:
     """monitor.json's ``clusters``: size, description, traits and the most novel examples of each."""
     out = []
     for c in sorted(set(table["cluster"]) - {-1}):
@@ -38,7 +38,8 @@ def cluster_entries(table: pd.DataFrame, incoming: pd.DataFrame, training: pd.Da
         labels = training["label"].iloc[nearest[rows]].reset_index(drop=True) if "label" in training else None
         top = rows[np.argsort(-table["novelty"].to_numpy()[rows], kind="stable")][: params.monitor.examples]
         out.append({
-            "cluster": int(c), "n_images": len(rows), "description": cl.describe(found, len(rows), labels),
+            "cluster": int(c), "n_images": len(rows), "scattered": bool(c == scattered),
+            "description": cl.describe(found, len(rows), labels, scattered=bool(c == scattered)),
             "traits": [{"attribute": t.column, "word": t.word, "beyond_share": round(t.beyond, 4),
                         "median": round(t.value, 6), "training_median": round(t.training, 6)} for t in found],
             "examples": [{"path": str(table["path"].iloc[i]), "nearest_train_path": str(table["nearest_train_path"].iloc[i]),
@@ -62,7 +63,8 @@ def monitor_batch(training: pd.DataFrame, train_features: np.ndarray, incoming: 
     cal = novelty.calibrate(train, mp.k, mp.holdout, mp.false_alarm, mp.seed)
     scores, uncovered, nearest = novelty.score(train, inc, cal)
     cluster = np.full(len(inc), -1, dtype=np.int64)
-    cluster[uncovered] = cl.cluster_labels(inc[uncovered], mp.max_clusters, mp.min_cluster_size)
+    cluster[uncovered], scattered = cl.cluster_labels(
+        inc[uncovered], mp.cluster_scale * cal.threshold, mp.min_cluster_size, mp.max_clusters)
     table = pd.DataFrame({
         "path": incoming["file"].astype(str).to_numpy(), "image_id": incoming["image_id"].astype(str).to_numpy(),
         "novelty": scores, "uncovered": uncovered,
@@ -81,7 +83,7 @@ def monitor_batch(training: pd.DataFrame, train_features: np.ndarray, incoming: 
         "k": mp.k, "threshold": round(cal.threshold, 6), "false_alarm": mp.false_alarm,
         "uncovered": int(uncovered.sum()), "uncovered_share": _share(share), "reference_share": _share(cal.reference),
         "n_reference": int(cal.reference.n),
-        "clusters": cluster_entries(table, incoming, training, nearest, params),
+        "clusters": cluster_entries(table, incoming, training, nearest, params, scattered),
         "drift": drift, "trends": found, "verdict": status, "gates": checks,
     }
     return BatchResult(table, document, trends.append_batch(history, row))

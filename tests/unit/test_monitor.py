@@ -55,9 +55,12 @@ def test_clusters_find_two_groups_largest_first():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(30, 8)) + 5.0
     b = rng.normal(size=(12, 8)) - 5.0
-    labels = clusters.cluster_labels(np.vstack([b, a]), max_clusters=6, min_size=3)
-    assert set(labels[:12]) == {1} and set(labels[12:]) == {0}
-    assert set(clusters.cluster_labels(rng.normal(size=(4, 8)), 6, 3)) == {0}  # too few to split
+    lone = np.array([[0.0] * 7 + [40.0], [0.0] * 7 + [-40.0]])  # two outliers: no look-alikes
+    labels, scattered = clusters.cluster_labels(np.vstack([b, a, lone]), cut=10.0, min_size=3, max_clusters=6)
+    assert set(labels[:12]) == {1} and set(labels[12:42]) == {0}
+    assert scattered == 2 and set(labels[42:]) == {2}
+    labels, scattered = clusters.cluster_labels(np.vstack([b, a]), cut=10.0, min_size=3, max_clusters=6)
+    assert scattered is None and set(labels) == {0, 1}
 
 
 def test_description_names_darker_blurrier_smaller():
