@@ -238,7 +238,6 @@ class MonitorParams:
 
     seed: Seed = 0
     k: PositiveInt = 5  # novelty = cosine-geometry distance to the k-th nearest training image
-    holdout: number_range(0.0, 0.5, open_low=True) = 0.2  # share of training images held out to calibrate
     false_alarm: number_range(0.0, 0.5, open_low=True) = 0.05  # share of training-distribution images flagged
     max_clusters: PositiveInt = 8  # uncovered images are grouped into at most this many clusters (the last: scattered)
     min_cluster_size: PositiveInt = 3  # smaller groups of uncovered images are pooled as "scattered"

@@ -60,7 +60,7 @@ def monitor_batch(training: pd.DataFrame, train_features: np.ndarray, incoming: 
         raise ValueError("monitor: the incoming batch has no readable images")
     mp = params.monitor
     train, inc = novelty.embed_space(train_features), novelty.embed_space(inc_features)
-    cal = novelty.calibrate(train, mp.k, mp.holdout, mp.false_alarm, mp.seed)
+    cal = novelty.calibrate(train, mp.k, mp.false_alarm, mp.seed)
     scores, uncovered, nearest = novelty.score(train, inc, cal)
     cluster = np.full(len(inc), -1, dtype=np.int64)
     cluster[uncovered], scattered = cl.cluster_labels(

@@ -22,7 +22,7 @@ from synthscope.documents import MonitorDocument, read_document, write_document
 from synthscope.errors import DataError
 from synthscope.features.load import load_embeddings
 from synthscope.fingerprint import dataset_fingerprint
-from synthscope.io import read_json, write_json, write_parquet
+from synthscope.io import read_json, write_json, write_parquet, write_text
 from synthscope.logs import log
 from synthscope.monitor.batch import monitor_batch
 from synthscope.params import Params
@@ -134,4 +134,17 @@ def monitor_once(synthetic: Path, real: Path | None, incoming: Path, output_dir:
                  params: Params, batch_id: str | None = None, history: Path | None = None) -> MonitorDocument:
     """``synthscope monitor``: score the batch and write every output; returns monitor.json's document."""
     run(synthetic, real, incoming, output_dir, store_dir, params, batch_id, history)
+    write_report(output_dir, params, history)
     return read_monitor(output_dir)
+
+
+def write_report(output_dir: Path, params: Params, history: Path | None = None) -> list[Path]:
+    """``monitor.html`` (self-contained) and ``monitor.md`` from monitor.json and the history."""
+    from synthscope.report.monitor import monitor_markdown, render_monitor_html
+
+    paths = MonitorPaths(Path(output_dir), history)
+    doc = read_monitor(output_dir)
+    frame = pd.read_parquet(paths.history) if paths.history.is_file() else pd.DataFrame()
+    write_text(paths.report_html, render_monitor_html(doc, frame, params.report.thumbnail_px))
+    write_text(paths.summary_md, monitor_markdown(doc, str(paths.report_html)))
+    return [paths.report_html, paths.summary_md]
