@@ -160,8 +160,23 @@ def serve(
         "0 3 * * *"
     ),
     params: ParamsOpt = None,
+    monitor: Annotated[bool, typer.Option("--monitor", help="Serve the monitor flow on --watch instead of the audit.")] = False,
+    synthetic: Annotated[str | None, typer.Option(help="--monitor: the training data.")] = None,
+    real: Annotated[str | None, typer.Option(help="--monitor: real training data, if any.")] = None,
+    watch: Annotated[str | None, typer.Option(help="--monitor: the folder whose new files each run scores.")] = None,
+    output_dir: Annotated[str | None, typer.Option(help="--monitor: outputs, history and state.")] = None,
+    store_dir: Annotated[str, typer.Option(help="--monitor: the feature store.")] = "data/store",
 ) -> None:
-    """Serve the audit flow as a Prefect deployment on a cron schedule (needs PREFECT_API_URL; see `make ui`)."""
+    """Serve the audit flow (or, with --monitor, the monitor flow) as a Prefect deployment on a cron schedule.
+
+    Needs PREFECT_API_URL (see `make ui`)."""
+    if monitor:
+        if not (synthetic and watch and output_dir):
+            raise ConfigError("serve --monitor needs --synthetic TRAIN --watch FOLDER --output-dir DIR")
+        from synthscope.orchestration.monitor import serve_monitor
+
+        serve_monitor(synthetic, watch, output_dir, real, store_dir, cron or None, str(params) if params else None)
+        return
     from synthscope.orchestration.deploy import serve as serve_flow
 
     serve_flow(str(config), cron or None, str(params) if params else None)

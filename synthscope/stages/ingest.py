@@ -7,6 +7,7 @@ Decoding runs in a process pool because full decodes are CPU-bound.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import current_process, get_context
 from pathlib import Path
@@ -39,15 +40,20 @@ def inspect_all(jobs: list[tuple], workers: int) -> list[dict[str, Any]]:
     return [row for chunk in results for row in chunk]
 
 
-def ingest_rows(datasets: dict[str, Path], params: IngestParams) -> list[dict[str, Any]]:
+def ingest_rows(datasets: dict[str, Path], params: IngestParams, unlabelled_ok: bool = False,
+                keep: Callable[[str], bool] | None = None) -> list[dict[str, Any]]:
+    """Manifest rows of every file of ``datasets``. ``unlabelled_ok``: top-level files are read
+    with the label ""; ``keep``: only entries whose relative path it accepts (a monitor batch)."""
     jobs: list[tuple] = []
     meta: list[tuple[str, str]] = []
     pre_quarantined: list[dict[str, Any]] = []
     extensions = tuple(e.lower() for e in params.extensions)
     max_bytes = int(params.max_file_mb * 2**20)
     for role, path in datasets.items():
-        root, entries = list_dataset(path)
+        root, entries = list_dataset(path, unlabelled_ok)
         for entry in entries:
+            if keep is not None and not keep(entry.rel):
+                continue
             if entry.problem:
                 pre_quarantined.append({
                     "image_id": "", "label": entry.label, "path": entry.rel, "width": 0, "height": 0,
@@ -63,10 +69,10 @@ def ingest_rows(datasets: dict[str, Path], params: IngestParams) -> list[dict[st
     return rows + pre_quarantined
 
 
-def run(config: AuditConfig) -> list[Path]:
+def run(config: AuditConfig, unlabelled_ok: bool = False, keep: Callable[[str], bool] | None = None) -> list[Path]:
     paths = OutputPaths(config.output_dir)
     start = time.perf_counter()
-    rows = ingest_rows(config.datasets(), config.params.ingest)
+    rows = ingest_rows(config.datasets(), config.params.ingest, unlabelled_ok, keep)
     manifest = build_manifest(rows)
     seconds = time.perf_counter() - start
     summary = summarize(manifest)

@@ -20,7 +20,7 @@ import pandas as pd
 from synthscope.config import AuditConfig
 from synthscope.documents import MonitorDocument, read_document, write_document
 from synthscope.errors import DataError
-from synthscope.features.load import load_embeddings
+from synthscope.features.load import Embeddings, load_embeddings
 from synthscope.fingerprint import dataset_fingerprint
 from synthscope.io import read_json, write_json, write_parquet, write_text
 from synthscope.logs import log
@@ -71,14 +71,19 @@ def _side_config(name: str, synthetic: Path, real: Path | None, out: Path, store
     return AuditConfig(name=name, synthetic=synthetic, real=real, output_dir=out, store_dir=store, params=params)
 
 
-def prepare(config: AuditConfig, cache_ingest: bool) -> tuple[pd.DataFrame, object]:
-    """Ingest (or reuse the manifest of unchanged datasets) and embed one side; (attributes with ``file``, embeddings)."""
+def prepare(config: AuditConfig, cache_ingest: bool, files: list[str] | None = None) -> tuple[pd.DataFrame, Embeddings]:
+    """Ingest (or reuse the manifest of unchanged datasets) and embed one side; (attributes with ``file``, embeddings).
+
+    The incoming side (``cache_ingest`` False) may be unlabelled (files directly in the folder);
+    ``files``: only these relative paths of it (a watched folder's new files).
+    """
     paths = OutputPaths(config.output_dir)
     stamp = config.output_dir / "sources.json"
     prints = {role: dataset_fingerprint(path) for role, path in config.datasets().items()}
     fresh = cache_ingest and paths.manifest.is_file() and stamp.is_file() and read_json(stamp) == prints
     if not fresh:
-        ingest.run(config)
+        wanted = None if files is None else set(files)
+        ingest.run(config, unlabelled_ok=not cache_ingest, keep=None if wanted is None else wanted.__contains__)
         write_json(stamp, prints)
     features.run(config)
     emb = load_embeddings(paths, config.store_dir)
@@ -95,13 +100,16 @@ def batch_id_of(image_ids: list[str]) -> str:
 
 
 def run(synthetic: Path, real: Path | None, incoming: Path, output_dir: Path, store_dir: Path, params: Params,
-        batch_id: str | None = None, history: Path | None = None) -> list[Path]:
-    """Monitor one batch; returns the files written (the report is written by ``monitor_report``)."""
+        batch_id: str | None = None, history: Path | None = None, files: list[str] | None = None) -> list[Path]:
+    """Monitor one batch (``files``: only these paths of ``incoming``); returns the files written.
+
+    The report is written by :func:`write_report`.
+    """
     paths = MonitorPaths(Path(output_dir), history)
     train_attrs, train_emb = prepare(
         _side_config("training", synthetic, real, paths.training, store_dir, params), cache_ingest=True)
     inc_attrs, inc_emb = prepare(
-        _side_config("incoming", incoming, None, paths.incoming, store_dir, params), cache_ingest=False)
+        _side_config("incoming", incoming, None, paths.incoming, store_dir, params), cache_ingest=False, files=files)
     manifest = pd.read_parquet(OutputPaths(paths.incoming).manifest)
     if len(inc_attrs) == 0:
         raise DataError(f"{incoming}: no readable incoming images "
@@ -131,9 +139,10 @@ def read_monitor(output_dir: Path) -> MonitorDocument:
 
 
 def monitor_once(synthetic: Path, real: Path | None, incoming: Path, output_dir: Path, store_dir: Path,
-                 params: Params, batch_id: str | None = None, history: Path | None = None) -> MonitorDocument:
+                 params: Params, batch_id: str | None = None, history: Path | None = None,
+                 files: list[str] | None = None) -> MonitorDocument:
     """``synthscope monitor``: score the batch and write every output; returns monitor.json's document."""
-    run(synthetic, real, incoming, output_dir, store_dir, params, batch_id, history)
+    run(synthetic, real, incoming, output_dir, store_dir, params, batch_id, history, files)
     write_report(output_dir, params, history)
     return read_monitor(output_dir)
 

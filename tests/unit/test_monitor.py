@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,3 +116,26 @@ def test_gates():
     assert verdict.evaluate(high, [], [], params)[0] == "fail"
     trend = [{"last": 0.2, "message": "uncovered share rose"}]
     assert verdict.evaluate(ok, [{"attribute": "quality", "severity": "info"}], trend, params)[0] == "warn"
+
+
+def test_watch_takes_each_settled_file_once(tmp_path):
+    from synthscope.monitor import watch
+
+    (tmp_path / "cls").mkdir()
+    for name in ("a.png", "b.png", "cls/c.png", ".hidden.png"):
+        (tmp_path / name).write_bytes(b"x")
+    now = time.time()
+    for name in ("a.png", "b.png", "cls/c.png"):
+        os.utime(tmp_path / name, (now - 60, now - 60))
+    (tmp_path / "late.png").write_bytes(b"x")  # still being copied: waits for the next run
+    first = watch.new_files(tmp_path, watch.empty_state(), settle_seconds=2.0, now=now)
+    assert list(first["path"]) == ["a.png", "b.png", "cls/c.png"]
+    state = watch.taken(watch.empty_state(), first, "b1")
+    (tmp_path / "d.png").write_bytes(b"x")
+    os.utime(tmp_path / "late.png", (now - 30, now - 30))
+    os.utime(tmp_path / "d.png", (now - 30, now - 30))
+    second = watch.new_files(tmp_path, state, settle_seconds=2.0, now=now)
+    assert list(second["path"]) == ["d.png", "late.png"]
+    state = watch.taken(state, second, "b2")
+    assert state["path"].is_unique and list(state["batch_id"]) == ["b1"] * 3 + ["b2"] * 2
+    assert watch.new_files(tmp_path, state, settle_seconds=2.0, now=now).empty
