@@ -239,6 +239,8 @@ class MonitorParams:
     seed: Seed = 0
     k: PositiveInt = 5  # novelty = cosine-geometry distance to the k-th nearest training image
     false_alarm: number_range(0.0, 0.5, open_low=True) = 0.05  # share of training-distribution images flagged
+    calibration_rows: int_range(20) = 2000  # training images scored (leave one out) to calibrate the threshold
+    drift_rows: int_range(20) = 4000  # training images the drift classifiers see (a seeded sample above this)
     max_clusters: PositiveInt = 8  # uncovered images are grouped into at most this many clusters (the last: scattered)
     min_cluster_size: PositiveInt = 3  # smaller groups of uncovered images are pooled as "scattered"
     cluster_scale: Positive = 1.2  # uncovered images group when their average distance is within this x the threshold

@@ -48,6 +48,14 @@ def cluster_entries(table: pd.DataFrame, incoming: pd.DataFrame, training: pd.Da
     return out
 
 
+def drift_sample(n: int, max_rows: int, seed: int) -> np.ndarray:
+    """Training rows the drift classifiers see: all, or a seeded sample of ``max_rows`` (the smaller
+    incoming side limits what the two-sample test can tell anyway)."""
+    if n <= max_rows:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
+
+
 def _share(s: novelty.Share) -> dict[str, Any]:
     return {"value": round(s.value, 6), "ci95": (round(s.lo, 6), round(s.hi, 6)), "method": "wilson"}
 
@@ -60,7 +68,7 @@ def monitor_batch(training: pd.DataFrame, train_features: np.ndarray, incoming: 
         raise ValueError("monitor: the incoming batch has no readable images")
     mp = params.monitor
     train, inc = novelty.embed_space(train_features), novelty.embed_space(inc_features)
-    cal = novelty.calibrate(train, mp.k, mp.false_alarm, mp.seed)
+    cal = novelty.calibrate(train, mp.k, mp.false_alarm, mp.seed, mp.calibration_rows)
     scores, uncovered, nearest = novelty.score(train, inc, cal)
     cluster = np.full(len(inc), -1, dtype=np.int64)
     cluster[uncovered], scattered = cl.cluster_labels(
@@ -71,7 +79,9 @@ def monitor_batch(training: pd.DataFrame, train_features: np.ndarray, incoming: 
         "nearest_train_path": training["file"].astype(str).to_numpy()[nearest], "cluster": cluster,
     })
     share = novelty.Share.of(uncovered)
-    drift = drift_entries(drift_rows(incoming, training, inc.astype(np.float32), train.astype(np.float32), params.scan))
+    sample = drift_sample(len(training), mp.drift_rows, mp.seed)
+    drift = drift_entries(drift_rows(incoming, training.iloc[sample].reset_index(drop=True), inc.astype(np.float32),
+                                     train[sample].astype(np.float32), params.scan))
     row = {"batch_id": batch_id, "time": time, "n_images": len(inc), "uncovered_share": share.value,
            "uncovered_lo": share.lo, "uncovered_hi": share.hi, "reference_share": cal.reference.value}
     row |= {f"drift_{d['attribute']}": (np.nan if d["flag_value"] is None else d["flag_value"]) for d in drift}

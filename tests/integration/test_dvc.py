@@ -22,14 +22,15 @@ GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign
 
 
 RESCANS = [f"{stage}_{side}" for side in SIDES for stage in RESCANNED]
-ALL_STAGES = ["demo", *STAGES[: STAGES.index("debias") + 1], *RESCANS, *STAGES[STAGES.index("debias") + 1 :]]
+AUDIT_STAGES = ["demo", *STAGES[: STAGES.index("debias") + 1], *RESCANS, *STAGES[STAGES.index("debias") + 1 :]]
+ALL_STAGES = [*AUDIT_STAGES, "monitor"]  # monitor: added to dvc.yaml by hand (synthscope monitor, issue 21)
 
 
 def test_dvc_yaml_lists_each_stage_with_the_params_it_reads():
     spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     stages = spec["stages"]
     assert list(stages) == ALL_STAGES
-    for name in ALL_STAGES[1:]:
+    for name in AUDIT_STAGES[1:]:
         stage, _, side = name.partition("_")
         rescan = f" --rescan {side}" if side else ""
         assert stages[name]["cmd"] == f"synthscope stage {stage} --config ${{cfg}}{rescan}", name
@@ -42,6 +43,8 @@ def test_dvc_yaml_lists_each_stage_with_the_params_it_reads():
             assert all(o.startswith(f"${{out}}/debias_{side}/") for o in stages[name]["outs"]), name
     produced = {o if isinstance(o, str) else next(iter(o)) for s in stages.values() for o in s.get("outs", [])}
     produced |= {m for s in stages.values() for m in s.get("metrics", [])}
+    assert stages["monitor"]["cmd"].startswith("synthscope monitor ")
+    assert "monitor" in stages["monitor"]["params"] and "synthscope/stages/monitor.py" in stages["monitor"]["deps"]
     for name in ("compare", "report"):  # every output file a stage reads is some stage's output
         reads = [d for d in stages[name]["deps"] if d.startswith("${out}/")]
         assert set(reads) <= produced, name

@@ -30,6 +30,8 @@ def test_kth_distance_matches_sklearn():
     loo, _ = novelty.kth_distance(base, base, 5, same=True)  # leave one out: the row itself is not a neighbour
     ref_d, _ = NearestNeighbors(n_neighbors=6).fit(base).kneighbors(base)
     np.testing.assert_allclose(loo, ref_d[:, 5], rtol=1e-10)
+    rows = np.array([3, 50, 120])  # a sample of rows scored against all the others: the same values
+    np.testing.assert_allclose(novelty.leave_one_out(base, 5, rows), loo[rows], rtol=1e-10)
 
 
 def test_wilson_interval_closed_form():
