@@ -193,6 +193,7 @@ def monitor(
     ),
     batch_id: Annotated[str | None, typer.Option(help="The batch's id in the history (default: from its content).")] = None,
     history: Annotated[Path | None, typer.Option(help="History Parquet (default: OUTPUT_DIR/monitor_history.parquet).")] = None,
+    predictions: Annotated[Path | None, typer.Option(help="CSV path,predicted[,confidence] of your model on the batch.")] = None,
     params: ParamsOpt = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
     fail_on: Annotated[
@@ -207,7 +208,8 @@ def monitor(
     out = Path(output_dir)
     with output_lock(out):
         doc = monitor_once(Path(synthetic), None if real is None else Path(real), Path(incoming), out,
-                           Path(store_dir), load_params(params, parse_sets(set_)), batch_id, history)
+                           Path(store_dir), load_params(params, parse_sets(set_)), batch_id, history,
+                           predictions=predictions)
     typer.echo(f"monitor: {doc.uncovered} of {doc.n_images} incoming images uncovered "
                f"({doc.uncovered_share.value:.0%}; training reference {doc.reference_share.value:.0%})")
     for cluster in doc.clusters:

@@ -16,6 +16,7 @@ import pandas as pd
 from synthscope.monitor import clusters as cl
 from synthscope.monitor import novelty, trends, verdict
 from synthscope.monitor.drift import drift_entries, drift_rows
+from synthscope.monitor.labels import align_predictions, label_summary
 from synthscope.params import Params
 
 NOVELTY_COLUMNS = ("path", "image_id", "novelty", "uncovered", "nearest_train_path", "cluster")
@@ -62,8 +63,12 @@ def _share(s: novelty.Share) -> dict[str, Any]:
 
 def monitor_batch(training: pd.DataFrame, train_features: np.ndarray, incoming: pd.DataFrame,
                   inc_features: np.ndarray, params: Params, batch_id: str, time: str,
-                  history: pd.DataFrame | None = None) -> BatchResult:
-    """Score, cluster, describe, check drift and trends, and apply the gates."""
+                  history: pd.DataFrame | None = None, predictions: pd.DataFrame | None = None) -> BatchResult:
+    """Score, cluster, describe, check drift and trends, and apply the gates.
+
+    ``predictions``: optional ``path,predicted[,confidence]`` of a user's model; with the incoming
+    rows' labels it gives accuracy per cluster and over batches (``monitor.labels``).
+    """
     if len(incoming) == 0:
         raise ValueError("monitor: the incoming batch has no readable images")
     mp = params.monitor
@@ -85,6 +90,13 @@ def monitor_batch(training: pd.DataFrame, train_features: np.ndarray, incoming: 
     row = {"batch_id": batch_id, "time": time, "n_images": len(inc), "uncovered_share": share.value,
            "uncovered_lo": share.lo, "uncovered_hi": share.hi, "reference_share": cal.reference.value}
     row |= {f"drift_{d['attribute']}": (np.nan if d["flag_value"] is None else d["flag_value"]) for d in drift}
+    labels = None
+    if predictions is not None:
+        predicted, confidence = align_predictions(table["path"], incoming["path"].reset_index(drop=True), predictions)
+        truth = incoming["label"].reset_index(drop=True) if "label" in incoming else pd.Series([""] * len(table))
+        labels = label_summary(table, truth, predicted, confidence)
+    if labels is not None:
+        row |= {"accuracy": labels["overall"]["accuracy"], "confidence": labels["overall"]["confidence"]}
     found = trends.trend_findings(trends.append_batch(history, row), mp.trend_batches, mp.trend_rise)
     status, checks = verdict.evaluate(share, drift, found, mp)
     row["verdict"] = status
@@ -96,4 +108,6 @@ def monitor_batch(training: pd.DataFrame, train_features: np.ndarray, incoming: 
         "clusters": cluster_entries(table, incoming, training, nearest, params, scattered),
         "drift": drift, "trends": found, "verdict": status, "gates": checks,
     }
+    if labels is not None:
+        document["labels"] = labels
     return BatchResult(table, document, trends.append_batch(history, row))

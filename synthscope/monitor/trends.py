@@ -18,7 +18,7 @@ from synthscope.schema import DRIFT_GROUPS
 
 DRIFT_KEYS = (*DRIFT_GROUPS, "embeddings")
 HISTORY_COLUMNS = ("batch_id", "time", "n_images", "uncovered_share", "uncovered_lo", "uncovered_hi",
-                   "reference_share", "verdict", *(f"drift_{g}" for g in DRIFT_KEYS))
+                   "reference_share", "verdict", *(f"drift_{g}" for g in DRIFT_KEYS), "accuracy", "confidence")
 
 
 def empty_history() -> pd.DataFrame:

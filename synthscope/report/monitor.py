@@ -39,6 +39,7 @@ def history_chart(history: pd.DataFrame) -> str | None:
         return None
     rows = history.to_dict("records")
     keys = [("uncovered_share", "uncovered share"), ("reference_share", "reference share")]
+    keys += [(k, k) for k in ("accuracy", "confidence") if k in history and history[k].notna().any()]
     keys += [(f"drift_{g}", f"drift: {g}") for g in DRIFT_KEYS
              if f"drift_{g}" in history and history[f"drift_{g}"].notna().any()]
     clean = [{k: (None if pd.isna(r.get(k)) else float(r[k])) for k, _ in keys} for r in rows]

@@ -94,13 +94,29 @@ def prepare(config: AuditConfig, cache_ingest: bool, files: list[str] | None = N
     return attrs, emb
 
 
+def read_predictions(path: Path) -> pd.DataFrame:
+    """A user's ``path,predicted[,confidence]`` CSV; a one-line error naming the fix otherwise."""
+    try:
+        table = pd.read_csv(path, dtype={"path": str, "predicted": str}, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read predictions {path}: {exc}; pass a CSV with columns path,predicted[,confidence]") from exc
+    missing = {"path", "predicted"} - set(table.columns)
+    if missing:
+        raise DataError(f"predictions {path} lacks column(s) {', '.join(sorted(missing))}; "
+                        "it needs path,predicted[,confidence]")
+    if "confidence" in table and not pd.api.types.is_numeric_dtype(table["confidence"]):
+        raise DataError(f"predictions {path}: confidence must be numbers in [0, 1]")
+    return table
+
+
 def batch_id_of(image_ids: list[str]) -> str:
     """A batch's default id: its content (sorted image sha256s), so the same batch is the same batch."""
     return "sha-" + hashlib.sha256("\n".join(sorted(image_ids)).encode()).hexdigest()[:16]
 
 
 def run(synthetic: Path, real: Path | None, incoming: Path, output_dir: Path, store_dir: Path, params: Params,
-        batch_id: str | None = None, history: Path | None = None, files: list[str] | None = None) -> list[Path]:
+        batch_id: str | None = None, history: Path | None = None, files: list[str] | None = None,
+        predictions: Path | None = None) -> list[Path]:
     """Monitor one batch (``files``: only these paths of ``incoming``); returns the files written.
 
     The report is written by :func:`write_report`.
@@ -115,9 +131,10 @@ def run(synthetic: Path, real: Path | None, incoming: Path, output_dir: Path, st
         raise DataError(f"{incoming}: no readable incoming images "
                         f"({int((manifest['status'] == 'quarantined').sum())} quarantined); pass a batch with images")
     old = pd.read_parquet(paths.history) if paths.history.is_file() else None
+    preds = None if predictions is None else read_predictions(Path(predictions))
     result = monitor_batch(train_attrs, train_emb.features, inc_attrs, inc_emb.features, params,
                            batch_id or batch_id_of(inc_attrs["image_id"].astype(str).tolist()),
-                           datetime.now(UTC).isoformat(timespec="seconds"), old)
+                           datetime.now(UTC).isoformat(timespec="seconds"), old, preds)
     ext = train_emb.extractor
     doc = MonitorDocument.model_validate({
         **result.document, "n_quarantined": int((manifest["status"] == "quarantined").sum()),
@@ -140,9 +157,9 @@ def read_monitor(output_dir: Path) -> MonitorDocument:
 
 def monitor_once(synthetic: Path, real: Path | None, incoming: Path, output_dir: Path, store_dir: Path,
                  params: Params, batch_id: str | None = None, history: Path | None = None,
-                 files: list[str] | None = None) -> MonitorDocument:
+                 files: list[str] | None = None, predictions: Path | None = None) -> MonitorDocument:
     """``synthscope monitor``: score the batch and write every output; returns monitor.json's document."""
-    run(synthetic, real, incoming, output_dir, store_dir, params, batch_id, history, files)
+    run(synthetic, real, incoming, output_dir, store_dir, params, batch_id, history, files, predictions)
     write_report(output_dir, params, history)
     return read_monitor(output_dir)
 

@@ -141,3 +141,19 @@ def test_watch_takes_each_settled_file_once(tmp_path):
     state = watch.taken(state, second, "b2")
     assert state["path"].is_unique and list(state["batch_id"]) == ["b1"] * 3 + ["b2"] * 2
     assert watch.new_files(tmp_path, state, settle_seconds=2.0, now=now).empty
+
+
+def test_labels_accuracy_per_cluster_and_alignment():
+    from synthscope.monitor.labels import align_predictions, label_summary
+
+    table = pd.DataFrame({"path": ["/in/a.png", "/in/b.png", "/in/c.png", "/in/d.png"],
+                          "uncovered": [False, False, True, True], "cluster": [-1, -1, 0, 0]})
+    preds = pd.DataFrame({"path": ["a.png", "/in/b.png", "c.png", "d.png"], "predicted": ["cat", "dog", "cat", "cat"],
+                          "confidence": [0.9, 0.8, 0.4, 0.6]})
+    predicted, confidence = align_predictions(table["path"], pd.Series(["a.png", "b.png", "c.png", "d.png"]), preds)
+    assert list(predicted) == ["cat", "dog", "cat", "cat"]
+    summary = label_summary(table, pd.Series(["cat", "dog", "dog", "cat"]), predicted, confidence)
+    assert summary["overall"]["accuracy"] == 0.75 and summary["overall"]["accuracy_covered"] == 1.0
+    assert summary["overall"]["accuracy_uncovered"] == 0.5
+    assert summary["per_cluster"]["0"] == {"n": 2, "accuracy": 0.5, "confidence": 0.5}
+    assert label_summary(table, pd.Series([""] * 4), None, None) is None  # nothing given: nothing computed
