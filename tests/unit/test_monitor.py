@@ -157,3 +157,13 @@ def test_labels_accuracy_per_cluster_and_alignment():
     assert summary["overall"]["accuracy_uncovered"] == 0.5
     assert summary["per_cluster"]["0"] == {"n": 2, "accuracy": 0.5, "confidence": 0.5}
     assert label_summary(table, pd.Series([""] * 4), None, None) is None  # nothing given: nothing computed
+
+
+def test_cli_monitor_and_serve_monitor_name_what_is_missing(monkeypatch, capsys, tmp_path):
+    from tests.cli_run import run_cli
+
+    code, err = run_cli(monkeypatch, capsys, "serve", "--monitor", "--watch", str(tmp_path))
+    assert code == 1 and "serve --monitor needs --synthetic TRAIN --watch FOLDER --output-dir DIR" in err
+    code, err = run_cli(monkeypatch, capsys, "monitor", "--synthetic", str(tmp_path / "absent"), "--incoming",
+                        str(tmp_path), "--output-dir", str(tmp_path / "out"))
+    assert code == 1 and "does not exist" in err
