@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from synthscope.errors import DataError
 from synthscope.neighbours import as_float64, knn, l2_normalise
 
 
@@ -101,7 +102,7 @@ def calibrate(train: np.ndarray, k: int, false_alarm: float, seed: int, max_rows
     """
     n = len(train)
     if n < max(2 * (k + 1), 20):
-        raise ValueError(f"monitor: {n} training images are too few to calibrate with k={k} neighbours; "
+        raise DataError(f"monitor: {n} training images are too few to calibrate with k={k} neighbours; "
                          f"give at least {max(2 * (k + 1), 20)} or lower monitor.k")
     rows = None if max_rows is None or n <= max_rows else np.sort(
         np.random.default_rng(seed).choice(n, max_rows, replace=False))

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
+from synthscope.errors import DataError
 from synthscope.monitor import clusters, novelty, trends, verdict
 from synthscope.params import MonitorParams
 
@@ -55,7 +56,7 @@ def test_calibration_flags_about_false_alarm_of_training_distribution():
 
 
 def test_calibration_refuses_too_few_training_images():
-    with pytest.raises(ValueError, match="too few"):
+    with pytest.raises(DataError, match="too few"):
         novelty.calibrate(blobs(10, 0.0, 0), k=5, false_alarm=0.05, seed=0)
 
 
