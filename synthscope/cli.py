@@ -206,11 +206,70 @@ def serve(
         "0 3 * * *"
     ),
     params: ParamsOpt = None,
+    monitor: Annotated[bool, typer.Option("--monitor", help="Serve the monitor flow on --watch instead of the audit.")] = False,
+    synthetic: Annotated[str | None, typer.Option(help="--monitor: the training data.")] = None,
+    real: Annotated[str | None, typer.Option(help="--monitor: real training data, if any.")] = None,
+    watch: Annotated[str | None, typer.Option(help="--monitor: the folder whose new files each run scores.")] = None,
+    output_dir: Annotated[str | None, typer.Option(help="--monitor: outputs, history and state.")] = None,
+    store_dir: Annotated[str, typer.Option(help="--monitor: the feature store.")] = "data/store",
 ) -> None:
-    """Serve the audit flow as a Prefect deployment on a cron schedule (needs PREFECT_API_URL; see `make ui`)."""
+    """Serve the audit flow (or, with --monitor, the monitor flow) as a Prefect deployment on a cron schedule.
+
+    Needs PREFECT_API_URL (see `make ui`)."""
+    if monitor:
+        if not (synthetic and watch and output_dir):
+            raise ConfigError("serve --monitor needs --synthetic TRAIN --watch FOLDER --output-dir DIR")
+        from synthscope.orchestration.monitor import serve_monitor
+
+        serve_monitor(synthetic, watch, output_dir, real, store_dir, cron or None, str(params) if params else None)
+        return
     from synthscope.orchestration.deploy import serve as serve_flow
 
     serve_flow(str(config), cron or None, str(params) if params else None)
+
+
+@app.command()
+def monitor(
+    synthetic: Annotated[str, typer.Option("--synthetic", help="Training data: ImageFolder or .csv/.parquet manifest.")],
+    incoming: Annotated[str, typer.Option("--incoming", help="The incoming batch: folder or manifest, usually unlabelled.")],
+    output_dir: Annotated[str, typer.Option("--output-dir", help="Where monitor.json, novelty.parquet and the report go.")],
+    real: Annotated[str | None, typer.Option("--real", help="Real training data, if the model also saw some.")] = None,
+    store_dir: Annotated[str, typer.Option("--store-dir", help="Feature store (training embeddings are served from it).")] = (
+        "data/store"
+    ),
+    batch_id: Annotated[str | None, typer.Option(help="The batch's id in the history (default: from its content).")] = None,
+    history: Annotated[Path | None, typer.Option(help="History Parquet (default: OUTPUT_DIR/monitor_history.parquet).")] = None,
+    predictions: Annotated[Path | None, typer.Option(help="CSV path,predicted[,confidence] of your model on the batch.")] = None,
+    params: ParamsOpt = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="SECTION.KEY=VALUE, repeatable.")] = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option("--fail-on", help="Exit 2 when the verdict is this bad or worse (params.yaml monitor: gates)."),
+    ] = None,
+) -> None:
+    """Monitor incoming images for what the training data never showed (docs/monitoring.md)."""
+    from synthscope.config import load_params
+    from synthscope.stages.monitor import monitor_once
+
+    out = Path(output_dir)
+    with output_lock(out):
+        doc = monitor_once(Path(synthetic), None if real is None else Path(real), Path(incoming), out,
+                           Path(store_dir), load_params(params, parse_sets(set_)), batch_id, history,
+                           predictions=predictions)
+    typer.echo(f"monitor: {doc.uncovered} of {doc.n_images} incoming images uncovered "
+               f"({doc.uncovered_share.value:.0%}; training reference {doc.reference_share.value:.0%})")
+    for cluster in doc.clusters:
+        typer.echo(f"  cluster {cluster.cluster}: {cluster.description}")
+    typer.echo(f"report: {out / 'monitor.html'} (verdict: {doc.verdict})")
+    if fail_on is not None and crosses_verdict(doc.verdict, fail_on.value):
+        typer.echo(f"monitor gates crossed: verdict {doc.verdict} (--fail-on {fail_on.value})", err=True)
+        raise typer.Exit(2)
+
+
+def crosses_verdict(verdict: str, fail_on: str) -> bool:
+    from synthscope.report.gates import crosses
+
+    return crosses(verdict, fail_on)
 
 
 def exit_on_verdict(cfg: AuditConfig, fail_on: str | None) -> None:

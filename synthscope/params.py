@@ -275,6 +275,28 @@ class GateParams:
 
 
 @dataclass
+class MonitorParams:
+    """``synthscope monitor``: novelty of incoming images against the training data, and its gates."""
+
+    seed: Seed = 0
+    k: PositiveInt = 5  # novelty = cosine-geometry distance to the k-th nearest training image
+    false_alarm: number_range(0.0, 0.5, open_low=True) = 0.05  # share of training-distribution images flagged
+    calibration_rows: int_range(20) = 2000  # training images scored (leave one out) to calibrate the threshold
+    drift_rows: int_range(20) = 4000  # training images the drift classifiers see (a seeded sample above this)
+    max_clusters: PositiveInt = 8  # uncovered images are grouped into at most this many clusters (the last: scattered)
+    min_cluster_size: PositiveInt = 3  # smaller groups of uncovered images are pooled as "scattered"
+    cluster_scale: Positive = 1.2  # uncovered images group when their average distance is within this x the threshold
+    examples: NonNegativeInt = 6  # example paths per cluster in monitor.json (thumbnails in the report)
+    extreme: number_range(0.5, 1.0, open_low=True) = 0.9  # a cluster median beyond this training quantile is "darker", ...
+    trend_batches: int_range(2) = 4  # a trend is read over the last this many batches
+    trend_rise: Fraction = 0.1  # a rise of the uncovered share (or a drift score) by this much is a finding
+    # Gates (null switches one off). Uncovered share: fail when its 95% interval lies above the
+    # limit, warn when the interval holds it. Drift: a finding above this severity fails, one at it warns.
+    max_uncovered_share: Fraction | None = 0.25
+    max_drift_severity: Literal["info", "low", "medium", "high"] | None = "low"
+
+
+@dataclass
 class Params:
     ingest: IngestParams = field(default_factory=IngestParams)
     demo: DemoParams = field(default_factory=DemoParams)
@@ -286,6 +308,7 @@ class Params:
     report: ReportParams = field(default_factory=ReportParams)
     utility: UtilityParams = field(default_factory=UtilityParams)
     gates: GateParams = field(default_factory=GateParams)
+    monitor: MonitorParams = field(default_factory=MonitorParams)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

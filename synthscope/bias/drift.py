@@ -87,33 +87,37 @@ def rgb_words(frame: pd.DataFrame, prefix: str) -> str:
     return f"{name} (RGB {r},{g},{b})"
 
 
-def direction(group: str, syn: pd.DataFrame, real: pd.DataFrame) -> str:
-    """The difference in plain words with typical (median) values on each side."""
+SIDES = ("synthetic", "real")  # the audit's words for the two sides; ``synthscope monitor`` says incoming, training
+
+
+def direction(group: str, syn: pd.DataFrame, real: pd.DataFrame, sides: tuple[str, str] = SIDES) -> str:
+    """The difference in plain words with typical (median) values on each side (``sides`` names them)."""
+    a, b = sides
     if group == "color":
-        return f"synthetic objects are {rgb_words(syn, 'obj')}, real ones {rgb_words(real, 'obj')}"
+        return f"{a} objects are {rgb_words(syn, 'obj')}, {b} ones {rgb_words(real, 'obj')}"
     if group == "background":
-        return f"synthetic backgrounds are {rgb_words(syn, 'bg')}, real ones {rgb_words(real, 'bg')}"
+        return f"{a} backgrounds are {rgb_words(syn, 'bg')}, {b} ones {rgb_words(real, 'bg')}"
     if group == "resolution":
         s, r = syn[["width", "height"]].median(), real[["width", "height"]].median()
-        return f"synthetic images are {s.width:.0f}x{s.height:.0f}, real ones {r.width:.0f}x{r.height:.0f}"
+        return f"{a} images are {s.width:.0f}x{s.height:.0f}, {b} ones {r.width:.0f}x{r.height:.0f}"
     if group == "size":
         s, r = syn["fg_area"].median(), real["fg_area"].median()
-        return f"synthetic objects cover {100 * s:.0f}% of the image, real ones {100 * r:.0f}%"
+        return f"{a} objects cover {100 * s:.0f}% of the image, {b} ones {100 * r:.0f}%"
     if group == "location":
         s, r = syn[["centroid_x", "centroid_y"]].median(), real[["centroid_x", "centroid_y"]].median()
-        return (f"synthetic objects sit at ({s.centroid_x:.2f}, {s.centroid_y:.2f}) of the frame, "
-                f"real ones at ({r.centroid_x:.2f}, {r.centroid_y:.2f})")
+        return (f"{a} objects sit at ({s.centroid_x:.2f}, {s.centroid_y:.2f}) of the frame, "
+                f"{b} ones at ({r.centroid_x:.2f}, {r.centroid_y:.2f})")
     # quality: the column whose medians differ most, in units of the pooled spread
     cols = list(DRIFT_GROUPS[group])
     pooled = pd.concat([syn[cols], real[cols]]).std().replace(0, np.nan)
     gap = ((syn[cols].median() - real[cols].median()).abs() / pooled).fillna(0.0)
     col = str(gap.idxmax())
     s, r = float(syn[col].median()), float(real[col].median())
-    return f"synthetic images have {'higher' if s > r else 'lower'} {col} ({s:.3g} vs {r:.3g} in real ones)"
+    return f"{a} images have {'higher' if s > r else 'lower'} {col} ({s:.3g} vs {r:.3g} in {b} ones)"
 
 
 def group_rows(group: str, label: str | None, syn: pd.DataFrame, real: pd.DataFrame,
-               params: ScanParams, measured: str, comparisons: int) -> dict | None:
+               params: ScanParams, measured: str, comparisons: int, sides: tuple[str, str] = SIDES) -> dict | None:
     """One score row of one group on one subset, or None when a side has too few images."""
     if min(len(syn), len(real)) < params.min_class_size:
         return None
@@ -124,7 +128,7 @@ def group_rows(group: str, label: str | None, syn: pd.DataFrame, real: pd.DataFr
     if not np.isfinite(auc):
         return None
     who = "" if label is None else f"{label}: "
-    message = f"{who}{direction(group, syn, real)}; {group} alone tells them apart with AUC {auc:.2f}{measured}."
+    message = f"{who}{direction(group, syn, real, sides)}; {group} alone tells them apart with AUC {auc:.2f}{measured}."
     return score_row("drift", group, label, "classifier_auc", auc, 0.5,
                      flag_value=drift_value(auc, len(syn), len(real), comparisons), origin="introduced", message=message)
 
@@ -148,7 +152,8 @@ def embedding_fit(data: ScanData, params: ScanParams) -> tuple[float, np.ndarray
     return auc, proba
 
 
-def embedding_row(data: ScanData, params: ScanParams, group_rows_: list[dict]) -> dict | None:
+def embedding_row(data: ScanData, params: ScanParams, group_rows_: list[dict],
+                  sides: tuple[str, str] = SIDES) -> dict | None:
     """Overall gap from the embeddings, naming the groups with the largest drift."""
     if data.synthetic_emb is None or data.real_emb is None:
         return None
@@ -160,7 +165,7 @@ def embedding_row(data: ScanData, params: ScanParams, group_rows_: list[dict]) -
     top = [f"{r['attribute']} (AUC {r['score']:.2f})" for r in ranked[:2] if r["flag_value"] > 0]
     explain = (f"; most of the gap is in {' and '.join(top)}" if top
                else "; no single attribute group explains it (the difference is in content)")
-    message = f"a classifier on the embeddings tells synthetic from real with AUC {auc:.2f}{explain}."
+    message = f"a classifier on the embeddings tells {sides[0]} from {sides[1]} with AUC {auc:.2f}{explain}."
     value = drift_value(auc, len(data.synthetic_emb), len(data.real_emb))
     return score_row("drift", None, None, "classifier_auc", auc, 0.5, flag_value=value,
                      origin="introduced", message=message)

@@ -46,20 +46,23 @@ def is_inside(path: Path, root: Path) -> bool:
     return Path(real).is_relative_to(os.path.realpath(root))
 
 
-def _entry(root: Path, full: Path, problem: str = "") -> Entry:
+def _entry(root: Path, full: Path, problem: str = "", unlabelled_ok: bool = False) -> Entry:
     """An entry for ``full``; the label is the first folder below the root ("" for a top-level name)."""
     display, raw = text_form(full.relative_to(root).as_posix())
     parts = PurePosixPath(display).parts
     label = parts[0] if len(parts) > 1 else ""
     if not problem and raw != display.encode("utf-8"):
         problem = NOT_UTF8
-    if not problem and len(parts) < 2:
+    if not problem and len(parts) < 2 and not unlabelled_ok:
         problem = "file is not inside a class folder (<class>/<image>)"
     return Entry(display, label, problem, raw if raw != display.encode("utf-8") else b"")
 
 
-def list_image_folder(root: Path) -> list[Entry]:
+def list_image_folder(root: Path, unlabelled_ok: bool = False) -> list[Entry]:
     """Every file under ``root``, one entry each; the label is the first folder below the root.
+
+    ``unlabelled_ok``: files directly in ``root`` are read, with the label "" (an incoming
+    batch for ``synthscope monitor`` is usually unlabelled); otherwise they are quarantined.
 
     Hidden files, and hidden or symlinked folders (one entry per folder), are listed with the
     reason they are not read; symlinked files are kept only if they resolve inside the root
@@ -82,7 +85,7 @@ def list_image_folder(root: Path) -> list[Entry]:
                 keep.append(d)
         dirnames[:] = keep
         for name in sorted(filenames):
-            entries.append(_entry(root, here / name, HIDDEN_FILE if name.startswith(".") else ""))
+            entries.append(_entry(root, here / name, HIDDEN_FILE if name.startswith(".") else "", unlabelled_ok))
     return entries
 
 

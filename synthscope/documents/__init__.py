@@ -14,6 +14,7 @@ prints :func:`json_schema`; ``docs/schemas/<NAME>.json`` are generated from it
 | augmented | augmented.json | AugmentedDocument | synthscope.stages.debias |
 | debias | debias.json | DebiasDocument | synthscope.stages.compare |
 | report | report.json | ReportDocument | synthscope.stages.report |
+| monitor | monitor.json | MonitorDocument | synthscope.stages.monitor (`synthscope monitor`) |
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from synthscope.documents.bias import FINDING_KEYS, BiasDocument, Finding, Memor
 from synthscope.documents.common import Document, Estimate, ExtractorRef, dump, json_number
 from synthscope.documents.debias import AugmentedDocument, DebiasDocument
 from synthscope.documents.metrics import MetricsDocument
+from synthscope.documents.monitor import MonitorDocument
 from synthscope.documents.report import ReportDocument
 from synthscope.documents.stages import FeaturesDocument, IngestDocument
 from synthscope.errors import DataError
@@ -43,6 +45,11 @@ class DocumentSpec:
     file: str  # name under the config's output_dir
     model: type[BaseModel]
     stage: str  # the stage that writes it (named in error messages as the fix)
+    command: str = ""  # the command that writes it, when it is not `synthscope stage <stage>`
+
+    @property
+    def writer(self) -> str:
+        return self.command or f"synthscope stage {self.stage}"
 
 
 DOCUMENTS: Registry[DocumentSpec] = Registry("document")
@@ -53,6 +60,7 @@ DOCUMENTS.add("metrics", DocumentSpec("metrics.json", MetricsDocument, "score"))
 DOCUMENTS.add("augmented", DocumentSpec("augmented.json", AugmentedDocument, "debias"))
 DOCUMENTS.add("debias", DocumentSpec("debias.json", DebiasDocument, "compare"))
 DOCUMENTS.add("report", DocumentSpec("report.json", ReportDocument, "report"))
+DOCUMENTS.add("monitor", DocumentSpec("monitor.json", MonitorDocument, "monitor", "synthscope monitor"))
 
 
 def json_schema(name: str) -> dict[str, Any]:
@@ -60,7 +68,7 @@ def json_schema(name: str) -> dict[str, Any]:
     spec = DOCUMENTS.get(name)
     schema = spec.model.model_json_schema()
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"{name}.schema.json",
-            "description": f"{spec.file}, written by `synthscope stage {spec.stage}`", **schema}
+            "description": f"{spec.file}, written by `{spec.writer}`", **schema}
 
 
 def schema_text(name: str) -> str:
@@ -80,13 +88,13 @@ def _one_line(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}{more}"
 
 
-def parse_document(model: type[M], data: Any, source: str, stage: str) -> M:
+def parse_document(model: type[M], data: Any, source: str, stage: str, command: str = "") -> M:
     """``model.model_validate(data)``; a mismatch is a ``DataError`` naming the file, key and fix."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise DataError(f"{source} does not match its schema ({_one_line(exc)}); "
-                        f"re-run `synthscope stage {stage}`") from exc
+                        f"re-run `{command or f'synthscope stage {stage}'}`") from exc
 
 
 def read_document(path: Path, model: type[M]) -> M | None:
@@ -98,8 +106,8 @@ def read_document(path: Path, model: type[M]) -> M | None:
     try:
         data = read_json(path)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{path} is not valid JSON ({exc.msg}); re-run `synthscope stage {spec.stage}`") from exc
-    return parse_document(model, data, str(path), spec.stage)
+        raise DataError(f"{path} is not valid JSON ({exc.msg}); re-run `{spec.writer}`") from exc
+    return parse_document(model, data, str(path), spec.stage, spec.command)
 
 
 def write_document(path: Path, doc: BaseModel) -> Path:
@@ -109,6 +117,6 @@ def write_document(path: Path, doc: BaseModel) -> Path:
 
 __all__ = [
     "DOCUMENTS", "FINDING_KEYS", "BiasDocument", "DebiasDocument", "Document", "Estimate", "ExtractorRef",
-    "FeaturesDocument", "Finding", "IngestDocument", "MemorizedExample", "MetricsDocument", "ReportDocument",
+    "FeaturesDocument", "Finding", "IngestDocument", "MemorizedExample", "MetricsDocument", "MonitorDocument", "ReportDocument",
     "dump", "json_number", "json_schema", "parse_document", "read_document", "schema_text", "write_document", "write_schemas",
 ]

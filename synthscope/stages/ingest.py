@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import current_process, get_context
 from pathlib import Path
@@ -51,10 +52,11 @@ def label_rule(params: IngestParams) -> LabelRule:
 
 def ingest_rows(
     datasets: dict[str, Path], params: IngestParams, extract_root: Path | None = None,
-    layouts: dict[str, dict[str, Any]] | None = None,
+    layouts: dict[str, dict[str, Any]] | None = None, keep: Callable[[str], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Manifest rows of every role. Hugging Face datasets' images are written under
-    ``extract_root/<role>``; ``layouts`` (if given) receives what each role's path was read as."""
+    ``extract_root/<role>``; ``layouts`` (if given) receives what each role's path was read as;
+    ``keep``: only entries whose relative path it accepts (a monitor batch)."""
     jobs: list[tuple] = []
     meta: list[tuple[str, str]] = []
     pre_quarantined: list[dict[str, Any]] = []
@@ -69,6 +71,8 @@ def ingest_rows(
         if layouts is not None:
             layouts[role] = listing.layout
         for entry in entries:
+            if keep is not None and not keep(entry.rel):
+                continue
             if entry.problem:
                 pre_quarantined.append({
                     "image_id": "", "label": entry.label, "path": entry.rel, "width": 0, "height": 0,
@@ -84,11 +88,11 @@ def ingest_rows(
     return rows + pre_quarantined
 
 
-def run(config: AuditConfig) -> list[Path]:
+def run(config: AuditConfig, keep: Callable[[str], bool] | None = None) -> list[Path]:
     paths = OutputPaths(config.output_dir)
     start = time.perf_counter()
     layouts: dict[str, dict[str, Any]] = {}
-    rows = ingest_rows(config.datasets(), config.params.ingest, paths.extracted, layouts)
+    rows = ingest_rows(config.datasets(), config.params.ingest, paths.extracted, layouts, keep)
     for role, layout in layouts.items():
         log.info("%s: %s", role, layout["line"])
     manifest = build_manifest(rows)

@@ -20,7 +20,7 @@ from tests.conftest import FAST_PARAMS
 
 ROOT = Path(__file__).resolve().parents[2]
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-ALL_STAGES = ["demo", *(node.name for node in pipeline().nodes)]
+ALL_STAGES = ["demo", *(node.name for node in pipeline().nodes), "monitor"]  # monitor: synthscope monitor on the demo
 
 
 def test_checked_in_dvc_yaml_is_the_generated_one():
@@ -54,6 +54,8 @@ def test_dvc_yaml_lists_each_stage_with_what_it_reads():
     assert "synthscope/report/templates/report.html.j2" in stages["report"]["deps"]
     produced = {o if isinstance(o, str) else next(iter(o)) for s in stages.values() for o in s.get("outs", [])}
     produced |= {m for s in stages.values() for m in s.get("metrics", [])}
+    assert stages["monitor"]["cmd"].startswith("synthscope monitor ")
+    assert "monitor" in stages["monitor"]["params"] and "synthscope/stages/monitor.py" in stages["monitor"]["deps"]
     for name, stage in stages.items():  # every output file a stage reads is some stage's output
         reads = [d for d in stage["deps"] if d.startswith("${out}/")]
         assert set(reads) <= produced, name

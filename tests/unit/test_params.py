@@ -55,7 +55,7 @@ def test_override_without_section_is_an_error():
         ({"features": {"download": "yes"}}, r"params\.features\.download: expected true or false, got 'yes'"),
         ({"gates": {"max_fid": "x"}}, r"params\.gates\.max_fid: expected a number, got 'x'"),
         ({"scan": 3}, r"params\.scan: expected a mapping of keys, got 3"),
-        ({"sacn": {}}, r"params\.sacn: unknown key; allowed keys are debias, demo, features, gates, ingest, near_copy, report"),
+        ({"sacn": {}}, r"params\.sacn: unknown key; allowed keys are debias, demo, features, gates, ingest, monitor, near_copy, report"),
         ({"ingest": {"max_file_mb": True}}, r"params\.ingest\.max_file_mb: expected a number, got True"),
     ],
 )
