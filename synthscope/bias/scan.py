@@ -6,6 +6,7 @@ import pandas as pd
 
 from synthscope.bias.base import CHECKS, SCORE_COLUMNS, ScanData
 from synthscope.bias.flag import flag
+from synthscope.bias.null import calibrate, null_levels
 from synthscope.logs import progress
 from synthscope.params import ScanParams
 
@@ -20,5 +21,9 @@ def score_all(data: ScanData, params: ScanParams) -> pd.DataFrame:
 
 
 def scan(data: ScanData, params: ScanParams) -> pd.DataFrame:
-    """Scores of every check with a ``severity`` column, most severe first."""
-    return flag(score_all(data, params), params)
+    """Scores of every check, calibrated against real-vs-real noise when there is a real set
+    (``bias.null``), with a ``severity`` column, most severe first."""
+    scores = score_all(data, params)
+    if data.has_reference and params.null_splits:
+        scores = calibrate(scores, null_levels(data, params, score_all), params)
+    return flag(scores, params)

@@ -3,9 +3,10 @@
 Per group: cross-validated accuracy of a shallow decision tree on the group's columns
 against chance (the majority-class rate), normalised as lift = (acc - chance) / (1 - chance),
 and the largest normalised mutual information between the class and one quantile-binned
-column. Per class: Youden's J (TPR - FPR) of the out-of-fold predictions for that class,
-the number that is flagged. The same is measured on the real data to tell ``copied``
-(the real data has the shortcut too) from ``introduced``.
+column. Per class: Youden's J (TPR - FPR) of the out-of-fold predictions for that class.
+The same is measured on the real data: what is flagged is the synthetic J beyond the real
+one (the real data's own shortcuts are not the generator's doing), and a shortcut the real
+data shows too is ``copied``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,15 @@ def max_binned_nmi(x: np.ndarray, y: np.ndarray, bins: int) -> float:
         codes = pd.qcut(col.rank(method="first"), q=min(bins, col.nunique()), labels=False)
         best = max(best, float(normalized_mutual_info_score(y, codes)))
     return best
+
+
+def shortcut_contrast(j_syn: float, j_real: float | None) -> float:
+    """What the thresholds see: J of the synthetic class beyond the real class's (the part the
+    generator added), or J itself without a real class. A shortcut the real data shows as
+    strongly is ``copied``: reported, but at most ``low`` (``flag.flag``)."""
+    if j_real is None or not np.isfinite(j_real):
+        return j_syn
+    return max(0.0, j_syn - max(j_real, 0.0))
 
 
 def measure(frame: pd.DataFrame, cols: list[str], labels: list[str], params: ScanParams) -> dict:
@@ -141,7 +151,7 @@ class Shortcut:
                         "youden_j",
                         j_syn,
                         float("nan") if j_real is None else j_real,
-                        flag_value=j_syn,
+                        flag_value=shortcut_contrast(j_syn, j_real),
                         origin=origin_of(j_syn, j_real, params.copied_ratio),
                         message=self._message(group, label, j_syn, j_real, syn, real, pooled),
                     )

@@ -13,6 +13,7 @@ import pandas as pd
 
 from synthscope.bias import findings, scan, summary
 from synthscope.bias.examples import memorised_examples
+from synthscope.bias.groups import group_findings
 from synthscope.bias.inputs import scan_data
 from synthscope.bias.masked import object_coverage
 from synthscope.config import AuditConfig
@@ -39,8 +40,9 @@ def run(config: AuditConfig) -> list[Path]:
     n_real = 0 if data.real is None else len(data.real)
     result = BiasDocument.model_validate({
         "findings": findings(flagged, memorised_examples(data, params), params.mem_examples),
-        "summary": summary(flagged, len(data.synthetic), n_real) | {"extractor": embeddings.extractor,
-                                                                "object_attributes": object_coverage(data, params)},
+        "groups": group_findings(flagged),
+        "summary": summary(flagged, len(data.synthetic), n_real, params) | {
+            "extractor": embeddings.extractor, "object_attributes": object_coverage(data, params)},
     })
     write_document(paths.bias_json, result)
     write_parquet(paths.findings, flagged)
