@@ -43,7 +43,7 @@ def real_halves(data: ScanData, seed: int) -> ScanData | None:
     first = real.iloc[a].reset_index(drop=True).assign(role="synthetic")
     second = real.iloc[b].reset_index(drop=True)
     emb = data.real_emb
-    return ScanData(first, second, None if emb is None else emb[a], None if emb is None else emb[b])
+    return ScanData(first, second, None if emb is None else emb[a], None if emb is None else emb[b], null_pair=True)
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -88,7 +88,8 @@ def excess_over(raw: np.ndarray, noise: np.ndarray) -> np.ndarray:
     return np.clip((raw - noise) / headroom, 0.0, 1.0)
 
 
-def calibrate(scores: pd.DataFrame, levels: pd.DataFrame, params: ScanParams) -> pd.DataFrame:
+def calibrate(scores: pd.DataFrame, levels: pd.DataFrame, params: ScanParams,
+              by_test: frozenset[str] = frozenset()) -> pd.DataFrame:
     """``scores`` with ``flag_value`` replaced by its excess over the real-vs-real noise.
 
     Adds ``raw_flag_value`` (the check's own value), ``null_noise`` (NaN where unmeasured)
@@ -96,17 +97,20 @@ def calibrate(scores: pd.DataFrame, levels: pd.DataFrame, params: ScanParams) ->
     ``introduced`` origin needs an excess above 0; a difference within the noise is
     ``unknown`` (the real data shows as much between two of its own samples), and a
     ``copied`` effect with an excess is ``introduced`` (the generator made it stronger).
+    Rows of the checks in ``by_test`` (their value is already a test against the real-vs-real
+    expectation, and they are not rerun on null pairs) are left as they are.
     """
     out = scores.copy()
+    mine = ~out["check"].isin(by_test).to_numpy()
     merged = _keyed(out)[list(KEY)].merge(levels, on=list(KEY), how="left")
     raw = out["flag_value"].to_numpy(dtype=np.float64)
     n = merged["null_n"].fillna(0).to_numpy(dtype=np.float64)
     noise = merged["noise"].to_numpy(dtype=np.float64)
     ok = n >= params.min_null_splits
-    flagged = np.isfinite(raw)
+    flagged = np.isfinite(raw) & mine
     excess = np.where(ok, excess_over(raw, np.nan_to_num(noise)), raw)
     out["raw_flag_value"] = raw
-    out["null_noise"] = np.where(ok, noise, np.nan)
+    out["null_noise"] = np.where(ok & mine, noise, np.nan)
     out["null_ok"] = ok | ~flagged
     out["flag_value"] = np.where(flagged, excess, raw)
     origin = out["origin"].to_numpy()

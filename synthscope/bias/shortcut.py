@@ -71,8 +71,8 @@ def shortcut_contrast(j_syn: float, j_real: float | None) -> float:
     return max(0.0, j_syn - max(j_real, 0.0))
 
 
-def measure(frame: pd.DataFrame, cols: list[str], labels: list[str], params: ScanParams) -> dict:
-    """Lift, NMI and per-class Youden J of one role's frame for one attribute group."""
+def measure(frame: pd.DataFrame, cols: list[str], labels: list[str], params: ScanParams, nmi: bool = True) -> dict:
+    """Lift, NMI (NaN unless ``nmi``) and per-class Youden J of one role's frame for one attribute group."""
     part = stratified_subsample(frame[frame["label"].isin(labels)], params.max_rows, params.seed)
     x = part[cols].to_numpy(dtype=np.float64)
     x = np.nan_to_num(x, nan=np.nanmean(x) if np.isfinite(x).any() else 0.0)
@@ -84,7 +84,7 @@ def measure(frame: pd.DataFrame, cols: list[str], labels: list[str], params: Sca
         "accuracy": acc,
         "chance": chance,
         "lift": (acc - chance) / (1.0 - chance) if chance < 1 else 0.0,
-        "nmi": max_binned_nmi(x, y, params.nmi_bins),
+        "nmi": max_binned_nmi(x, y, params.nmi_bins) if nmi else float("nan"),
         "j": {c: youden_j(y, pred, c) for c in labels},
     }
 
@@ -111,8 +111,8 @@ class Shortcut:
             cols = [c for c in columns if c in syn.columns]
             if not cols:
                 continue
-            s = measure(syn, cols, labels, params)
-            r = measure(real, cols, real_labels, params) if len(real_labels) >= 2 else None
+            s = measure(syn, cols, labels, params, nmi=not data.null_pair)
+            r = measure(real, cols, real_labels, params, nmi=not data.null_pair) if len(real_labels) >= 2 else None
             rows.append(
                 score_row(
                     "shortcut",
@@ -153,7 +153,7 @@ class Shortcut:
                         float("nan") if j_real is None else j_real,
                         flag_value=shortcut_contrast(j_syn, j_real),
                         origin=origin_of(j_syn, j_real, params.copied_ratio),
-                        message=self._message(group, label, j_syn, j_real, syn, real, pooled),
+                        message="" if data.null_pair else self._message(group, label, j_syn, j_real, syn, real, pooled),
                     )
                 )
         return score_frame(rows)
