@@ -11,7 +11,8 @@ gap the group's attribute explains. The drift check measures that gap: one class
 the embeddings tells the two sets apart with AUC ``a``; one that sees only attribute group
 A reaches ``a_A``. The share is ``(a_A - 0.5) / (a - 0.5)`` clipped to [0, 1] (the embedding
 group itself explains all of it: 1). Groups without an attribute explain no share of it
-(0). Ties are broken by the share of classes affected, then by the largest flagged value.
+(0). Ties are broken by the group without an attribute first (the embeddings: the whole
+gap), then by the share of classes affected, then by the largest flagged value.
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ def group_findings(flagged: pd.DataFrame) -> list[dict[str, Any]]:
     groups.sort(key=lambda g: (
         -severity_rank(g["severity"]),
         -g["gap_share"],
+        g["attribute"] is not None,  # at equal share, the whole-set group (embeddings) leads
         -(g["n_classes"] / g["n_classes_measured"] if g["n_classes_measured"] else 1.0),
         -(g["max_flag_value"] or 0.0),
         CHECKS.index(g["check"]),
