@@ -47,7 +47,6 @@ class Finding(Document):
     ``members`` name; documents written before groups existed have none.
     """
 
-    id: str | None = None
     check: Check
     attribute: Literal[FINDING_ATTRIBUTES] | None
     class_: str | None = Field(alias="class")
@@ -57,6 +56,7 @@ class Finding(Document):
     origin: Literal[ORIGINS]
     message: str
     metric: str
+    id: str | None = None  # after DESIGN.md's keys
     examples: list[MemorizedExample] | None = None  # memorisation only: the suspected copies
 
 

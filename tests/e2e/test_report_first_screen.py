@@ -2,7 +2,7 @@
 
 Synthetic: black glyphs 0-9 and A-X on white, 28 px. Real: the same glyphs in colour,
 composited on CIFAR photos, 48 px. Ingest, features and scan run for real (bias.json with
-its groups); metrics.json is the report tests' hand-built one, so the eight metric cards are
+its groups); metrics.json is the report tests' hand-built one, so the metric cards are
 there without the score stage's minutes. The report must lead with the overall drift group,
 show at most ``report.max_findings_first_screen`` groups, keep per-class values and method
 text out of the metric cards and, in headless Chromium, end its first screen within 1000 px
@@ -105,7 +105,7 @@ def test_first_screen_structure_on_34_classes(glyph_report):
     severity_reason = next(g["reason"] for g in report["gates"] if g["gate"] == "max_finding_severity")
     assert "group(s): high drift (embeddings)" in severity_reason and "in '" not in severity_reason
     screen = first_screen_html(glyph_report.report_html.read_text())
-    assert screen.count('class="metric') == len(report["metrics"])
+    assert len(re.findall(r'class="metric[ "]', screen)) == len(report["metrics"]) >= 7
     assert "per class:" not in screen and "CI:" not in screen  # method text and per-class values are below
     assert screen.count("<tr><td><span class=\"pill") == len(shown)
 

@@ -91,7 +91,8 @@ def test_consistency_without_reference_uses_the_unbiased_spread():
 def test_imbalance_names_the_under_represented_classes(real):
     syn = make_attributes({"circle": 60, "square": 27, "triangle": 9}, seed=1)
     hits = above_low(scan(ScanData(syn, real), P))
-    assert set(hits["check"]) == {"imbalance"} and set(hits["class"]) == {"square", "triangle"}
+    # square (27 where the real share gives 32) is within the real-vs-real noise: tests/unit/test_bias_null.py
+    assert set(hits["check"]) == {"imbalance"} and set(hits["class"]) == {"triangle"}
 
 
 def test_imbalance_measures_match_closed_forms():
