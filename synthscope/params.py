@@ -146,6 +146,13 @@ class ScanParams:
     # Object attributes (color, size, location, background) of images whose mask confidence is
     # below this are not used by any check (features/mask.py says why it is low).
     min_mask_confidence: Fraction = 0.5
+    # Real-vs-real noise (bias/null.py): every check also runs on this many pairs of disjoint
+    # random halves of the real set; a flagged value counts only beyond max(largest null value,
+    # null mean + null_z * null sd). 0 switches the calibration off. A row measured on fewer than
+    # min_null_splits pairs (a class too small to split) is reported at most as low.
+    null_splits: NonNegativeInt = 4
+    null_z: NonNegative = 2.0
+    min_null_splits: PositiveInt = 3
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -44,6 +44,9 @@ class ScanData:
     real: pd.DataFrame | None = None
     synthetic_emb: np.ndarray | None = None
     real_emb: np.ndarray | None = None
+    # two halves of the real set (bias/null.py): only flagged values are kept, so checks may
+    # skip what feeds messages and info rows only
+    null_pair: bool = False
 
     @property
     def has_reference(self) -> bool:

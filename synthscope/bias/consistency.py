@@ -104,7 +104,7 @@ class Consistency:
                 ref = 1.0 if r_part is None else group_spread(r_part[list(cols)].to_numpy(np.float64), scale)
                 ratio = spread / ref if ref and np.isfinite(ref) and ref > 0 else float("nan")
                 against = "the real data's" if real is not None else "an unbiased spread"
-                message = (
+                message = "" if data.null_pair else (
                     f"{group} spread of {label or 'all classes'} is {pct(ratio)} of {against}; "
                     + _names_message(group, label, s_part, r_part, pooled)
                     + "."

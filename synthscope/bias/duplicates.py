@@ -3,7 +3,8 @@
 An image is a near-duplicate when another synthetic image is within ``near_copy.dup_hamming``
 bits of its 64-bit dhash, has cosine >= ``near_copy.dup_cosine`` in embedding space, or the same
 sha256. It is memorised when a real image is that close (``near_copy.mem_*``) or
-byte-identical. Scores are the share of synthetic images affected, overall and per class.
+byte-identical. Scores are the share of synthetic images affected, overall and per class;
+near-duplicates are flagged beyond the real set's own share (photo collections hold some).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ class Duplicates:
                 "share",
                 share,
                 float("nan") if ref is None else ref,
-                flag_value=share,
+                flag_value=share if ref is None else max(0.0, share - ref),
                 origin=origin_of(share, ref, params.copied_ratio),
                 message=text + (f" (real set: {pct(ref)})." if ref is not None else "."),
             )

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthscope.bias.groups import with_ids
 from synthscope.documents import FINDING_KEYS, json_number
 from synthscope.params import ScanParams
 from synthscope.schema import CHECKS, SEVERITIES, severity_rank
@@ -25,11 +26,20 @@ def severity_of(value: float, levels: tuple[float, ...]) -> str:
 
 
 def flag(scores: pd.DataFrame, params: ScanParams) -> pd.DataFrame:
-    """``scores`` plus a ``severity`` column, sorted most severe first (stable otherwise)."""
-    out = scores.copy()
+    """``scores`` plus ``severity`` and ``id`` columns, sorted most severe first (stable otherwise)."""
+    out = with_ids(scores)
     out["severity"] = [
         severity_of(v, params.levels(c)) for c, v in zip(out["check"], out["flag_value"], strict=True)
     ]
+    # copied: the real data shows the effect as strongly, so it is not the generator's doing.
+    # Reported as low when the synthetic effect itself reaches the low level, never above.
+    copied = (out["origin"] == "copied").to_numpy() & np.isfinite(out["flag_value"].to_numpy(dtype=np.float64))
+    strong = np.array([np.isfinite(v) and v >= params.levels(c)[0] for c, v in zip(out["check"], out["score"], strict=True)],
+                      dtype=bool)
+    out.loc[copied, "severity"] = np.where(strong[copied], "low", "info")
+    if "null_ok" in out:  # no reliable real-vs-real noise estimate: at most low (bias/null.py)
+        capped = ~out["null_ok"].astype(bool) & (out["severity"].map(severity_rank) > severity_rank("low"))
+        out.loc[capped, "severity"] = "low"
     rank = out["severity"].map(severity_rank)
     order = np.lexsort((out["check"].map(CHECKS.index).to_numpy(), -rank.to_numpy()))
     return out.iloc[order].reset_index(drop=True)
@@ -56,11 +66,14 @@ def findings(
     return out
 
 
-def summary(flagged: pd.DataFrame, n_synthetic: int, n_real: int) -> dict[str, Any]:
-    """Counts by severity and check, the worst severity, and what the scan compared against."""
+def summary(flagged: pd.DataFrame, n_synthetic: int, n_real: int, params: ScanParams | None = None) -> dict[str, Any]:
+    """Counts by severity and check, the worst severity, and what the scan compared against
+    (with ``params``: how many real-vs-real pairs calibrated it, ``null_pairs``)."""
     above = flagged[flagged["severity"] != "info"]
     worst = max((severity_rank(s) for s in flagged["severity"]), default=0)
-    return {
+    calibrated = params is not None and n_real >= 4 and "null_ok" in flagged
+    extra = {"null_pairs": params.null_splits if calibrated else 0} if params is not None else {}
+    return extra | {
         "n_synthetic": int(n_synthetic),
         "n_real": int(n_real),
         "reference": "real" if n_real else "none",

@@ -13,6 +13,7 @@ import pandas as pd
 
 from synthscope.bias.base import CHECKS, SCORE_COLUMNS, ScanData, is_labelled
 from synthscope.bias.flag import flag
+from synthscope.bias.null import calibrate, null_levels
 from synthscope.logs import progress
 from synthscope.params import NEAR_COPY, NearCopyParams, ScanParams
 
@@ -33,12 +34,19 @@ def needs_labels(check: type) -> bool:
     return bool(getattr(check, "needs_labels", False))
 
 
-def score_all(data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame:
-    """Concatenate the score frames of every registered check (``SCORE_COLUMNS``)."""
+def score_all(data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY,
+              null_pair: bool = False) -> pd.DataFrame:
+    """Concatenate the score frames of every registered check (``SCORE_COLUMNS``).
+
+    ``null_pair``: ``data`` is two halves of the real set (``bias.null``); checks whose flagged
+    value is already a test against the real-vs-real expectation (``null_by_test``: drift's
+    AUC lower bound against 0.5) are not rerun.
+    """
     syn_labelled = is_labelled(data.synthetic)
     unreferenced = replace(data, real=None, real_emb=None)  # a reference without labels compares no class
     frames = []
-    for _, check in progress(list(CHECKS), "scan checks"):
+    checks = [(n, c) for n, c in CHECKS if not (null_pair and getattr(c, "null_by_test", False))]
+    for _, check in progress(checks, "scan checks"):
         if needs_labels(check) and not syn_labelled:
             continue
         given = unreferenced if needs_labels(check) and data.has_reference and not is_labelled(data.real) else data
@@ -50,9 +58,15 @@ def score_all(data: ScanData, params: ScanParams, near_copy: NearCopyParams = NE
 
 
 def scan(data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY) -> pd.DataFrame:
-    """Scores of every check with a ``severity`` column, most severe first (``near_copy``: what the
+    """Scores of every check, calibrated against real-vs-real noise when there is a real set
+    (``bias.null``), with a ``severity`` column, most severe first (``near_copy``: what the
     duplicates and memorisation checks count as a copy)."""
-    return flag(score_all(data, params, near_copy), params)
+    scores = score_all(data, params, near_copy)
+    if data.has_reference and params.null_splits:
+        levels = null_levels(data, params, lambda d, p: score_all(d, p, near_copy, null_pair=True))
+        by_test = frozenset(n for n, c in CHECKS if getattr(c, "null_by_test", False))
+        scores = calibrate(scores, levels, params, by_test)
+    return flag(scores, params)
 
 
 def not_checked(data: ScanData) -> list[dict[str, str]]:

@@ -3,9 +3,10 @@
 Per group: cross-validated accuracy of a shallow decision tree on the group's columns
 against chance (the majority-class rate), normalised as lift = (acc - chance) / (1 - chance),
 and the largest normalised mutual information between the class and one quantile-binned
-column. Per class: Youden's J (TPR - FPR) of the out-of-fold predictions for that class,
-the number that is flagged. The same is measured on the real data to tell ``copied``
-(the real data has the shortcut too) from ``introduced``.
+column. Per class: Youden's J (TPR - FPR) of the out-of-fold predictions for that class.
+The same is measured on the real data: what is flagged is the synthetic J beyond the real
+one (the real data's own shortcuts are not the generator's doing), and a shortcut the real
+data shows too is ``copied``.
 """
 
 from __future__ import annotations
@@ -61,8 +62,17 @@ def max_binned_nmi(x: np.ndarray, y: np.ndarray, bins: int) -> float:
     return best
 
 
-def measure(frame: pd.DataFrame, cols: list[str], labels: list[str], params: ScanParams) -> dict:
-    """Lift, NMI and per-class Youden J of one role's frame for one attribute group."""
+def shortcut_contrast(j_syn: float, j_real: float | None) -> float:
+    """What the thresholds see: J of the synthetic class beyond the real class's (the part the
+    generator added), or J itself without a real class. A shortcut the real data shows as
+    strongly is ``copied``: reported, but at most ``low`` (``flag.flag``)."""
+    if j_real is None or not np.isfinite(j_real):
+        return j_syn
+    return max(0.0, j_syn - max(j_real, 0.0))
+
+
+def measure(frame: pd.DataFrame, cols: list[str], labels: list[str], params: ScanParams, nmi: bool = True) -> dict:
+    """Lift, NMI (NaN unless ``nmi``) and per-class Youden J of one role's frame for one attribute group."""
     part = stratified_subsample(frame[frame["label"].isin(labels)], params.max_rows, params.seed)
     x = part[cols].to_numpy(dtype=np.float64)
     x = np.nan_to_num(x, nan=np.nanmean(x) if np.isfinite(x).any() else 0.0)
@@ -74,7 +84,7 @@ def measure(frame: pd.DataFrame, cols: list[str], labels: list[str], params: Sca
         "accuracy": acc,
         "chance": chance,
         "lift": (acc - chance) / (1.0 - chance) if chance < 1 else 0.0,
-        "nmi": max_binned_nmi(x, y, params.nmi_bins),
+        "nmi": max_binned_nmi(x, y, params.nmi_bins) if nmi else float("nan"),
         "j": {c: youden_j(y, pred, c) for c in labels},
     }
 
@@ -102,8 +112,8 @@ class Shortcut:
             cols = [c for c in columns if c in syn.columns]
             if not cols:
                 continue
-            s = measure(syn, cols, labels, params)
-            r = measure(real, cols, real_labels, params) if len(real_labels) >= 2 else None
+            s = measure(syn, cols, labels, params, nmi=not data.null_pair)
+            r = measure(real, cols, real_labels, params, nmi=not data.null_pair) if len(real_labels) >= 2 else None
             rows.append(
                 score_row(
                     "shortcut",
@@ -142,9 +152,9 @@ class Shortcut:
                         "youden_j",
                         j_syn,
                         float("nan") if j_real is None else j_real,
-                        flag_value=j_syn,
+                        flag_value=shortcut_contrast(j_syn, j_real),
                         origin=origin_of(j_syn, j_real, params.copied_ratio),
-                        message=self._message(group, label, j_syn, j_real, syn, real, pooled),
+                        message="" if data.null_pair else self._message(group, label, j_syn, j_real, syn, real, pooled),
                     )
                 )
         return score_frame(rows)

@@ -52,7 +52,11 @@ class DriftExample(Document):
 
 
 class Finding(Document):
-    """One scan measurement above ``info`` (docs/design.md's finding shape, plus the metric's name)."""
+    """One scan measurement above ``info`` (docs/design.md's finding shape, plus the metric's name).
+
+    ``id`` (``check.attribute.metric[class]``, ``bias.groups.finding_id``) is what a group's
+    ``members`` name; documents written before groups existed have none.
+    """
 
     check: Check
     attribute: Literal[FINDING_ATTRIBUTES] | None
@@ -63,11 +67,36 @@ class Finding(Document):
     origin: Literal[ORIGINS]
     message: str
     metric: str
+    id: str | None = None  # after DESIGN.md's keys
     examples: list[MemorizedExample] | None = None  # memorisation only: the suspected copies
 
 
 # The keys every finding has, in docs/design.md's order (the scan's table columns of the same names).
 FINDING_KEYS = tuple(f.alias or name for name, f in Finding.model_fields.items() if name != "examples")
+
+
+class FindingGroup(Document):
+    """Every finding of one check and attribute, under its dataset-level finding (``head``).
+
+    ``message`` says in how many of the measured classes the finding holds ("in 34 of 34
+    classes: ..."). Groups are listed worst first: by severity, then by ``gap_share``, the
+    share of the synthetic-vs-real gap the group's attribute explains (drift AUC of the
+    attribute against that of the embeddings; see docs/findings.md).
+    """
+
+    id: str  # check.attribute ("all" when the check has no attribute)
+    check: Check
+    attribute: Literal[FINDING_ATTRIBUTES] | None
+    severity: Severity  # the worst member's
+    head: str | None  # id of the dataset-level finding, None when only classes were flagged
+    members: list[str]  # ids of every finding of the group, the head included
+    classes: list[str]  # the classes with a finding
+    n_classes: int
+    n_classes_measured: int  # classes this check and attribute measured
+    origin: Literal[ORIGINS]
+    gap_share: float  # in [0, 1]
+    max_flag_value: float | None
+    message: str
 
 
 class ObjectCoverage(Document):
@@ -90,6 +119,9 @@ class BiasSummary(Document):
     max_severity: Severity
     extractor: ExtractorInfo
     object_attributes: dict[Literal["synthetic", "real"], ObjectCoverage] | None = None
+    # pairs of disjoint halves of the real set every check also ran on (bias/null.py); 0: not
+    # calibrated (no real set, too small to split, or scan.null_splits 0); absent in older files
+    null_pairs: int | None = None
 
 
 class NotChecked(Document):
@@ -103,6 +135,7 @@ class NotChecked(Document):
 
 class BiasDocument(Document):
     findings: list[Finding]
+    groups: list[FindingGroup] = []  # absent in documents written before groups existed
     summary: BiasSummary
     not_checked: list[NotChecked] = []  # empty when both sets are labelled
     # most synthetic-looking first, up to scan.drift_examples; None without a real set or embeddings

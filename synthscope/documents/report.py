@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from synthscope.documents.bias import BiasSummary, Finding, NotChecked, Severity
+from synthscope.documents.bias import BiasSummary, Finding, FindingGroup, NotChecked, Severity
 from synthscope.documents.common import Document, Estimate, ExtractorRef
 from synthscope.documents.debias import FindingChange, TrainedOn
 from synthscope.documents.metrics import Augmentation, Collapse, Confusion, Utility
@@ -54,6 +54,13 @@ class HeadlineMetric(Estimate):
 
 class ReportFinding(Finding):
     plain: str  # the finding in words a non-specialist can act on
+
+
+class ReportGroup(FindingGroup):
+    """A bias.json group as the first screen shows it (``synthscope.report.groups``)."""
+
+    plain: str  # the group in words: "In 34 of 34 classes: ..."
+    title: str  # "drift / color in 34 of 34 classes"
 
 
 class DatasetCounts(Document):
@@ -197,7 +204,8 @@ class ReportDocument(Document):
     fid_label: str
     cas_per_class: list[dict[str, str | float | None]]  # label + one column per accuracy
     findings: list[ReportFinding]
-    top_findings: list[ReportFinding]
+    finding_groups: list[ReportGroup]  # bias.json's groups, worst first
+    top_groups: list[ReportGroup]  # the first screen's: at most report.max_findings_first_screen
     bias_summary: BiasSummary | None
     datasets: dict[str, DatasetCounts]
     class_balance: list[dict[str, str | int | float]]  # label + a count and a fraction column per role

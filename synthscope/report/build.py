@@ -16,6 +16,7 @@ from synthscope.params import GateParams, ReportParams
 from synthscope.report import sections
 from synthscope.report.drift import drift_section
 from synthscope.report.gates import METRIC_GATES, GateResult, evaluate_gates
+from synthscope.report.groups import report_groups
 from synthscope.report.headlines import headline_metrics, metric_label, plain_words, ranked_findings
 
 SCHEMA_VERSION = 1
@@ -116,6 +117,7 @@ def build_report(
     ranked = ranked_findings(bias) if findings is None else findings
     result = evaluate_gates(metrics, bias, gates, ranked) if gate_result is None else gate_result
     findings = [f | {"plain": plain_words(f)} for f in ranked]
+    groups = report_groups(bias, findings)
     inputs = {
         "attributes": attributes is not None,
         "bias": bias is not None,
@@ -148,7 +150,8 @@ def build_report(
         "fid_label": metric_label("fid", extractor),
         "cas_per_class": _cas_per_class(metrics),
         "findings": findings,
-        "top_findings": findings[: params.max_findings_first_screen],
+        "finding_groups": groups,
+        "top_groups": groups[: params.max_findings_first_screen],
         "bias_summary": None if bias is None else dump(bias.summary),
         "datasets": sections.dataset_summary(manifest),
         "class_balance": sections.class_balance(manifest),

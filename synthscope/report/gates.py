@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from synthscope.bias.groups import group_phrase
 from synthscope.documents import BiasDocument, MetricsDocument
 from synthscope.params import GateParams
 from synthscope.report.headlines import metric_entry, metric_label, ranked_findings
@@ -95,6 +96,24 @@ def _metric_check(gate: str, limit: float, metrics: MetricsDocument | None) -> G
     return GateCheck(gate, limit, value, ci, status, why)
 
 
+def group_reasons(bias: BiasDocument, limit: str, over: bool, most: int = 3) -> str:
+    """', in 2 groups: high drift (embeddings) (whole dataset); high drift / color in 34 of 34 classes'.
+
+    Names the groups (``bias.groups``, worst first) beyond the limit (``over``) or at it, not
+    one arbitrary class; a document without groups names its worst finding instead.
+    """
+    if not bias.groups:
+        top = ranked_findings(bias)[0]
+        where = f"{top['check']}" + (f" / {top['attribute']}" if top.get("attribute") else "")
+        where += f" in '{top['class']}'" if top.get("class") else ""
+        return f", worst: {top['severity']} {where}"
+    rank = severity_rank(limit)
+    chosen = [g for g in bias.groups if (severity_rank(g.severity) > rank if over else severity_rank(g.severity) == rank)]
+    names = "; ".join(group_phrase(g.model_dump()) for g in chosen[:most])
+    more = f"; and {len(chosen) - most} more" if len(chosen) > most else ""
+    return f", in {len(chosen)} group(s): {names}{more}"
+
+
 def _severity_check(limit: str, bias: BiasDocument | None, findings: list[dict[str, Any]]) -> GateCheck:
     gate = "max_finding_severity"
     if bias is None:
@@ -105,8 +124,7 @@ def _severity_check(limit: str, bias: BiasDocument | None, findings: list[dict[s
         return GateCheck(gate, limit, None, None, "pass", "the bias scan found nothing")
     top = findings[0]
     n_over = sum(severity_rank(f["severity"]) > severity_rank(limit) for f in findings)
-    where = f"{top['check']}" + (f" / {top['attribute']}" if top.get("attribute") else "")
-    where += f" in '{top['class']}'" if top.get("class") else ""
+    where = group_reasons(bias, limit, n_over > 0)
     if n_over:
         return GateCheck(
             gate,
@@ -114,7 +132,7 @@ def _severity_check(limit: str, bias: BiasDocument | None, findings: list[dict[s
             top["severity"],
             None,
             "fail",
-            f"{n_over} finding(s) more severe than {limit}, worst: {top['severity']} {where}",
+            f"{n_over} finding(s) more severe than {limit}{where}",
         )
     if top["severity"] == limit and severity_rank(limit) > 0:
         return GateCheck(
@@ -123,7 +141,7 @@ def _severity_check(limit: str, bias: BiasDocument | None, findings: list[dict[s
             top["severity"],
             None,
             "warn",
-            f"finding(s) at the allowed maximum severity ({limit}), e.g. {where}",
+            f"finding(s) at the allowed maximum severity ({limit}){where}",
         )
     return GateCheck(
         gate,

@@ -107,10 +107,10 @@ def summary_markdown(report: dict[str, Any], report_link: str | None = None) -> 
             lines.append(f"| {md(m['label'])} | {fmt_number(m['value'])} | {ci} |")
         lines.append("")
     lines += _utility_markdown(report.get("utility"))
-    if report["top_findings"]:
-        lines += [f"## Top findings ({len(report['findings'])} in all)", ""]
-        for f in report["top_findings"]:
-            lines.append(f"- **{f['severity']}** {md(f['check'])}: {md(f['plain'])}")
+    if report["top_groups"]:
+        lines += [f"## Top findings ({len(report['finding_groups'])} groups, {len(report['findings'])} findings in all)", ""]
+        for g in report["top_groups"]:
+            lines.append(f"- **{g['severity']}** {md(g['title'])}: {md(g['plain'])}")
         lines.append("")
     lines += [f"> {md(n)}" for n in report["notes"]] + ([""] if report["notes"] else [])
     if report_link:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from synthscope.bias import findings, not_checked, scan, summary
 from synthscope.bias.examples import drift_examples, memorised_examples
+from synthscope.bias.groups import group_findings
 from synthscope.bias.inputs import scan_data
 from synthscope.bias.masked import object_coverage
 from synthscope.config import AuditConfig
@@ -41,9 +42,10 @@ def run(config: AuditConfig) -> list[Path]:
     n_real = 0 if data.real is None else len(data.real)
     result = BiasDocument.model_validate({
         "findings": findings(flagged, memorised_examples(data, near_copy.memorization), params.mem_examples),
+        "groups": group_findings(flagged),
         "not_checked": not_checked(data),
-        "summary": summary(flagged, len(data.synthetic), n_real) | {"extractor": embeddings.extractor,
-                                                                "object_attributes": object_coverage(data, params)},
+        "summary": summary(flagged, len(data.synthetic), n_real, params) | {
+            "extractor": embeddings.extractor, "object_attributes": object_coverage(data, params)},
         "drift_examples": drift_examples(data, params, params.drift_examples),
     })
     for item in result.not_checked:

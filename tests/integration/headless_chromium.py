@@ -47,6 +47,7 @@ class PageVisit:
     n_scripts: int = -1  # <script> elements in the loaded DOM
     text: str = ""  # document.body.innerText
     section_screenshot: bytes = b""  # the element ``visit(section=...)`` names, alone
+    values: dict[str, Any] = field(default_factory=dict)  # ``visit(evaluate=...)``: name -> JSON value
 
 
 def _wait_port(profile: Path, proc: subprocess.Popen, timeout: float = 30.0) -> int:
@@ -93,9 +94,10 @@ def _element_shot(s: _Session, selector: str) -> bytes:
 
 
 def visit(html: Path, width: int = 1280, height: int = 1000, full_page: bool = False,
-          section: str | None = None) -> PageVisit:
+          section: str | None = None, evaluate: dict[str, str] | None = None) -> PageVisit:
     """Load ``html`` (a file path) and return what the page did. Chromium is always terminated.
-    ``section``: a CSS selector whose element is also captured alone (``section_screenshot``)."""
+    ``section``: a CSS selector whose element is also captured alone (``section_screenshot``).
+    ``evaluate``: name -> JavaScript expression whose value is JSON (``values``), e.g. layout measures."""
     with tempfile.TemporaryDirectory(prefix="synthscope-chromium-") as tmp:
         profile = Path(tmp)
         proc = subprocess.Popen(
@@ -133,6 +135,9 @@ def visit(html: Path, width: int = 1280, height: int = 1000, full_page: bool = F
                 visit.n_scripts, visit.text = n_scripts, text
                 if section is not None:
                     visit.section_screenshot = _element_shot(s, section)
+                for name, expr in (evaluate or {}).items():
+                    result = s.call("Runtime.evaluate", expression=f"JSON.stringify({expr})")["result"]
+                    visit.values[name] = json.loads(result["value"])
                 return visit
         finally:
             _stop_group(proc)

@@ -29,11 +29,16 @@ def matches(finding: dict[str, Any], item: dict[str, Any]) -> bool:
 
 
 def precision_recall(findings: list[dict[str, Any]], planted: list[dict[str, Any]]) -> tuple[float, float]:
-    """Precision over findings above low; recall over the primary planted items."""
+    """Precision over findings above low; recall over the primary planted items.
+
+    A ``copied`` item (the real data shows it too) is found by a copied finding at ``low``:
+    what two samples of the real data share is never reported above low (the null-pair rule).
+    """
     flagged = [f for f in findings if f["severity"] in ABOVE_LOW]
+    copied = [f for f in findings if f["severity"] == "low" and f["origin"] == "copied"]
     primary = [p for p in planted if p["primary"]]
     hit = sum(any(matches(f, p) for p in planted) for f in flagged)
-    found = sum(any(matches(f, p) for f in flagged) for p in primary)
+    found = sum(any(matches(f, p) for f in flagged + (copied if p["origin"] == "copied" else [])) for p in primary)
     return (hit / len(flagged) if flagged else 1.0), (found / len(primary) if primary else 1.0)
 
 
@@ -57,7 +62,10 @@ def test_precision_recall_matching_rules():
     assert precision_recall([good], planted) == (1.0, 1.0)
     wrong_origin = good | {"origin": "introduced"}
     assert precision_recall([wrong_origin], planted) == (0.0, 0.0)
-    assert precision_recall([good | {"severity": "low"}], planted) == (1.0, 0.0)
+    assert precision_recall([good | {"severity": "low"}], planted) == (1.0, 1.0)  # copied: found at low
+    assert precision_recall([good | {"severity": "low", "origin": "introduced"}], planted) == (1.0, 0.0)
+    introduced = [planted[0] | {"origin": "introduced"}]
+    assert precision_recall([good | {"severity": "low", "origin": "introduced"}], introduced) == (1.0, 0.0)
     assert precision_recall([good, good | {"class": "square"}], planted) == (0.5, 1.0)
 
 

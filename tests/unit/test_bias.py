@@ -41,11 +41,16 @@ def test_every_check_returns_the_score_contract(name, with_reference, real):
     assert frame["message"].str.len().gt(0).all()
 
 
-def test_red_circle_blue_square_is_a_high_introduced_color_shortcut(real):
+def test_red_circle_blue_square_is_an_introduced_color_shortcut_beyond_real_noise(real):
     syn = make_attributes(60, seed=1, hue_by_class=COLOR)
     flagged = scan(ScanData(syn, real), P)
-    hits = flagged[(flagged["check"] == "shortcut") & (flagged["severity"] == "high")]
+    hits = above_low(flagged[flagged["check"] == "shortcut"])
     assert set(hits["attribute"]) == {"color"} and set(hits["class"]) == set(COLOR)
+    assert "high" in set(hits["severity"])
+    # what is flagged is the excess over two halves of the real set, a share of the headroom above it
+    row = hits.iloc[0]
+    assert row["null_noise"] > 0 and row["flag_value"] == pytest.approx(
+        (row["raw_flag_value"] - row["null_noise"]) / (1 - row["null_noise"]))
     assert set(hits["origin"]) == {"introduced"}
     msg = hits.set_index("class").loc["circle", "message"]
     assert msg.startswith("circle is red in 100% of synthetic images") and "of real ones" in msg
@@ -54,8 +59,9 @@ def test_red_circle_blue_square_is_a_high_introduced_color_shortcut(real):
 def test_shortcut_also_in_real_data_is_copied():
     syn = make_attributes(60, seed=1, hue_by_class=COLOR)
     real = make_attributes(60, seed=2, role="real", hue_by_class=COLOR, hue_jitter=10)
-    hits = above_low(scan(ScanData(syn, real), P))
-    shortcut = hits[hits["check"] == "shortcut"]
+    flagged = scan(ScanData(syn, real), P)
+    assert above_low(flagged[flagged["check"] == "shortcut"]).empty  # the real data shows it too: at most low
+    shortcut = flagged[(flagged["check"] == "shortcut") & (flagged["severity"] == "low")]
     assert len(shortcut) == 3 and set(shortcut["origin"]) == {"copied"}
 
 
@@ -85,7 +91,8 @@ def test_consistency_without_reference_uses_the_unbiased_spread():
 def test_imbalance_names_the_under_represented_classes(real):
     syn = make_attributes({"circle": 60, "square": 27, "triangle": 9}, seed=1)
     hits = above_low(scan(ScanData(syn, real), P))
-    assert set(hits["check"]) == {"imbalance"} and set(hits["class"]) == {"square", "triangle"}
+    # square (27 where the real share gives 32) is within the real-vs-real noise: tests/unit/test_bias_null.py
+    assert set(hits["check"]) == {"imbalance"} and set(hits["class"]) == {"triangle"}
 
 
 def test_imbalance_measures_match_closed_forms():

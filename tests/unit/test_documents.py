@@ -95,7 +95,7 @@ def test_unset_optional_keys_are_left_out_not_written_as_null():
 
 def test_finding_keys_follow_design_md():
     assert FINDING_KEYS == (
-        "check", "attribute", "class", "severity", "score", "reference_score", "origin", "message", "metric"
+        "check", "attribute", "class", "severity", "score", "reference_score", "origin", "message", "metric", "id"
     )
 
 

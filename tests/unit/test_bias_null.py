@@ -1,0 +1,102 @@
+"""Real-vs-real noise: halves of the real set, the excess over their noise, the low cap and origins."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthscope.bias import ScanData, scan
+from synthscope.bias.base import score_frame, score_row
+from synthscope.bias.null import NO_NULL, calibrate, excess_over, real_halves
+from synthscope.params import ScanParams
+from tests.bias_fakes import make_attributes
+
+P = ScanParams()
+
+
+def test_real_halves_are_disjoint_equal_and_aligned():
+    real = make_attributes(11, seed=2, role="real")  # 33 rows: halves of 16, one row left out
+    emb = np.arange(len(real), dtype=np.float32)[:, None] * np.ones((1, 4), np.float32)
+    halves = real_halves(ScanData(make_attributes(5, seed=1), real, None, emb), seed=0)
+    assert halves.null_pair and len(halves.synthetic) == len(halves.real) == 16
+    assert set(halves.synthetic["role"]) == {"synthetic"} and set(halves.real["role"]) == {"real"}
+    assert not set(halves.synthetic["image_id"]) & set(halves.real["image_id"])
+    row = real.index[real["image_id"] == halves.synthetic["image_id"].iloc[0]][0]
+    assert halves.synthetic_emb[0, 0] == row  # embeddings follow their rows
+    assert real_halves(ScanData(make_attributes(5, seed=1), real.iloc[:3]), seed=0) is None
+
+
+def test_excess_is_a_share_of_the_headroom_above_the_noise():
+    got = excess_over(np.array([1.0, 0.5, 0.2, 0.9]), np.array([0.3, 0.5, 0.4, 0.0]))
+    assert got == pytest.approx([1.0, 0.0, 0.0, 0.9])
+    assert excess_over(np.array([0.65]), np.array([0.3]))[0] == pytest.approx(0.5)
+
+
+def _scores() -> pd.DataFrame:
+    return score_frame([
+        score_row("shortcut", "color", "a", "youden_j", 0.9, 0.1, 0.8, "introduced", "m1"),
+        score_row("shortcut", "color", "b", "youden_j", 0.3, 0.1, 0.2, "introduced", "m2"),
+        score_row("shortcut", "size", "a", "youden_j", 0.9, 0.6, 0.3, "copied", "m3"),
+        score_row("consistency", "color", "tiny", "spread_ratio", 0.1, 1.0, 0.9, "introduced", "m4"),
+        score_row("drift", "color", None, "classifier_auc", 0.9, 0.5, 0.7, "introduced", "m5"),
+        score_row("shortcut", "color", None, "nmi", 0.2, 0.1, float("nan"), "unknown", "m6"),
+    ])
+
+
+def _levels() -> pd.DataFrame:
+    return pd.DataFrame([
+        {"check": "shortcut", "attribute": "color", "metric": "youden_j", "class": "a", "null_n": 4, "noise": 0.2},
+        {"check": "shortcut", "attribute": "color", "metric": "youden_j", "class": "b", "null_n": 4, "noise": 0.25},
+        {"check": "shortcut", "attribute": "size", "metric": "youden_j", "class": "a", "null_n": 4, "noise": 0.1},
+        {"check": "consistency", "attribute": "color", "metric": "spread_ratio", "class": "tiny", "null_n": 1, "noise": 0.1},
+    ]).assign(null_mean=0.0, null_sd=0.0)
+
+
+def test_calibrate_flags_the_excess_and_sets_origins():
+    out = calibrate(_scores(), _levels(), P, by_test=frozenset({"drift"})).set_index("message", drop=False)
+    out.index = [m.split(" ")[0] for m in out.index]
+    assert out.loc["m1", "flag_value"] == pytest.approx((0.8 - 0.2) / 0.8)
+    assert out.loc["m1", "origin"] == "introduced" and "[0.80 against 0.20 between two halves" in out.loc["m1", "message"]
+    # within the noise: nothing flagged, and "introduced" is not claimed
+    assert out.loc["m2", "flag_value"] == 0.0 and out.loc["m2", "origin"] == "unknown"
+    # a copied shortcut the generator made stronger beyond the noise is introduced
+    assert out.loc["m3", "flag_value"] > 0 and out.loc["m3", "origin"] == "introduced"
+    # measured on one null pair only: raw value kept, no reliable null, said in the message
+    assert out.loc["m4", "flag_value"] == 0.9 and not out.loc["m4", "null_ok"] and NO_NULL in out.loc["m4", "message"]
+    # drift is its own test: untouched; an info-only row stays NaN
+    assert out.loc["m5", "flag_value"] == 0.7 and out.loc["m5", "null_ok"] and out.loc["m5", "message"] == "m5"
+    assert np.isnan(out.loc["m6", "flag_value"]) and out.loc["m6", "null_ok"]
+
+
+def test_no_reliable_null_caps_the_severity_at_low():
+    from synthscope.bias.flag import flag
+
+    flagged = flag(calibrate(_scores(), _levels(), P, by_test=frozenset({"drift"})), P)
+    tiny = flagged[flagged["class"] == "tiny"].iloc[0]
+    assert tiny["raw_flag_value"] == 0.9 and tiny["severity"] == "low"
+
+
+def test_class_counts_that_differ_by_sampling_are_not_an_imbalance():
+    """36 balanced real rows; the synthetic counts 14/6/10 are within what halves of them show."""
+    syn = make_attributes({"circle": 14, "square": 6, "triangle": 10}, seed=1)
+    real = make_attributes(12, seed=2, role="real")
+    raw = scan(ScanData(syn, real), dataclasses.replace(P, null_splits=0))
+    hit = raw[(raw["check"] == "imbalance") & (raw["class"] == "square")].iloc[0]
+    assert hit["severity"] == "medium"  # uncalibrated: a finding from sampling noise
+    calibrated = scan(ScanData(syn, real), P)
+    row = calibrated[(calibrated["check"] == "imbalance") & (calibrated["class"] == "square")].iloc[0]
+    assert row["severity"] in ("info", "low") and row["null_noise"] > 0.3
+
+
+def test_a_planted_imbalance_is_still_found():
+    syn = make_attributes({"circle": 60, "square": 27, "triangle": 9}, seed=1)
+    flagged = scan(ScanData(syn, make_attributes(60, seed=2, role="real")), P)
+    hits = flagged[(flagged["check"] == "imbalance") & flagged["severity"].isin(["medium", "high"])]
+    # triangle has 9 images where its real share would give 32; square (27) is within what halves
+    # of the real set show against their largest class, so at most low
+    assert set(hits["class"]) == {"triangle"} and set(hits["origin"]) == {"introduced"}
+    square = flagged[(flagged["check"] == "imbalance") & (flagged["class"] == "square")].iloc[0]
+    assert square["severity"] in ("info", "low") and square["raw_flag_value"] > 0.5
