@@ -11,9 +11,10 @@ from typing import Any, Literal
 from synthscope.documents.bias import BiasSummary, Finding, Severity
 from synthscope.documents.common import Document, Estimate, ExtractorRef
 from synthscope.documents.debias import FindingChange, TrainedOn
-from synthscope.documents.metrics import Augmentation, Collapse, Confusion, Utility
+from synthscope.documents.metrics import Augmentation, Collapse, Confusion, Reference, Utility
 
 Status = Literal["pass", "warn", "fail"]
+GateStatus = Literal["pass", "not_applicable", "warn", "fail"]  # not_applicable counts as a pass
 
 
 class ConfigRef(Document):
@@ -29,7 +30,7 @@ class GateCheck(Document):
     limit: float | Severity
     value: float | Severity | None
     ci95: tuple[float, float] | None
-    status: Status
+    status: GateStatus
     reason: str
 
 
@@ -46,7 +47,8 @@ class HeadlineMetric(Estimate):
     better: Literal["lower", "higher"]
     warnings: list[str]
     gate: str | None
-    gate_status: Status | None
+    gate_status: GateStatus | None
+    reference: Reference | None = None  # real vs real at matched N (FD, KID, precision, recall, density, coverage)
     fid_inf: float | None = None  # FID only: bias-extrapolated to infinite N
     per_class: list[ClassValue] | None = None  # FID only
 
@@ -186,6 +188,8 @@ class ReportDocument(Document):
     generated_at: str
     verdict: Status
     headline: str
+    verdict_sentence: str | None = None  # what decided the verdict, with the numbers (report/verdict.py)
+    decision_rule: str | None = None  # how a gate reads an interval (report/gates.py)
     reasons: list[str]
     gates: list[GateCheck]
     inputs: dict[str, bool]  # which optional inputs were present
