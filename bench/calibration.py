@@ -147,7 +147,7 @@ SOURCES: dict[str, Callable[[], Images]] = {
     "cifar+blur": planted(cifar_half(True), blur),
     "cifar+class-colour": planted(cifar_half(True), class_colour),
     "composite+backdrop": lambda: composites(300, 1, backdrop_swap=True),
-    "demo-synthetic": lambda: demo("synthetic", 150, 2),
+    "demo-synthetic": lambda: demo("synthetic", 200, 2),
 }
 NULL = ("cifar", "catsdogs", "demo-real", "composite")
 BAD = {  # known-bad set -> the real source it is drawn against (never sharing an image with it)

@@ -26,7 +26,7 @@ class ConfigRef(Document):
 
 
 class GateCheck(Document):
-    gate: str  # the params.yaml key under gates:, e.g. max_fid
+    gate: str  # the params.yaml key under gates:, e.g. max_fd_ratio
     limit: float | Severity
     value: float | Severity | None
     ci95: tuple[float, float] | None

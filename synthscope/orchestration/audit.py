@@ -5,7 +5,7 @@ Each stage is a cached task (``synthscope.orchestration``) whose key is the cont
 plus its ``params.yaml`` sections, so a second run on unchanged data is served from the
 cache, and changing a threshold re-runs only the stages that read it. The parameters are
 what the CLI takes, so a run triggered from the UI can point at another config or change a
-param (``param_overrides={"gates.max_fid": 80}``).
+param (``param_overrides={"gates.max_fd_ratio": 2.0}``).
 """
 
 from __future__ import annotations

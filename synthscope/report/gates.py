@@ -45,7 +45,7 @@ METRIC_GATES: dict[str, tuple[str, str, str]] = {
 
 @dataclass(frozen=True)
 class GateCheck:
-    gate: str  # the params.yaml key, e.g. "max_fid"
+    gate: str  # the params.yaml key, e.g. "max_fd_ratio"
     limit: float | str
     value: float | str | None
     ci95: list[float] | None
