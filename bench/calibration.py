@@ -307,9 +307,10 @@ def pairs(names: list[str], sizes: tuple[int, ...], splits: int, full_splits: in
 
 # ---- the table ---------------------------------------------------------------------------------
 
-def table(out: Path, params: Params) -> pd.DataFrame:
+def table(files: list[Path], params: Params) -> pd.DataFrame:
     rows = []
-    for raw in map(json.loads, out.read_text().splitlines()):
+    lines = [line for f in files if f.is_file() for line in f.read_text().splitlines()]
+    for raw in map(json.loads, lines):
         v = verdicts(raw, params)
         rel = raw["metrics"].get("real_vs_real") or {}
         fd = (rel.get("metrics") or {}).get("fid", {}).get("relative") or {}
@@ -352,13 +353,15 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", default=None, help="sets to run (default: all)")
     parser.add_argument("--params", type=Path, default=ROOT / "params.yaml")
     parser.add_argument("--table", action="store_true", help="only re-evaluate the stored pairs")
+    parser.add_argument("--results", nargs="+", default=["pairs.jsonl"],
+                        help="result files under .cache/calibration: the first is written, all are read")
     args = parser.parse_args()
     params = load_params(args.params)
-    out = CACHE / "pairs.jsonl"
+    out = CACHE / args.results[0]
     if not args.table:
         names = args.only or [*NULL, *BAD]
         pairs(names, tuple(args.sizes), args.splits, args.full_splits, params, out)
-    result = table(out, params)
+    result = table([CACHE / name for name in args.results], params)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(result.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     problems = check(result)

@@ -233,9 +233,9 @@ class GateParams:
 
     max_finding_severity: Literal["info", "low", "medium", "high"] = "medium"
     # Metric gates; null switches one off.
-    max_fd_ratio: NonNegative | None = 1.5  # Frechet distance / its real-vs-real reference at matched N
-    max_kid_excess: NonNegative | None = 0.1  # (KID - real-vs-real KID) / real kernel variance
-    min_coverage_ratio: NonNegative | None = 0.7  # coverage / real-vs-real coverage
+    max_fd_ratio: NonNegative | None = 1.1  # Frechet distance / its real-vs-real reference at matched N
+    max_kid_excess: NonNegative | None = 0.02  # (KID - real-vs-real KID) / real kernel variance
+    min_coverage_ratio: NonNegative | None = 0.95  # coverage / real-vs-real coverage
     min_cas_ratio: NonNegative | None = 0.8  # CAS synthetic->real / real->real
 
 

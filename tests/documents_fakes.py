@@ -48,7 +48,7 @@ def metrics_doc(
             "split": {"seed": 0, "test_fraction": 0.3, "n_train_real": 70, "n_test_real": 30,
                       "n_train_synthetic": 100, "test_ids_sha256": "0" * 64},
         }
-    rel = {"fid": (1.05, [0.95, 1.15]), "kid": (0.0, [-0.02, 0.02]), "coverage": (1.0, [0.9, 1.1])} \
+    rel = {"fid": (1.0, [0.95, 1.05]), "kid": (0.0, [-0.01, 0.01]), "coverage": (1.0, [0.97, 1.05])} \
         | (relative or {})
     if relative != {}:  # {}: no real_vs_real block (an older metrics.json)
         doc["real_vs_real"] = real_vs_real_block(rel)

@@ -14,7 +14,7 @@ from synthscope.report.headlines import metric_entry, metric_label, ranked_findi
 from tests.documents_fakes import bias_doc, finding
 from tests.documents_fakes import metrics_doc as metrics
 
-GATES = GateParams(
+GATES = GateParams(  # the limits of the tests below, not the defaults (those come from bench/calibration.py)
     max_finding_severity="medium", max_fd_ratio=1.5, max_kid_excess=0.1, min_cas_ratio=0.8, min_coverage_ratio=0.7
 )
 
