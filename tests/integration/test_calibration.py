@@ -52,7 +52,7 @@ def verdict(features_s, labels_s, rows_s, features_r, labels_r, rows_r) -> tuple
                     extractor=EXTRACTOR, params=PARAMS.score),
         only=("real_vs_real",),
     ))
-    gates = [g for g in ("max_fd_ratio", "max_kid_excess", "min_coverage_ratio")]
+    gates = ("max_fd_ratio", "max_kid_excess", "min_coverage_ratio")
     result = evaluate_gates(metrics, None, PARAMS.gates)
     checks = [c for c in result.checks if c.gate in gates]
     status = "fail" if any(c.status == "fail" for c in checks) else "warn" if any(
@@ -89,8 +89,8 @@ def test_null_pairs_of_real_photos_never_fail(cifar, n):
 
 
 def test_the_demo_always_fails(tmp_path):
-    from synthscope.demo.generate import DEMO_BIASES, Biases, generate_dataset
     from synthscope.datasets.image import load_rgb
+    from synthscope.demo.generate import DEMO_BIASES, Biases, generate_dataset
 
     for seed in range(5):
         real_dir, syn_dir = tmp_path / f"real{seed}", tmp_path / f"syn{seed}"
