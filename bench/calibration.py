@@ -48,6 +48,7 @@ from synthscope.datasets.image import load_rgb  # noqa: E402
 from synthscope.documents import BiasDocument, MetricsDocument  # noqa: E402
 from synthscope.features.attributes import ATTRIBUTE_COLUMNS, image_attributes  # noqa: E402
 from synthscope.features.extractors import resolve_extractor  # noqa: E402
+from synthscope.metrics.reference import WIDENED, widen  # noqa: E402
 from synthscope.metrics.suite import RoleData, ScoreInputs, score_all  # noqa: E402
 from synthscope.params import Params  # noqa: E402
 from synthscope.report.gates import evaluate_gates  # noqa: E402
@@ -250,9 +251,21 @@ def run_pair(syn_data: dict, real_data: dict, syn_rows: np.ndarray, real_rows: n
 RELATIVE_GATES = ("max_fd_ratio", "max_kid_excess", "min_coverage_ratio")
 
 
+def current_intervals(metrics: dict) -> dict:
+    """Pairs stored before the relative intervals were widened (``reference.widen``) get the same pure
+    transformation of their stored (value, interval), exactly what a re-run would compute."""
+    rvr = metrics.get("real_vs_real") or {}
+    for entry in (rvr.get("metrics") or {}).values():
+        rel = entry.get("relative")
+        if rel and WIDENED not in rel["method"]:
+            rel["ci95"] = widen(rel["value"], rel["ci95"])
+            rel["method"] += f", {WIDENED}"
+    return metrics
+
+
 def verdicts(doc: dict, params: Params) -> dict:
     """The relative metric gates' verdict (every pair) and, where the scan and CAS ran, the full verdict."""
-    metrics = MetricsDocument.model_validate(doc["metrics"])
+    metrics = MetricsDocument.model_validate(current_intervals(doc["metrics"]))
     bias = None if doc["bias"] is None else BiasDocument.model_validate(doc["bias"])
     result = evaluate_gates(metrics, bias, params.gates)
     relative = [c for c in result.checks if c.gate in RELATIVE_GATES]
