@@ -183,6 +183,11 @@ class ScoreParams:
     is_splits: PositiveInt = 10
     prdc_k: PositiveInt = 5
     prdc_jackknife_groups: int_range(2) = 20  # PRDC interval: each set split into this many groups, each left out once
+    # Real-vs-real reference at matched N (metrics/reference.py): random splits of the real set, and
+    # the most rows per side it uses (the Gram matrix is O((4 x this)^2) memory).
+    reference_splits: int_range(2) = 10
+    reference_max_per_side: int_range(10) = 1000
+    permutations: PositiveInt = 500  # two-sample permutation test on the unbiased MMD^2
     # linear: a regularised linear probe on the stored embeddings, C chosen by cross-validation on the
     # real training split (seconds); cnn: a small CNN trained from scratch on the images (minutes).
     cas_model: Literal["linear", "cnn"] = "linear"
@@ -271,14 +276,16 @@ class UtilityParams:
 
 @dataclass
 class GateParams:
-    """Quality gates: crossing one makes the verdict ``fail`` (``audit --fail-on fail``)."""
+    """Quality gates: a metric whose whole 95% interval is beyond its limit makes the verdict ``fail``
+    (``audit --fail-on fail``); an interval straddling it warns. The metric gates are in units that
+    do not depend on the network or N; the defaults come from bench/calibration.py (docs/calibration.md)."""
 
     max_finding_severity: Literal["info", "low", "medium", "high"] = "medium"
-    # Metric gates; null switches one off. FID/KID apply in whatever network the score stage used.
-    max_fid: NonNegative | None = 50.0
-    max_kid: NonNegative | None = 0.05
+    # Metric gates; null switches one off.
+    max_fd_ratio: NonNegative | None = 1.1  # Frechet distance / its real-vs-real reference at matched N
+    max_kid_excess: NonNegative | None = 0.02  # (KID - real-vs-real KID) / real kernel variance
+    min_coverage_ratio: NonNegative | None = 0.95  # coverage / real-vs-real coverage
     min_cas_ratio: NonNegative | None = 0.8  # CAS synthetic->real / real->real
-    min_coverage: Fraction | None = 0.5
 
 
 @dataclass

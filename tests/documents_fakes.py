@@ -24,6 +24,7 @@ def metrics_doc(
     r2r=(1.0, [0.98, 1.0]), extractor=("inception-fid", "official"), fid_warnings=(), per_class=None,
     neighbours: dict[str, tuple[float, list[float]]] | None = None, inception: tuple[float, list[float]] | None = None,
     fid_extra: dict[str, Any] | None = None,
+    relative: dict[str, tuple[float, list[float]]] | None = None, p_value: float | None = 0.3,
 ) -> MetricsDocument:
     """metrics.json with these values (None leaves a metric out, as the score stage does when skipping)."""
     net = extractor[0]
@@ -47,7 +48,27 @@ def metrics_doc(
             "split": {"seed": 0, "test_fraction": 0.3, "n_train_real": 70, "n_test_real": 30,
                       "n_train_synthetic": 100, "test_ids_sha256": "0" * 64},
         }
+    rel = {"fid": (1.0, [0.95, 1.05]), "kid": (0.0, [-0.01, 0.01]), "coverage": (1.0, [0.97, 1.05])} \
+        | (relative or {})
+    if relative != {}:  # {}: no real_vs_real block (an older metrics.json)
+        doc["real_vs_real"] = real_vs_real_block(rel)
+    if p_value is not None:
+        doc["two_sample_test"] = {"value": p_value, "ci95": [p_value * 0.8, min(1.0, p_value * 1.2)], "method": "m",
+                                  "statistic": 0.01, "permutations": 500, "n_synthetic": 100, "n_real": 100,
+                                  "effect_size": {"value": 0.02, "method": "m"}}
     return MetricsDocument.model_validate(doc)
+
+
+def real_vs_real_block(rel: dict[str, tuple[float, list[float]]], n_per_side: int = 50) -> dict[str, Any]:
+    """metrics.json ``real_vs_real`` with these relative values (FD ratio, KID excess, coverage ratio, ...)."""
+    spread = {"value": 1.0, "ci95": [0.9, 1.1], "method": "m"}
+    metrics = {key: {"reference": spread, "matched": spread,
+                     "relative": {**_est(pair), "kind": "excess" if key == "kid" else "ratio"}}
+               for key, pair in rel.items()}
+    fd = rel.get("fid")
+    return {"available": True, "value": fd[0] if fd else None, "ci95": fd[1] if fd else None, "method": "m",
+            "note": None, "n_per_side": n_per_side, "n_synthetic": 100, "n_real": 100, "splits": 10,
+            "decision_rule": "rule", "kernel_variance": 1.0, "metrics": metrics}
 
 
 def finding(severity: str, check: str = "shortcut", score: float = 0.5, cls: str | None = "a",

@@ -11,6 +11,64 @@ from typing import Literal
 from synthscope.documents.common import Document, Estimate, ExtractorRef
 
 
+class Relative(Estimate):
+    """A synthetic-vs-real number set against its real-vs-real reference, paired per split: the unit gates read."""
+
+    kind: Literal["ratio", "excess"]  # ratio: synthetic / reference; excess: (synthetic - reference) / kernel variance
+
+
+class Spread(Estimate):
+    """Mean over the random splits; ci95 the 2.5th-97.5th percentiles over them."""
+
+
+class Reference(Spread):
+    """Real vs real at ``n_per_side`` per side, beside the synthetic-vs-real value at the same N."""
+
+    n_per_side: int
+    synthetic_vs_real: Spread
+    relative: Relative | None
+
+
+class MatchedMetric(Document):
+    reference: Spread  # real vs real
+    matched: Spread  # synthetic vs real, on the same real parts
+    relative: Relative | None
+
+
+class RealVsReal(Document):
+    """Every gated number between two disjoint random parts of the real set, at matched N
+    (``synthscope.metrics.reference``). ``value``/``ci95``: the FD ratio. ``available`` is False,
+    with a ``note``, when the real set is too small to split."""
+
+    available: bool
+    value: float | None
+    ci95: tuple[float, float] | None
+    method: str | None
+    note: str | None
+    n_per_side: int | None
+    n_synthetic: int
+    n_real: int
+    splits: int
+    decision_rule: str
+    kernel_variance: float | None = None
+    metrics: dict[Literal["fid", "kid", "precision", "recall", "density", "coverage"], MatchedMetric]
+
+
+class EffectSize(Document):
+    value: float
+    method: str
+
+
+class TwoSampleTest(Estimate):
+    """Can synthetic be told from real beyond sampling noise? ``value`` is the p-value."""
+
+    statistic: float  # unbiased MMD^2 of the observed labelling
+    permutations: int
+    n_synthetic: int
+    n_real: int
+    effect_size: EffectSize
+
+
 class ClassDistance(Document):
     value: float | None  # None: fewer than score.per_class_min_samples images on one side
     n_synthetic: int
@@ -47,6 +105,7 @@ class FrechetDistance(Estimate):
     per_class_min_samples: int | None = None  # per-class values from fewer samples are flagged small_n
     fid_inf: FidInfinity | None = None
     se: float | None = None  # standard error used by the interval
+    reference: Reference | None = None  # real vs real at matched N
 
 
 class KernelDistance(Estimate):
@@ -54,6 +113,7 @@ class KernelDistance(Estimate):
     subsets: int
     subset_size: int
     network: str
+    reference: Reference | None = None  # real vs real at matched N
 
 
 class InceptionScore(Estimate):
@@ -69,6 +129,7 @@ class NeighbourMetric(Estimate):
 
     k: int
     network: str
+    reference: Reference | None = None  # real vs real at matched N
 
 
 class Accuracy(Estimate):
@@ -236,6 +297,7 @@ class MetricsDocument(Document):
     n_synthetic: int
     n_real: int
     skipped: dict[str, str]  # metric -> why it was not computed
+    decision_rule: str | None = None  # how the report's gates read the intervals below
     fid: FrechetDistance | None = None
     kid: KernelDistance | None = None
     inception_score: InceptionScore | None = None
@@ -247,3 +309,5 @@ class MetricsDocument(Document):
     domain_inception_score: DomainInceptionScore | None = None
     augmentation: Augmentation | None = None
     utility: Utility | None = None
+    real_vs_real: RealVsReal | None = None
+    two_sample_test: TwoSampleTest | None = None

@@ -11,10 +11,10 @@ from typing import Any, Literal
 from synthscope.documents.bias import BiasSummary, Finding, FindingGroup, NotChecked, Severity
 from synthscope.documents.common import Document, Estimate, ExtractorRef
 from synthscope.documents.debias import FindingChange, TrainedOn
-from synthscope.documents.metrics import Augmentation, Collapse, Confusion, Utility
+from synthscope.documents.metrics import Augmentation, Collapse, Confusion, Reference, Utility
 
 Status = Literal["pass", "warn", "fail"]
-GateStatus = Literal["pass", "warn", "fail", "not applicable"]  # not applicable: never counts towards the verdict
+GateStatus = Literal["pass", "not_applicable", "warn", "fail"]  # not_applicable counts as a pass
 
 
 class ConfigRef(Document):
@@ -26,7 +26,7 @@ class ConfigRef(Document):
 
 
 class GateCheck(Document):
-    gate: str  # the params.yaml key under gates:, e.g. max_fid
+    gate: str  # the params.yaml key under gates:, e.g. max_fd_ratio
     limit: float | Severity
     value: float | Severity | None
     ci95: tuple[float, float] | None
@@ -48,6 +48,7 @@ class HeadlineMetric(Estimate):
     warnings: list[str]
     gate: str | None
     gate_status: GateStatus | None
+    reference: Reference | None = None  # real vs real at matched N (FD, KID, precision, recall, density, coverage)
     fid_inf: float | None = None  # FID only: bias-extrapolated to infinite N
     per_class: list[ClassValue] | None = None  # FID only
 
@@ -194,6 +195,8 @@ class ReportDocument(Document):
     generated_at: str
     verdict: Status
     headline: str
+    verdict_sentence: str | None = None  # what decided the verdict, with the numbers (report/verdict.py)
+    decision_rule: str | None = None  # how a gate reads an interval (report/gates.py)
     reasons: list[str]
     gates: list[GateCheck]
     inputs: dict[str, bool]  # which optional inputs were present

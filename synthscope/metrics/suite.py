@@ -25,6 +25,7 @@ from synthscope.metrics.inception_score import inception_score
 from synthscope.metrics.kid import METHOD as KID_METHOD
 from synthscope.metrics.kid import kernel_inception_distance
 from synthscope.metrics.prdc import INTERVAL_METHOD, KEYS, jackknife_intervals, neighbourhoods, prdc_of_subset
+from synthscope.metrics.reference import DECISION_RULE, RELATIVE, permutation_test, pool, real_vs_real
 from synthscope.metrics.utility import learning_curves
 from synthscope.params import NEAR_COPY, CopyRule, ScoreParams
 from synthscope.registry import Registry
@@ -272,12 +273,26 @@ def _utility(inp: ScoreInputs) -> dict[str, dict]:
                                        p.curve_fractions, p.curve_repeats, inp.fits)}
 
 
+def _real_vs_real(inp: ScoreInputs) -> dict[str, dict]:
+    """Real-vs-real references at matched N and the permutation two-sample test, from one Gram matrix
+    (``synthscope.metrics.reference``)."""
+    p, syn, real = inp.params, inp.synthetic, inp.real
+    assert real is not None
+    cap = p.reference_max_per_side
+    pooled = pool(syn.features, real.features, max_syn=min(len(syn.ids), 2 * cap),
+                  max_real=min(len(real.ids), 2 * cap), seed=p.seed, degree=p.kid_degree, coef0=p.kid_coef0)
+    reference = real_vs_real(syn.features, real.features, p.reference_splits, p.seed, p.prdc_k, p.kid_degree,
+                             p.kid_coef0, cap, pooled=pooled)
+    return {"real_vs_real": reference, "two_sample_test": permutation_test(pooled, p.permutations, p.seed)}
+
+
 METRICS.add("fid", Metric(needs_reference=True, compute=_fid))
 METRICS.add("kid", Metric(needs_reference=True, compute=_kid))
 METRICS.add("inception_score", Metric(needs_reference=False, compute=_inception_score))
 METRICS.add("prdc", Metric(needs_reference=True, compute=_prdc))
 METRICS.add("cas", Metric(needs_reference=True, compute=_cas, needs_labels=True))
 METRICS.add("utility", Metric(needs_reference=True, compute=_utility, needs_labels=True))
+METRICS.add("real_vs_real", Metric(needs_reference=True, compute=_real_vs_real))
 
 
 def labelled(labels: np.ndarray) -> bool:
@@ -295,6 +310,27 @@ def unlabelled_reason(inp: ScoreInputs) -> str | None:
     return None
 
 
+def attach_references(out: dict) -> dict:
+    """Put each metric's real-vs-real reference beside its value (``fid.reference``, ...), so every
+    gated number reads "synthetic vs real X; real vs real at the same N Y [lo, hi]"."""
+    block = out.get("real_vs_real")
+    if not block or not block.get("available"):
+        return out
+    for key in RELATIVE:
+        if key in out and key in block["metrics"]:
+            entry = block["metrics"][key]
+            out[key]["reference"] = {
+                **entry["reference"],
+                "n_per_side": block["n_per_side"],
+                "synthetic_vs_real": entry["matched"],
+                "relative": entry["relative"],
+            }
+    return out
+
+
+LABELLED = ("cas", "utility")  # metrics that train a classifier on the labels
+
+
 def score_all(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> dict:
     """Run every registered metric (or those named in ``only``) that the inputs allow -> the
     metrics.json document."""
@@ -303,6 +339,7 @@ def score_all(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> dict:
         "n_synthetic": len(inp.synthetic.ids),
         "n_real": 0 if inp.real is None else len(inp.real.ids),
         "skipped": {},
+        "decision_rule": DECISION_RULE,
     }
     for name, metric in progress(list(METRICS), "score metrics"):
         if only is not None and name not in only:
@@ -313,7 +350,10 @@ def score_all(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> dict:
         if metric.needs_labels and (why := unlabelled_reason(inp)) is not None:
             out["skipped"][name] = why
             continue
+        if name in LABELLED and inp.real is not None and len(set(inp.real.labels.tolist())) < 2:
+            out["skipped"][name] = "the real set has one class: a classifier has nothing to tell apart"
+            continue
         out.update(metric.compute(inp))
     if inp.real is not None and (why := unlabelled_reason(inp)) is not None and (only is None or "fid" in only):
         out["skipped"]["per_class_fid"] = why
-    return out
+    return attach_references(out)

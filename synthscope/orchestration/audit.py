@@ -7,7 +7,7 @@ digest of what it reads, its ``params.yaml`` keys and the digest of its own code
 module's imports), so a second run on unchanged data is served from the cache, changing a
 threshold re-runs only the stages that read it, and editing a report template re-runs only
 the report. The parameters are what the CLI takes, so a run triggered from the UI can point
-at another config or change a param (``param_overrides={"gates.max_fid": 80}``).
+at another config or change a param (``param_overrides={"gates.max_fd_ratio": 2.0}``).
 """
 
 from __future__ import annotations

@@ -15,9 +15,10 @@ from synthscope.documents import BiasDocument, DebiasDocument, ExtractorRef, Fea
 from synthscope.params import GateParams, ReportParams
 from synthscope.report import sections
 from synthscope.report.drift import drift_section
-from synthscope.report.gates import METRIC_GATES, GateResult, evaluate_gates
+from synthscope.report.gates import DECISION_RULE, METRIC_GATES, GateResult, evaluate_gates
 from synthscope.report.groups import report_groups
 from synthscope.report.headlines import headline_metrics, metric_label, plain_words, ranked_findings
+from synthscope.report.verdict import verdict_sentence
 
 SCHEMA_VERSION = 1
 VERDICT_HEADLINES = {
@@ -140,6 +141,8 @@ def build_report(
         "generated_at": generated_at,
         "verdict": result.verdict,
         "headline": VERDICT_HEADLINES[result.verdict],
+        "verdict_sentence": verdict_sentence(result, metrics),
+        "decision_rule": DECISION_RULE,
         "reasons": result.reasons,
         "gates": [c.to_dict() for c in result.checks],
         "inputs": inputs,

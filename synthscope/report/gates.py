@@ -1,12 +1,18 @@
 """Quality gates: turn metrics and findings into a verdict (pass | warn | fail) with reasons.
 
 Thresholds come only from ``params.yaml`` ``gates`` (``GateParams``); a limit of ``null``
-switches that gate off. Each gate gets a status:
+switches that gate off. The metric gates are in units that do not depend on the network or N:
+the Frechet distance as a multiple of its real-vs-real reference at matched N, the KID excess
+over its reference (a fraction of the real kernel variance), coverage relative to real-vs-real
+coverage, and the CAS ratio. Decision rule (``DECISION_RULE``, also in metrics.json and report.json):
 
-- ``fail``: the value is beyond the limit (or a finding is more severe than allowed);
-- ``warn``: the value is inside the limit but its 95% CI crosses it (the data cannot tell),
-  a finding sits exactly at the allowed severity, or the gate could not be checked because
-  the metric is missing (an audit that could not look is not a pass);
+- ``fail``: the metric's 95% interval lies wholly beyond the limit (or a finding is more
+  severe than allowed);
+- ``warn``: the interval straddles the limit (the data cannot tell), a finding sits exactly at
+  the allowed severity, or the gate could not be checked because its stage did not run (an
+  audit that could not look is not a pass);
+- ``not_applicable``: the gate cannot apply to this data (no real set, one class so no CAS, a
+  real set too small to split): said, and counted as a pass;
 - ``pass``: otherwise.
 
 The verdict is the worst status. ``synthscope audit --fail-on fail`` exits 2 on ``fail``;
@@ -19,29 +25,32 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from synthscope.bias.groups import group_phrase
-from synthscope.documents import BiasDocument, MetricsDocument
+from synthscope.documents import BiasDocument, Estimate, MetricsDocument
+from synthscope.metrics.reference import DECISION_RULE
 from synthscope.params import GateParams
 from synthscope.report.headlines import metric_entry, metric_label, ranked_findings
 from synthscope.schema import severity_rank
 
 VERDICTS = ("pass", "warn", "fail")
+STATUSES = ("pass", "not_applicable", "warn", "fail")  # not_applicable counts as a pass in the verdict
+__all__ = ["DECISION_RULE", "METRIC_GATES", "evaluate_gates", "crosses", "worst"]
 
-# gate field in GateParams -> (metric key, "max" or "min")
-METRIC_GATES: dict[str, tuple[str, str]] = {
-    "max_fid": ("fid", "max"),
-    "max_kid": ("kid", "max"),
-    "min_cas_ratio": ("cas_ratio", "min"),
-    "min_coverage": ("coverage", "min"),
+# gate field in GateParams -> (metric key, "max" or "min", what the gate reads, in words)
+METRIC_GATES: dict[str, tuple[str, str, str]] = {
+    "max_fd_ratio": ("fid", "max", "x its real-vs-real reference"),
+    "max_kid_excess": ("kid", "max", "of the real kernel variance above its real-vs-real reference"),
+    "min_coverage_ratio": ("coverage", "min", "x real-vs-real coverage"),
+    "min_cas_ratio": ("cas_ratio", "min", "(CAS synthetic->real / real->real)"),
 }
 
 
 @dataclass(frozen=True)
 class GateCheck:
-    gate: str  # the params.yaml key, e.g. "max_fid"
+    gate: str  # the params.yaml key, e.g. "max_fd_ratio"
     limit: float | str
     value: float | str | None
     ci95: list[float] | None
-    status: str  # pass | warn | fail | not applicable (never counts towards the verdict)
+    status: str  # pass | not_applicable | warn | fail
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,43 +65,61 @@ class GateResult:
     @property
     def reasons(self) -> list[str]:
         """Why the verdict is not a clean pass: the reasons of every non-passing gate, worst first."""
-        bad = [c for c in self.checks if c.status in VERDICTS and c.status != "pass"]
+        bad = [c for c in self.checks if c.status in ("warn", "fail")]
         bad.sort(key=lambda c: -VERDICTS.index(c.status))
         return [c.reason for c in bad]
 
 
-NOT_APPLICABLE = "not applicable"
-
-
 def worst(statuses: list[str]) -> str:
-    """The worst verdict among ``statuses``; "not applicable" gates do not count."""
-    return max((s for s in statuses if s in VERDICTS), key=VERDICTS.index, default="pass")
+    """The verdict of some gate statuses: not_applicable counts as pass."""
+    return max((s if s in VERDICTS else "pass" for s in statuses), key=VERDICTS.index, default="pass")
+
+
+def gated_value(metrics: MetricsDocument | None, key: str) -> tuple[Estimate | None, str | None]:
+    """(the estimate a gate reads, None) or (None, why it cannot apply); (None, None): not measured.
+
+    FD, KID and coverage are read relative to their real-vs-real reference (metrics.json
+    ``real_vs_real``); the CAS ratio as ``metric_entry`` derives it."""
+    if metrics is None:
+        return None, None
+    if key == "cas_ratio":
+        entry = metric_entry(metrics, key)
+        if entry is None and "cas" in metrics.skipped:
+            return None, metrics.skipped["cas"]
+        return entry, None
+    rvr = metrics.real_vs_real
+    if rvr is None:
+        return None, metrics.skipped.get("real_vs_real") if metrics.n_real == 0 or "real_vs_real" in metrics.skipped \
+            else None
+    if not rvr.available:
+        return None, rvr.note
+    matched = rvr.metrics.get(key)
+    relative = None if matched is None else matched.relative
+    if relative is None:
+        return None, f"the real-vs-real reference of {key} is 0, so there is no ratio to it"
+    return relative, None
 
 
 def _metric_check(gate: str, limit: float, metrics: MetricsDocument | None) -> GateCheck:
-    key, kind = METRIC_GATES[gate]
+    key, kind, unit = METRIC_GATES[gate]
     label = metric_label(key, metrics.extractor if metrics else None)
-    entry = metric_entry(metrics, key)
-    skipped = None if metrics is None else metrics.skipped.get(key.removesuffix("_ratio"), "")
-    if entry is None and skipped and "needs class labels" in skipped:
-        return GateCheck(gate, limit, None, None, NOT_APPLICABLE, f"{label}: {skipped}, so {gate} does not apply")
+    entry, not_applicable = gated_value(metrics, key)
     if entry is None:
+        if not_applicable:
+            return GateCheck(gate, limit, None, None, "not_applicable", f"{gate} does not apply: {not_applicable}")
         return GateCheck(gate, limit, None, None, "warn", f"{label} was not measured, so {gate} is unchecked")
     value, ci = entry.value, None if entry.ci95 is None else list(entry.ci95)
+    lo, hi = (value, value) if ci is None else (ci[0], ci[1])
     sign = "≤" if kind == "max" else "≥"
-    beyond = value > limit if kind == "max" else value < limit
-    if beyond:
-        status, why = "fail", f"{label} = {value:.4g} is beyond the gate ({gate}: {sign} {limit:g})"
-    elif ci is not None and (ci[1] > limit if kind == "max" else ci[0] < limit):
-        status, why = (
-            "warn",
-            (
-                f"{label} = {value:.4g} passes {gate} ({sign} {limit:g}) but its 95% CI "
-                f"[{ci[0]:.4g}, {ci[1]:.4g}] crosses it"
-            ),
-        )
+    shown = f"{label} {value:.3g} {unit}" + ("" if ci is None else f" [{lo:.3g}, {hi:.3g}]")
+    beyond_all = lo > limit if kind == "max" else hi < limit
+    within_all = hi <= limit if kind == "max" else lo >= limit
+    if beyond_all:
+        status, why = "fail", f"{shown}: the whole 95% interval is beyond the gate ({gate}: {sign} {limit:g})"
+    elif not within_all:
+        status, why = "warn", f"{shown}: the 95% interval straddles the gate ({gate}: {sign} {limit:g})"
     else:
-        status, why = "pass", f"{label} = {value:.4g} within {gate} ({sign} {limit:g})"
+        status, why = "pass", f"{shown}: within the gate ({gate}: {sign} {limit:g})"
     return GateCheck(gate, limit, value, ci, status, why)
 
 

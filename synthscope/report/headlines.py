@@ -69,6 +69,7 @@ def headline_metrics(metrics: MetricsDocument | None) -> list[dict[str, Any]]:
                 "value": entry.value, "ci95": None if entry.ci95 is None else list(entry.ci95),
                 "method": entry.method if entry.ci95 is not None else None,
                 "warnings": list(getattr(entry, "warnings", [])),
+                **({"reference": dump(entry.reference)} if getattr(entry, "reference", None) is not None else {}),
                 **_fid_details(entry if key == "fid" else None),
             })
     return rows

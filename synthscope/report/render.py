@@ -99,6 +99,8 @@ def summary_markdown(report: dict[str, Any], report_link: str | None = None) -> 
         f"**Verdict: {report['verdict'].upper()}** — {report['headline']}",
         "",
     ]
+    if report.get("verdict_sentence"):
+        lines += [md(report["verdict_sentence"]), ""]
     lines += [f"- {md(r)}" for r in report["reasons"]] + ([""] if report["reasons"] else [])
     if report["metrics"]:
         lines += ["| metric | value | 95% CI |", "|---|---|---|"]

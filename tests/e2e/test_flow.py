@@ -94,7 +94,7 @@ def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_
     assert outputs_mtimes() == stamps  # nothing rewritten (the completion records neither)
 
     # A gates change re-runs only the report; a deleted output re-runs its stage.
-    third = audit_flow(**(kwargs | {"param_overrides": FAST_PARAMS | {"gates.max_fid": 1.0}}), return_state=True)
+    third = audit_flow(**(kwargs | {"param_overrides": FAST_PARAMS | {"gates.max_fd_ratio": 0.01}}), return_state=True)
     states = _task_states(third.state_details.flow_run_id)
     assert states["report"] == "Completed" and states["scan"] == states["score"] == "Cached", states
     paths.bias_json.unlink()

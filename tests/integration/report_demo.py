@@ -111,6 +111,7 @@ METRICS = dump(metrics_doc(
     fid=(87.4, [83.0, 92.1]), kid=(0.062, [0.051, 0.074]), cov=(0.41, [0.34, 0.48]), s2r=(0.52, [0.45, 0.59]),
     r2r=(0.94, [0.9, 0.97]), extractor=("mobilenet-v2", "official"),
     neighbours={"precision": (0.81, [0.74, 0.87]), "recall": (0.22, [0.16, 0.29]), "density": (0.93, [0.82, 1.04])},
+    relative={"fid": (3.1, [2.5, 3.8]), "kid": (0.41, [0.33, 0.5]), "coverage": (0.45, [0.38, 0.52])}, p_value=0.002,
 ))
 
 

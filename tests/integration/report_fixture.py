@@ -82,6 +82,8 @@ def metrics_json(extractor: str = "mobilenet-v2") -> dict[str, Any]:
         s2r=(0.58, [0.52, 0.64]), r2r=(0.91, [0.87, 0.95]), extractor=(extractor, "official"), per_class=per_class,
         neighbours={"precision": (0.72, [0.65, 0.79]), "recall": (0.38, [0.31, 0.45]), "density": (0.81, [0.7, 0.92])},
         inception=(2.41, [2.2, 2.6]),
+        relative={"fid": (2.4, [2.0, 2.9]), "kid": (0.02, [-0.01, 0.05]), "coverage": (0.5, [0.4, 0.6])},
+        p_value=0.002,
     ))
 
 

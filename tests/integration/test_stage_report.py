@@ -31,11 +31,14 @@ def test_full_report_content(tmp_path):
     assert report["verdict"] == "fail" and ">FAIL<" in page
     assert {g["gate"]: g["status"] for g in report["gates"]} == {
         "max_finding_severity": "fail",
-        "max_fid": "fail",
-        "max_kid": "pass",
+        "max_fd_ratio": "fail",
+        "max_kid_excess": "pass",
         "min_cas_ratio": "fail",
-        "min_coverage": "fail",
+        "min_coverage_ratio": "fail",
     }
+    assert report["verdict_sentence"].startswith("Synthetic differs from real more than two real samples differ")
+    assert "FD 2.4x the real-vs-real reference [2, 2.9]" in report["verdict_sentence"]
+    assert "FD 2.4x the real-vs-real reference" in page and report["decision_rule"].startswith("A gate fails only")
     for f in read_json(out.bias_json)["findings"]:  # every finding is in the page, as text
         assert html.escape(f["message"], quote=True).replace("&#x27;", "&#39;") in page
     assert "<script" not in page and html.escape(HOSTILE) in page

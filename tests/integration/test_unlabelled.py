@@ -63,7 +63,7 @@ def test_flat_folders_through_every_stage(tmp_path):
     assert any(n.startswith("classification accuracy score (CAS): not checked: needs class labels")
                for n in report["notes"])
     gates = {g["gate"]: g["status"] for g in report["gates"]}
-    assert gates["min_cas_ratio"] == "not applicable"
+    assert gates["min_cas_ratio"] == "not_applicable"
     assert report["verdict"] == worst([s for g, s in gates.items() if g != "min_cas_ratio"])
     assert not any("CAS" in reason or "cas" in reason for reason in report["reasons"])
     assert "not checked: needs class labels" in out.report_html.read_text()

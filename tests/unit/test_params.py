@@ -53,7 +53,7 @@ def test_override_without_section_is_an_error():
         ({"debias": {"target": {"circle": "half"}}}, r"params\.debias\.target\.circle: expected a number, got 'half'"),
         ({"debias": {"target": "zipf"}}, r"params\.debias\.target: 'zipf' is not allowed; use one of real, uniform"),
         ({"features": {"download": "yes"}}, r"params\.features\.download: expected true or false, got 'yes'"),
-        ({"gates": {"max_fid": "x"}}, r"params\.gates\.max_fid: expected a number, got 'x'"),
+        ({"gates": {"max_fd_ratio": "x"}}, r"params\.gates\.max_fd_ratio: expected a number, got 'x'"),
         ({"scan": 3}, r"params\.scan: expected a mapping of keys, got 3"),
         ({"sacn": {}}, r"params\.sacn: unknown key; allowed keys are debias, demo, features, gates, ingest, monitor, near_copy, report"),
         ({"ingest": {"max_file_mb": True}}, r"params\.ingest\.max_file_mb: expected a number, got True"),
@@ -65,8 +65,8 @@ def test_bad_values_name_key_value_and_what_is_allowed(raw, message):
 
 
 def test_empty_section_means_defaults_and_sections_stay_frozen_and_validated():
-    params = build_params({"scan": None, "gates": {"max_fid": None}})
-    assert params.scan == Params().scan and params.gates.max_fid is None
+    params = build_params({"scan": None, "gates": {"max_fd_ratio": None}})
+    assert params.scan == Params().scan and params.gates.max_fd_ratio is None
     with pytest.raises(dataclasses.FrozenInstanceError):
         params.scan.seed = 3  # type: ignore[misc]
     with pytest.raises(ValidationError, match="cv_folds"):
@@ -149,7 +149,7 @@ def test_nan_inf_and_negative_values_are_one_line_errors_naming_key_and_range(va
     ("features.batch_size", 0, r"params\.features\.batch_size: 0 is out of range; use an integer >= 1"),
     ("report.thumbnail_px", 0, r"params\.report\.thumbnail_px: 0 is out of range; use an integer in \[1, 1024\]"),
     ("report.thumbnail_px", -1, r"params\.report\.thumbnail_px: -1 is out of range"),
-    ("gates.max_fid", float("nan"), r"params\.gates\.max_fid: nan is out of range; use a finite number >= 0, or null"),
+    ("gates.max_fd_ratio", float("nan"), r"params\.gates\.max_fd_ratio: nan is out of range; use a finite number >= 0, or null"),
 ])
 def test_the_values_of_the_issue_are_refused(key, value, message):
     with pytest.raises(ConfigError, match=message):

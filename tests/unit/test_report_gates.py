@@ -14,8 +14,8 @@ from synthscope.report.headlines import metric_entry, metric_label, ranked_findi
 from tests.documents_fakes import bias_doc, finding
 from tests.documents_fakes import metrics_doc as metrics
 
-GATES = GateParams(
-    max_finding_severity="medium", max_fid=50.0, max_kid=0.05, min_cas_ratio=0.8, min_coverage=0.5
+GATES = GateParams(  # the limits of the tests below, not the defaults (those come from bench/calibration.py)
+    max_finding_severity="medium", max_fd_ratio=1.5, max_kid_excess=0.1, min_cas_ratio=0.8, min_coverage_ratio=0.7
 )
 
 
@@ -24,18 +24,40 @@ def test_clean_data_passes():
     assert result.verdict == "pass" and result.reasons == []
     assert {c.gate for c in result.checks} == {
         "max_finding_severity",
-        "max_fid",
-        "max_kid",
+        "max_fd_ratio",
+        "max_kid_excess",
         "min_cas_ratio",
-        "min_coverage",
+        "min_coverage_ratio",
     }
 
 
-def test_metric_beyond_limit_fails_and_ci_straddle_warns():
-    failed = evaluate_gates(metrics(fid=(61.0, [57.0, 65.0])), bias_doc([]), GATES)
-    assert failed.verdict == "fail" and "max_fid" in failed.reasons[0]
-    straddle = evaluate_gates(metrics(fid=(48.0, [45.0, 52.0])), bias_doc([]), GATES)
-    assert straddle.verdict == "warn" and "95% CI" in straddle.reasons[0]
+def test_decision_rule_fail_only_when_the_whole_interval_is_beyond():
+    """fail: interval wholly beyond; warn: it straddles the limit (even with the value beyond); pass: within."""
+    def status(gate_key: str, pair) -> str:
+        checks = evaluate_gates(metrics(relative={gate_key: pair}), bias_doc([]), GATES).checks
+        gate = {"fid": "max_fd_ratio", "kid": "max_kid_excess", "coverage": "min_coverage_ratio"}[gate_key]
+        return next(c.status for c in checks if c.gate == gate)
+
+    assert status("fid", (3.1, [2.5, 3.8])) == "fail"
+    assert status("fid", (1.6, [1.4, 1.9])) == "warn"  # value beyond, interval straddles: the data cannot tell
+    assert status("fid", (1.3, [1.1, 1.6])) == "warn"
+    assert status("fid", (1.0, [0.9, 1.1])) == "pass"
+    assert status("kid", (0.3, [0.2, 0.4])) == "fail" and status("kid", (0.05, [-0.01, 0.11])) == "warn"
+    assert status("coverage", (0.4, [0.3, 0.5])) == "fail" and status("coverage", (0.75, [0.6, 0.9])) == "warn"
+    failed = evaluate_gates(metrics(relative={"fid": (3.1, [2.5, 3.8])}), bias_doc([]), GATES)
+    assert failed.verdict == "fail" and "max_fd_ratio" in failed.reasons[0]
+    assert "3.1 x its real-vs-real reference [2.5, 3.8]" in failed.reasons[0]
+
+
+def test_gates_that_cannot_apply_say_so_and_do_not_warn():
+    no_real = metrics(fid=None, kid=None, cov=None, s2r=None, relative={}, p_value=None)
+    no_real = no_real.model_copy(update={"n_real": 0, "skipped": {
+        "real_vs_real": "no real reference", "cas": "no real reference"}})
+    result = evaluate_gates(no_real, bias_doc([]), GATES)
+    assert result.verdict == "pass" and result.reasons == []
+    assert {c.status for c in result.checks if c.gate != "max_finding_severity"} == {"not_applicable"}
+    small = metrics(relative={}).model_copy(update={"real_vs_real": None})
+    assert evaluate_gates(small, bias_doc([]), GATES).verdict == "warn"  # measured nowhere: an older metrics.json
 
 
 def test_severity_gate_above_fails_at_limit_warns():
@@ -48,7 +70,9 @@ def test_cas_ratio_is_the_quotient_with_a_conservative_interval():
     entry = metric_entry(metrics(s2r=(0.6, [0.5, 0.7]), r2r=(0.9, [0.8, 1.0])), "cas_ratio")
     assert entry.value == pytest.approx(0.6 / 0.9)
     assert entry.ci95 == pytest.approx((0.5 / 1.0, 0.7 / 0.8))
-    result = evaluate_gates(metrics(s2r=(0.6, [0.5, 0.7]), r2r=(0.9, [0.8, 1.0])), bias_doc([]), GATES)
+    straddles = evaluate_gates(metrics(s2r=(0.6, [0.5, 0.7]), r2r=(0.9, [0.8, 1.0])), bias_doc([]), GATES)
+    assert straddles.verdict == "warn"  # [0.5, 0.875] holds 0.8
+    result = evaluate_gates(metrics(s2r=(0.5, [0.45, 0.55]), r2r=(0.9, [0.8, 1.0])), bias_doc([]), GATES)
     assert result.verdict == "fail" and any("min_cas_ratio" in r for r in result.reasons)
 
 
@@ -56,7 +80,8 @@ def test_missing_inputs_warn_and_disabled_gates_are_skipped():
     result = evaluate_gates(None, None, GATES)
     assert result.verdict == "warn"
     assert all(c.status == "warn" for c in result.checks)
-    off = dataclasses.replace(GATES, max_fid=None, max_kid=None, min_cas_ratio=None, min_coverage=None)
+    off = dataclasses.replace(GATES, max_fd_ratio=None, max_kid_excess=None, min_cas_ratio=None,
+                              min_coverage_ratio=None)
     assert [c.gate for c in evaluate_gates(None, bias_doc([]), off).checks] == ["max_finding_severity"]
     assert evaluate_gates(None, bias_doc([]), off).verdict == "pass"
 
@@ -96,21 +121,11 @@ def test_inception_with_custom_weights_is_not_fid_either():
     )
 
 
-def test_fid_gate_reads_the_honest_interval_that_holds_the_estimate():
-    """Issue 12: a bootstrap interval above its own FID made gates warn far from the limit. The
-    score stage's interval holds the estimate, so a limit just above the value but below the
-    interval's top warns, and a limit above the interval passes."""
-    import numpy as np
-
-    from synthscope.metrics.fid_interval import fid_with_interval
-
-    rng = np.random.default_rng(0)
-    res = fid_with_interval(rng.normal(size=(300, 64)), rng.normal(size=(300, 64)), reps=12, seed=0)
-    lo, hi = res.ci95
-    assert lo <= res.value <= hi
-    doc = metrics(fid=(res.value, [lo, hi]))
-    far = dataclasses.replace(GATES, max_fid=hi * 1.5, max_kid=None, min_cas_ratio=None, min_coverage=None)
-    assert evaluate_gates(doc, bias_doc([]), far).verdict == "pass"
-    near = dataclasses.replace(far, max_fid=(res.value + hi) / 2) if hi > res.value else far
-    expected = "warn" if hi > res.value else "pass"
-    assert evaluate_gates(doc, bias_doc([]), near).verdict == expected
+def test_too_small_a_real_set_makes_the_relative_gates_not_applicable():
+    doc = metrics()
+    rvr = doc.real_vs_real.model_copy(update={"available": False, "note": "the real set (15 images) is too small "
+                                              "to split", "metrics": {}, "value": None, "ci95": None})
+    result = evaluate_gates(doc.model_copy(update={"real_vs_real": rvr}), bias_doc([]), GATES)
+    relative = [c for c in result.checks if c.gate in ("max_fd_ratio", "max_kid_excess", "min_coverage_ratio")]
+    assert {c.status for c in relative} == {"not_applicable"} and "too small to split" in relative[0].reason
+    assert result.verdict == "pass"

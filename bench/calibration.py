@@ -1,0 +1,386 @@
+"""Calibrate the verdict: false-fail rate on null pairs and power on known-bad sets, gates and findings together.
+
+    python bench/calibration.py [--splits 20] [--sizes 30 100 300 1000 3000] [--only NAME ...]
+
+Null pairs: two disjoint random draws (stratified by class) of one real source, N per side,
+``--splits`` seeds each, at every N the source allows (2N images). Sources: the shared CIFAR-10
+sample (1,000 photos, 10 classes), the shared cats-and-dogs sample (600 photos, 2 classes), the
+demo's real set (shapes, 3 classes, generated large enough for 3,000 per side) and composite photos
+(``synthscope.demo.composite``, 3 size classes). Required: the verdict is ``fail`` in at most 5% of
+null pairs at every N.
+
+Known-bad pairs: the same draws with a defect planted on the synthetic side only: a colour cast,
+a blur, a class-colour shortcut (CIFAR), a background swap (composites: the object's alpha matte
+pasted on a flat green backdrop) and the demo's own synthetic set against its real set.
+Required: ``fail`` in at least 90% of pairs from N = 300 per side.
+
+Every pair runs the real code: ``synthscope.bias.scan`` on the attributes and embeddings (the
+findings), ``synthscope.metrics.suite.score_all`` for the real-vs-real references and CAS (the
+linear probe on the embeddings; the audit's default for small sets is the CNN, minutes per pair)
+and ``synthscope.report.gates.evaluate_gates`` with ``params.yaml``'s gates. Images are embedded
+(MobileNetV2) and their attributes measured once per source and variant, cached under
+``.cache/calibration`` so a re-run costs only the pairs. Raw per-pair results go to
+``.cache/calibration/pairs.jsonl``; ``--table`` re-evaluates them with the current params.yaml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image, ImageFilter
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from synthscope.bias import findings, scan, summary  # noqa: E402
+from synthscope.bias.inputs import scan_data  # noqa: E402
+from synthscope.config import load_params  # noqa: E402
+from synthscope.datasets.image import load_rgb  # noqa: E402
+from synthscope.documents import BiasDocument, MetricsDocument  # noqa: E402
+from synthscope.features.attributes import ATTRIBUTE_COLUMNS, image_attributes  # noqa: E402
+from synthscope.features.extractors import resolve_extractor  # noqa: E402
+from synthscope.metrics.reference import WIDENED, widen  # noqa: E402
+from synthscope.metrics.suite import RoleData, ScoreInputs, score_all  # noqa: E402
+from synthscope.params import Params  # noqa: E402
+from synthscope.report.gates import evaluate_gates  # noqa: E402
+
+CACHE = ROOT / ".cache" / "calibration"
+SHARED = ROOT.parent / "shared" / "data"
+SIZES = (30, 100, 300, 1000, 3000)
+POWER_FROM = 300
+Images = tuple[list[np.ndarray], np.ndarray]  # (uint8 (H, W, 3) images, labels)
+
+
+# ---- sources -----------------------------------------------------------------------------------
+
+def folder(path: Path) -> Images:
+    files = sorted(p for p in path.glob("*/*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    return [load_rgb(p) for p in files], np.array([p.parent.name for p in files])
+
+
+def demo(style: str, n_per_class: int, seed: int) -> Images:
+    from synthscope.demo.generate import DEMO_BIASES, Biases, generate_dataset
+
+    out = CACHE / "demo" / f"{style}-{n_per_class}-{seed}"
+    if not out.is_dir():
+        real_dir = CACHE / "demo" / "real-200-0"  # demo-real: the synthetic set copies some of its images
+        if style == "synthetic":
+            demo("real", 200, 0)
+        biases = DEMO_BIASES if style == "synthetic" else Biases()
+        generate_dataset(out, n_per_class, biases, "synthetic" if style == "synthetic" else "real", seed, 64,
+                         real_dir=real_dir if style == "synthetic" else None)
+    return folder(out)
+
+
+def composites(n: int, seed: int, backdrop_swap: bool = False) -> Images:
+    """Composite photos (photo and studio backdrops) labelled by size; ``backdrop_swap`` pastes each
+    object (its true alpha matte) on a flat green backdrop instead."""
+    from synthscope.demo.composite import composite_set
+
+    sizes = ((32, 32), (64, 64), (96, 72))
+    images, labels = [], []
+    for c in composite_set(n, seed, sizes=sizes):
+        rgb = c.rgb
+        if backdrop_swap:
+            green = np.array([40.0, 150.0, 60.0])
+            rgb = np.clip(np.rint(c.alpha[..., None] * rgb + (1 - c.alpha[..., None]) * green), 0, 255).astype(np.uint8)
+        images.append(rgb)
+        labels.append(f"{c.rgb.shape[1]}x{c.rgb.shape[0]}")
+    return images, np.array(labels)
+
+
+def colour_cast(rgb: np.ndarray, label: str) -> np.ndarray:
+    """A warm cast, as a miscalibrated generator's white balance: R +30, B -30."""
+    return np.clip(rgb.astype(np.int16) + np.array([30, 0, -30]), 0, 255).astype(np.uint8)
+
+
+def blur(rgb: np.ndarray, label: str) -> np.ndarray:
+    """Gaussian blur of 1 px on 32 px photos: detail a generator failed to render."""
+    return np.asarray(Image.fromarray(rgb).filter(ImageFilter.GaussianBlur(1.0)))
+
+
+def class_colour(rgb: np.ndarray, label: str) -> np.ndarray:
+    """Each class tinted towards its own hue: colour tells the class (a shortcut a classifier learns)."""
+    hue = (sum(map(ord, label)) * 0.618) % 1.0
+    tint = np.array([np.cos(2 * np.pi * (hue + k / 3)) for k in range(3)]) * 40
+    return np.clip(rgb.astype(np.float64) + tint, 0, 255).astype(np.uint8)
+
+
+def planted(base: Callable[[], Images], edit: Callable[[np.ndarray, str], np.ndarray]) -> Callable[[], Images]:
+    def make() -> Images:
+        images, labels = base()
+        return [edit(im, lab) for im, lab in zip(images, labels, strict=True)], labels
+    return make
+
+
+def cifar() -> Images:
+    return folder(SHARED / "cifar10-sample")
+
+
+def cifar_half(first: bool) -> Callable[[], Images]:
+    """One fixed half of the CIFAR sample (50 per class): the planted sets edit the first half and are
+    drawn against the second, so the two sides never share a photo (and only 500 images are embedded)."""
+    def make() -> Images:
+        images, labels = cifar()
+        rows = np.concatenate([np.flatnonzero(labels == c)[(0 if first else 50):(50 if first else 100)]
+                               for c in np.unique(labels)])
+        return [images[i] for i in rows], labels[rows]
+    return make
+
+
+# name -> images. Sizes are what this 2-core machine embeds in minutes (about 0.3 s an image under load).
+SOURCES: dict[str, Callable[[], Images]] = {
+    "cifar": cifar,
+    "catsdogs": lambda: folder(SHARED / "catsdogs-sample"),
+    "demo-real": lambda: demo("real", 200, 0),
+    "composite": lambda: composites(600, 0),
+    "cifar-b": cifar_half(False),
+    "cifar+cast": planted(cifar_half(True), colour_cast),
+    "cifar+blur": planted(cifar_half(True), blur),
+    "cifar+class-colour": planted(cifar_half(True), class_colour),
+    "composite+backdrop": lambda: composites(300, 1, backdrop_swap=True),
+    "demo-synthetic": lambda: demo("synthetic", 200, 2),
+}
+NULL = ("cifar", "catsdogs", "demo-real", "composite")
+BAD = {  # known-bad set -> the real source it is drawn against (never sharing an image with it)
+    "cifar+cast": "cifar-b", "cifar+blur": "cifar-b", "cifar+class-colour": "cifar-b",
+    "composite+backdrop": "composite", "demo-synthetic": "demo-real",
+}
+
+
+# ---- embeddings + attributes, once per source ----------------------------------------------------
+
+def embed(name: str) -> dict:
+    """Features, logits, attributes and labels of one source, cached as .npz + .parquet."""
+    npz, table = CACHE / f"{name}.npz", CACHE / f"{name}.parquet"
+    if npz.is_file() and table.is_file():
+        data = np.load(npz)
+        return {"features": data["features"], "logits": data["logits"], "attrs": pd.read_parquet(table)}
+    started = time.perf_counter()
+    images, labels = SOURCES[name]()
+    extractor = resolve_extractor("mobilenet-v2", allow_download=False)
+    net, spec = extractor.model(), extractor.spec
+    feats, logits = [], []
+    with torch.inference_mode():
+        for start in range(0, len(images), 64):
+            batch = torch.stack([spec.preprocess(torch.from_numpy(np.array(im, copy=True)).permute(2, 0, 1))
+                                 for im in images[start:start + 64]])
+            f, lg = net(batch.contiguous(memory_format=torch.channels_last))
+            feats.append(f.numpy().astype(np.float32))
+            logits.append(lg.numpy().astype(np.float32))
+    attrs = pd.DataFrame([image_attributes(im) for im in images])
+    attrs.insert(0, "label", labels)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(npz, features=np.concatenate(feats), logits=np.concatenate(logits))
+    attrs.to_parquet(table)
+    print(f"embedded {name}: {len(images)} images in {time.perf_counter() - started:.0f} s", flush=True)
+    return embed(name)
+
+
+def extractor_info() -> dict:
+    return resolve_extractor("mobilenet-v2", allow_download=False).info()
+
+
+# ---- one pair ----------------------------------------------------------------------------------
+
+def stratified_halves(labels: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+    """Two disjoint index sets of ``n`` rows each with the same class shares; None when too few rows."""
+    if 2 * n > len(labels):
+        return None
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = np.floor(counts / len(labels) * n).astype(int)
+    for i in np.argsort(-(counts / len(labels) * n - quota))[: n - quota.sum()]:
+        quota[i] += 1
+    a, b = [], []
+    for cls, q in zip(classes, quota, strict=True):
+        rows = rng.permutation(np.flatnonzero(labels == cls))
+        if 2 * q > len(rows):
+            return None
+        a.append(rows[:q])
+        b.append(rows[q:2 * q])
+    return np.concatenate(a), np.concatenate(b)
+
+
+def role(data: dict, rows: np.ndarray, role_name: str, tag: str) -> tuple[RoleData, pd.DataFrame]:
+    attrs = data["attrs"].iloc[rows].reset_index(drop=True)
+    ids = np.array([f"{tag}-{r}" for r in rows])
+    frame = attrs[["label"]].copy()
+    frame.insert(0, "image_id", ids)
+    frame.insert(1, "role", role_name)
+    frame["path"] = ids
+    for column in (*ATTRIBUTE_COLUMNS, "dhash"):
+        frame[column] = attrs[column].to_numpy()
+    rd = RoleData(ids=ids, labels=attrs["label"].astype(str).to_numpy(), features=data["features"][rows],
+                  logits=data["logits"][rows], dhash=attrs["dhash"].to_numpy(dtype=np.int64))
+    return rd, frame
+
+
+def run_pair(syn_data: dict, real_data: dict, syn_rows: np.ndarray, real_rows: np.ndarray, params: Params,
+             info: dict, tags: tuple[str, str], full: bool) -> dict:
+    """Score (and with ``full``, scan + CAS) one pair -> the raw documents the verdict is made from."""
+    syn, syn_frame = role(syn_data, syn_rows, "synthetic", tags[0])
+    real, real_frame = role(real_data, real_rows, "real", tags[1])
+    out: dict = {"bias": None}
+    if full:
+        attributes = pd.concat([syn_frame, real_frame], ignore_index=True)
+        features = np.concatenate([syn.features, real.features])
+        data = scan_data(attributes, attributes[["role", "path"]], features)
+        flagged = scan(data, params.scan)
+        out["bias"] = BiasDocument.model_validate({
+            "findings": findings(flagged),
+            "summary": summary(flagged, len(syn_rows), len(real_rows)) | {"extractor": info},
+        }).model_dump(mode="json", exclude_unset=True)
+    score = replace(params.score, cas_model="linear", augmentation=False, curves=False)
+    metrics = MetricsDocument.model_validate(score_all(
+        ScoreInputs(synthetic=syn, real=real, extractor=info, params=score, scan=params.scan),
+        only=("real_vs_real", "cas") if full else ("real_vs_real",),
+    ))
+    out["metrics"] = metrics.model_dump(mode="json", exclude_unset=True)
+    return out
+
+
+RELATIVE_GATES = ("max_fd_ratio", "max_kid_excess", "min_coverage_ratio")
+
+
+def current_intervals(metrics: dict) -> dict:
+    """Pairs stored before the relative intervals were widened (``reference.widen``) get the same pure
+    transformation of their stored (value, interval), exactly what a re-run would compute."""
+    rvr = metrics.get("real_vs_real") or {}
+    for entry in (rvr.get("metrics") or {}).values():
+        rel = entry.get("relative")
+        if rel and WIDENED not in rel["method"]:
+            rel["ci95"] = widen(rel["value"], rel["ci95"])
+            rel["method"] += f", {WIDENED}"
+    return metrics
+
+
+def verdicts(doc: dict, params: Params) -> dict:
+    """The relative metric gates' verdict (every pair) and, where the scan and CAS ran, the full verdict."""
+    metrics = MetricsDocument.model_validate(current_intervals(doc["metrics"]))
+    bias = None if doc["bias"] is None else BiasDocument.model_validate(doc["bias"])
+    result = evaluate_gates(metrics, bias, params.gates)
+    relative = [c for c in result.checks if c.gate in RELATIVE_GATES]
+    return {
+        "metric_fail": any(c.status == "fail" for c in relative),
+        "full_fail": None if bias is None else result.verdict == "fail",
+        "findings_fail": None if bias is None else any(
+            c.status == "fail" for c in result.checks if c.gate == "max_finding_severity"),
+        "failed": [c.gate for c in result.checks if c.status == "fail"],
+    }
+
+
+def pairs(names: list[str], sizes: tuple[int, ...], splits: int, full_splits: int, params: Params,
+          out: Path) -> None:
+    info = extractor_info()
+    done = set()
+    if out.is_file():
+        done = {(r["pair"], r["n"], r["split"]) for r in map(json.loads, out.read_text().splitlines())}
+    for name in names:
+        real_name = BAD.get(name, name)
+        syn_data, real_data = embed(name), embed(real_name)
+        labels = real_data["attrs"]["label"].to_numpy()
+        for n in sizes:
+            if name in BAD and n < 100:
+                continue
+            for split in range(splits):
+                if (name, n, split) in done:
+                    continue
+                rng = np.random.default_rng([split, n])
+                if name in BAD:  # its own images: N synthetic, N real from the real side's set
+                    syn_labels = syn_data["attrs"]["label"].to_numpy()
+                    if n > len(syn_labels) or n > len(labels):
+                        break
+                    syn_rows = rng.choice(len(syn_labels), n, replace=False)
+                    real_rows = rng.choice(len(labels), n, replace=False)
+                else:
+                    halves = stratified_halves(labels, n, rng)
+                    if halves is None:
+                        break
+                    syn_rows, real_rows = halves
+                started = time.perf_counter()
+                doc = run_pair(syn_data, real_data, syn_rows, real_rows, params, info, (name, real_name),
+                               full=split < full_splits)
+                row = {"pair": name, "null": name not in BAD, "n": n, "split": split,
+                       "seconds": time.perf_counter() - started, **doc}
+                with out.open("a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+                v = verdicts(doc, params)
+                print(f"{name:20s} N={n:5d} split={split:2d} metric_fail={v['metric_fail']!s:5s} "
+                      f"full_fail={v['full_fail']!s:5s} {v['failed']} {row['seconds']:.1f}s", flush=True)
+
+
+# ---- the table ---------------------------------------------------------------------------------
+
+def table(files: list[Path], params: Params) -> pd.DataFrame:
+    rows = []
+    lines = [line for f in files if f.is_file() for line in f.read_text().splitlines()]
+    for raw in map(json.loads, lines):
+        v = verdicts(raw, params)
+        rel = raw["metrics"].get("real_vs_real") or {}
+        fd = (rel.get("metrics") or {}).get("fid", {}).get("relative") or {}
+        rows.append({"pair": raw["pair"], "null": raw["null"], "n": raw["n"], **v,
+                     "fd_ratio": fd.get("value"), "p": (raw["metrics"].get("two_sample_test") or {}).get("value")})
+    frame = pd.DataFrame(rows)
+    summary_rows = []
+    for (pair, null, n), g in frame.groupby(["pair", "null", "n"], sort=False):
+        full = g[g["full_fail"].notna()]
+        summary_rows.append({
+            "set": pair, "kind": "null" if null else "known-bad", "N/side": n,
+            "pairs": len(g), "metric-gate fail": g["metric_fail"].mean(),
+            "full pairs": len(full),
+            "full fail": full["full_fail"].astype(bool).mean() if len(full) else float("nan"),
+            "findings fail": full["findings_fail"].astype(bool).mean() if len(full) else float("nan"),
+            "median FD ratio": g["fd_ratio"].median(),
+            "median p": g["p"].median(),
+        })
+    return pd.DataFrame(summary_rows).sort_values(["kind", "set", "N/side"], ascending=[False, True, True])
+
+
+def check(result: pd.DataFrame) -> list[str]:
+    """The two requirements, as failures in words (empty: both met)."""
+    problems = []
+    null, bad = result[result["kind"] == "null"], result[result["kind"] == "known-bad"]
+    for column in ("metric-gate fail", "full fail"):
+        for _, r in null[null[column] > 0.05].iterrows():
+            problems.append(f"{column}: false-fail rate {r[column]:.0%} > 5% on {r['set']} at N={r['N/side']}")
+        for _, r in bad[(bad["N/side"] >= POWER_FROM) & (bad[column] < 0.9)].iterrows():
+            problems.append(f"{column}: power {r[column]:.0%} < 90% on {r['set']} at N={r['N/side']}")
+    return problems
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--splits", type=int, default=20)
+    parser.add_argument("--full-splits", type=int, default=5,
+                        help="of the splits, how many also run the bias scan and CAS (minutes a pair on 2 cores)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--only", nargs="+", default=None, help="sets to run (default: all)")
+    parser.add_argument("--params", type=Path, default=ROOT / "params.yaml")
+    parser.add_argument("--table", action="store_true", help="only re-evaluate the stored pairs")
+    parser.add_argument("--results", nargs="+", default=["pairs.jsonl"],
+                        help="result files under .cache/calibration: the first is written, all are read")
+    args = parser.parse_args()
+    params = load_params(args.params)
+    out = CACHE / args.results[0]
+    if not args.table:
+        names = args.only or [*NULL, *BAD]
+        pairs(names, tuple(args.sizes), args.splits, args.full_splits, params, out)
+    result = table([CACHE / name for name in args.results], params)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(result.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    problems = check(result)
+    print("\n".join(problems) if problems else "both requirements met: false-fail <= 5% at every N, "
+          f"power >= 90% from N = {POWER_FROM}")
+
+
+if __name__ == "__main__":
+    main()
