@@ -123,14 +123,14 @@ def _metric_check(gate: str, limit: float, metrics: MetricsDocument | None) -> G
     return GateCheck(gate, limit, value, ci, status, why)
 
 
-def group_reasons(bias: BiasDocument, limit: str, over: bool, most: int = 3) -> str:
+def group_reasons(bias: BiasDocument, limit: str, over: bool, findings: list[dict[str, Any]], most: int = 3) -> str:
     """', in 2 groups: high drift (embeddings) (whole dataset); high drift / color in 34 of 34 classes'.
 
     Names the groups (``bias.groups``, worst first) beyond the limit (``over``) or at it, not
     one arbitrary class; a document without groups names its worst finding instead.
     """
     if not bias.groups:
-        top = ranked_findings(bias)[0]
+        top = findings[0]  # ranked_findings(bias), as the caller has them
         where = f"{top['check']}" + (f" / {top['attribute']}" if top.get("attribute") else "")
         where += f" in '{top['class']}'" if top.get("class") else ""
         return f", worst: {top['severity']} {where}"
@@ -151,7 +151,7 @@ def _severity_check(limit: str, bias: BiasDocument | None, findings: list[dict[s
         return GateCheck(gate, limit, None, None, "pass", "the bias scan found nothing")
     top = findings[0]
     n_over = sum(severity_rank(f["severity"]) > severity_rank(limit) for f in findings)
-    where = group_reasons(bias, limit, n_over > 0)
+    where = group_reasons(bias, limit, n_over > 0, findings)
     if n_over:
         return GateCheck(
             gate,

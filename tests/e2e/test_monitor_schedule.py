@@ -58,15 +58,18 @@ def test_served_monitor_takes_each_new_file_once(tmp_path):
              "--output-dir", str(out), "--store-dir", str(tmp_path / "store"), "--cron", "0 3 * * *"],
             cwd=ROOT, env=env, stdout=logs["serve"], stderr=subprocess.STDOUT, start_new_session=True)
         procs.append(serve)
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
         os.environ["PREFECT_API_URL"] = api
-        try:
-            states = []
-            for batch in batches:
-                _copy(batch, watch)
-                past = time.time() - 60  # settled: older than the flow's settle_seconds
-                for f in watch.iterdir():
-                    os.utime(f, (past, past))
-                states.append(asyncio.run(_trigger_and_wait(serve)))
+        try:  # the settings context too: an earlier in-process flow (the test harness) may have pinned another server
+            with temporary_settings(updates={PREFECT_API_URL: api}):
+                states = []
+                for batch in batches:
+                    _copy(batch, watch)
+                    past = time.time() - 60  # settled: older than the flow's settle_seconds
+                    for f in watch.iterdir():
+                        os.utime(f, (past, past))
+                    states.append(asyncio.run(_trigger_and_wait(serve)))
         finally:
             del os.environ["PREFECT_API_URL"]
         log = (tmp_path / "serve.log").read_text()[-3000:]

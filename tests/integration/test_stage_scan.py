@@ -56,7 +56,7 @@ def test_stage_writes_design_shaped_outputs(tmp_path, fake_store, with_real):
     paths = OutputPaths(out)
     assert written == [paths.bias_json, paths.findings]
     result = json.loads(paths.bias_json.read_text())
-    assert set(result) == {"findings", "summary", "drift_examples", "not_checked"}
+    assert set(result) == {"findings", "groups", "summary", "drift_examples", "not_checked"}
     assert result["not_checked"] == []  # both sets labelled
     if with_real:  # the report shows these; it never refits the classifier
         examples = result["drift_examples"]
