@@ -67,7 +67,7 @@ class Finding(Document):
     origin: Literal[ORIGINS]
     message: str
     metric: str
-    id: str | None = None  # after DESIGN.md's keys
+    id: str | None = None  # after docs/design.md's keys
     examples: list[MemorizedExample] | None = None  # memorisation only: the suspected copies
 
 
