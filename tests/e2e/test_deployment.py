@@ -81,7 +81,7 @@ def test_served_deployment_runs_from_the_api(demo_dir, demo_store, tmp_path):
 
         os.environ["PREFECT_API_URL"] = api  # this process talks to the same server
         try:
-            flow_run = asyncio.run(_trigger_and_wait(serve))
+            flow_run = asyncio.run(trigger_and_wait(serve, "synthscope-audit/synthscope-svc", FAST_PARAMS))
         finally:
             del os.environ["PREFECT_API_URL"]
         assert flow_run["state"] == "COMPLETED", (flow_run, (tmp_path / "serve.log").read_text()[-3000:])
@@ -96,7 +96,8 @@ def test_served_deployment_runs_from_the_api(demo_dir, demo_store, tmp_path):
     assert all(p.poll() is not None for p in procs)
 
 
-async def _trigger_and_wait(serve: subprocess.Popen) -> dict:
+async def trigger_and_wait(serve: subprocess.Popen, deployment_name: str, param_overrides: dict) -> dict:
+    """Run the served deployment once (after it registers); its final state, artifact keys and schedule."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
     from prefect.exceptions import ObjectNotFound
@@ -105,13 +106,13 @@ async def _trigger_and_wait(serve: subprocess.Popen) -> dict:
         deadline = time.monotonic() + 120
         while True:  # the serve process registers the deployment after it starts
             try:
-                deployment = await client.read_deployment_by_name("synthscope-audit/synthscope-svc")
+                deployment = await client.read_deployment_by_name(deployment_name)
                 break
             except ObjectNotFound as exc:
                 if time.monotonic() > deadline or serve.poll() is not None:
                     raise AssertionError(f"deployment never registered: {exc}") from exc
                 await asyncio.sleep(1)
-        run = await client.create_flow_run_from_deployment(deployment.id, parameters={"param_overrides": FAST_PARAMS})
+        run = await client.create_flow_run_from_deployment(deployment.id, parameters={"param_overrides": param_overrides})
         deadline = time.monotonic() + 480
         while True:
             run = await client.read_flow_run(run.id)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.e2e.test_deployment import _free_port, _healthy, _stop, _wait
+from tests.e2e.test_deployment import _free_port, _healthy, _stop, _wait, trigger_and_wait
 from tests.shared_data import shared_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
@@ -69,7 +69,7 @@ def test_served_monitor_takes_each_new_file_once(tmp_path):
                     past = time.time() - 60  # settled: older than the flow's settle_seconds
                     for f in watch.iterdir():
                         os.utime(f, (past, past))
-                    states.append(asyncio.run(_trigger_and_wait(serve)))
+                    states.append(asyncio.run(trigger_and_wait(serve, "synthscope-monitor/monitor-out", SETTINGS)))
         finally:
             del os.environ["PREFECT_API_URL"]
         log = (tmp_path / "serve.log").read_text()[-3000:]
@@ -87,32 +87,3 @@ def test_served_monitor_takes_each_new_file_once(tmp_path):
     assert len(state) == 40 and state["path"].is_unique  # every file taken once, none skipped
     assert state.groupby("batch_id").size().tolist() == [20, 20]
 
-
-async def _trigger_and_wait(serve: subprocess.Popen) -> dict:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-    from prefect.exceptions import ObjectNotFound
-
-    async with get_client(httpx_settings={"timeout": 30}) as client:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                deployment = await client.read_deployment_by_name("synthscope-monitor/monitor-out")
-                break
-            except ObjectNotFound as exc:
-                if time.monotonic() > deadline or serve.poll() is not None:
-                    raise AssertionError(f"deployment never registered: {exc}") from exc
-                await asyncio.sleep(1)
-        run = await client.create_flow_run_from_deployment(deployment.id, parameters={"param_overrides": SETTINGS})
-        deadline = time.monotonic() + 480
-        while True:
-            run = await client.read_flow_run(run.id)
-            if run.state is not None and run.state.is_final():
-                break
-            if time.monotonic() > deadline or serve.poll() is not None:
-                raise AssertionError(f"flow run did not finish: {run.state}")
-            await asyncio.sleep(2)
-        artifacts = await client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
-        )
-        return {"state": run.state.type.value, "artifacts": {a.key for a in artifacts if a.key}}
