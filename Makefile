@@ -12,6 +12,9 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 export PREFECT_RESULTS_LOCAL_STORAGE_PATH ?= $(CURDIR)/.prefect/results
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# pytest worker processes for `make test`: most slow tests wait on Prefect servers, DVC or subprocesses,
+# so three workers keep two cores busy (docs/performance.md has the measurement).
+TEST_WORKERS ?= 3
 
 .PHONY: setup demo test bench ui lint clean
 
@@ -32,7 +35,7 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 ui: setup
 	scripts/ui.sh
