@@ -6,14 +6,13 @@ independent stages (scan and score) run side by side. A task's cache key is the 
 digest of what it reads, its ``params.yaml`` keys and the digest of its own code (its stage
 module's imports), so a second run on unchanged data is served from the cache, changing a
 threshold re-runs only the stages that read it, and editing a report template re-runs only
-the report. The parameters are what the CLI takes, so a run triggered from the UI can point
+the report. The re-scans run on both sides whatever debias built, as under ``dvc repro``, so the
+flow and DVC write the same documents (``compare`` reads only those it needs). The parameters are what the CLI takes, so a run triggered from the UI can point
 at another config or change a param (``param_overrides={"gates.max_fd_ratio": 2.0}``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from synthscope.orchestration.common import cache_key, stage_task
 from synthscope.pipeline import Node, Pipeline, pipeline
 from synthscope.runlock import output_lock
 from synthscope.stages import expected_outputs
-from synthscope.stages.rescan import needed_sides, rescan_config
+from synthscope.stages.rescan import rescan_config
 
 DASK_ADDRESS_ENV = "SYNTHSCOPE_DASK_ADDRESS"
 AFTER = {"report": report.publish}  # extra Prefect work once a stage really ran (the report's UI artifacts)
@@ -63,11 +62,6 @@ def run_plan(cfg: AuditConfig, pipe: Pipeline) -> list[str]:
         ready = [n for n in pending if all(u in results for u in pipe.node_upstream(n))]
         for node in ready:
             pending.remove(node)
-            if node.side is not None and node.side not in needed_sides(cfg):  # debias built nothing to re-scan
-                upstream = [results[u]["digest"] for u in pipe.node_upstream(node)]
-                results[node] = {"paths": [], "digest": hashlib.sha256(
-                    json.dumps(["skipped", node.side, node.stage, upstream]).encode()).hexdigest()}
-                continue
             if node.side not in sides:  # the config of a side is known once debias wrote augmented.json
                 sides[node.side] = rescan_config(cfg, node.side)
             sub = sides[node.side]

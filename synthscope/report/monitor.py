@@ -15,7 +15,7 @@ from synthscope.datasets.image import load_rgb
 from synthscope.documents import MonitorDocument, dump
 from synthscope.monitor.trends import DRIFT_KEYS
 from synthscope.report import figures
-from synthscope.report.render import _env
+from synthscope.report.jinja import environment
 
 
 def thumbnails(doc: MonitorDocument, px: int) -> dict[str, str]:
@@ -52,7 +52,7 @@ def render_monitor_html(doc: MonitorDocument, history: pd.DataFrame, px: int = 6
     if (chart := history_chart(history)) is not None:
         charts["history"] = chart
     data = dump(doc)
-    return _env().get_template("monitor.html.j2").render(
+    return environment().get_template("monitor.html.j2").render(
         d=doc, thumbs=thumbnails(doc, px), charts=charts, px=px, labels=data.get("labels"))
 
 

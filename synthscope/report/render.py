@@ -11,33 +11,12 @@ import html
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from synthscope.report import figures, utility_figures
+from synthscope.report.jinja import environment, fmt_number
 from synthscope.report.utility import equivalent_line
 
 HISTORY_PLOT_KEYS = (("cas_ratio", "CAS ratio"), ("coverage", "coverage"), ("n_findings", "findings"))
-
-
-def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("synthscope.report", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["num"] = fmt_number
-    return env
-
-
-def fmt_number(x: Any, digits: int = 4) -> str:
-    """Compact number formatting for tables: 4 significant digits, '—' for missing."""
-    if x is None:
-        return "—"
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return str(x)
-    return f"{x:.{digits}g}"
 
 
 def report_figures(report: dict[str, Any]) -> dict[str, str]:
@@ -77,7 +56,7 @@ def render_html(
     """The self-contained HTML page. ``thumbnails``: image_id -> data URI (missing ids are
     shown as their file name only); ``charts`` default to ``report_figures(report)``."""
     charts = report_figures(report) if charts is None else charts
-    return _env().get_template("report.html.j2").render(r=report, thumbs=thumbnails, charts=charts)
+    return environment().get_template("report.html.j2").render(r=report, thumbs=thumbnails, charts=charts)
 
 
 def md(text: Any) -> str:

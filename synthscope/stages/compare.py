@@ -78,8 +78,8 @@ def _inputs(config: AuditConfig) -> tuple[AugmentedDocument, pd.DataFrame, pd.Da
     role = read_document(paths.augmented_summary, AugmentedDocument).role
     findings = []
     for side, cfg in (("before", before), ("after", after)):
-        # Synthetic set repaired: the before scan is the audit's own (same images, same params); the
-        # flow does not re-run it
+        # Synthetic set repaired: the before scan is the audit's own (same images, same params); its
+        # re-scan is run by the pipeline all the same, so that every re-scan stage has its outputs
         path = paths.findings if side == "before" and role == "synthetic" else OutputPaths(cfg.output_dir).findings
         if not path.is_file():
             raise StageInputError(f"{path} is missing; run `synthscope stage scan --rescan {side}` "
