@@ -1,7 +1,7 @@
-"""Assemble every input of the report into one JSON-able dict: the content of ``report.json``.
+"""Assemble every input of the report into one ``ReportDocument``: the content of ``report.json``.
 
 The HTML, ``summary.md``, the Prefect artifacts and ``plots/*.csv`` are all rendered from
-this one dict, so they cannot disagree. Any input may be missing (``None``); the report then
+this one document, so they cannot disagree. Any input may be missing (``None``); the report then
 carries a note saying what is missing and how to produce it, instead of failing.
 """
 
@@ -11,7 +11,16 @@ from typing import Any
 
 import pandas as pd
 
-from synthscope.documents import BiasDocument, DebiasDocument, ExtractorRef, FeaturesDocument, MetricsDocument, dump
+from synthscope.documents import (
+    BiasDocument,
+    DebiasDocument,
+    ExtractorRef,
+    FeaturesDocument,
+    MetricsDocument,
+    ReportDocument,
+    dump,
+)
+from synthscope.documents.report import DriftPair, MemorizedPair
 from synthscope.params import GateParams, ReportParams
 from synthscope.report import sections
 from synthscope.report.drift import drift_section
@@ -102,13 +111,13 @@ def build_report(
     gates: GateParams,
     params: ReportParams,
     history: list[dict[str, Any]],
-    memorized: list[dict[str, Any]],
-    drift_examples: list[dict[str, Any]] | None = None,
+    memorized: list[MemorizedPair],
+    drift_examples: list[DriftPair] | None = None,
     utility: dict[str, Any] | None = None,
     findings: list[dict[str, Any]] | None = None,
     gate_result: GateResult | None = None,
-) -> dict[str, Any]:
-    """The whole report as data (``documents.ReportDocument``). ``manifest`` is the ingest manifest (all rows);
+) -> ReportDocument:
+    """The whole report as its document. ``manifest`` is the ingest manifest (all rows);
     ``attributes`` the features stage's table; ``history`` this config's earlier runs plus
     this one (``history.trend``); ``memorized`` from ``sections.memorized_pairs``;
     ``drift_examples`` from ``sections.drift_pairs``; ``utility`` from
@@ -135,38 +144,38 @@ def build_report(
         if col in attrs.columns
     }
     extractor = _extractor(metrics, features_info)
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "config": config,
-        "generated_at": generated_at,
-        "verdict": result.verdict,
-        "headline": VERDICT_HEADLINES[result.verdict],
-        "verdict_sentence": verdict_sentence(result, metrics),
-        "decision_rule": DECISION_RULE,
-        "reasons": result.reasons,
-        "gates": [c.to_dict() for c in result.checks],
-        "inputs": inputs,
-        "notes": _notes(manifest, inputs) + [f"{n.what}: {n.reason}" for n in (bias.not_checked if bias else [])],
-        "not_checked": [] if bias is None else [dump(n) for n in bias.not_checked],
-        "extractor": None if extractor is None else dump(extractor),
-        "metrics": _with_gate_status(headline_metrics(metrics), result.checks),
-        "fid_label": metric_label("fid", extractor),
-        "cas_per_class": _cas_per_class(metrics),
-        "findings": findings,
-        "finding_groups": groups,
-        "top_groups": groups[: params.max_findings_first_screen],
-        "bias_summary": None if bias is None else dump(bias.summary),
-        "datasets": sections.dataset_summary(manifest),
-        "class_balance": sections.class_balance(manifest),
-        "attribute_summary": sections.attribute_summary(attrs) if attributes is not None else [],
-        "attribute_histograms": histograms,
-        "location": sections.location_heatmaps(attrs, params.location_bins),
-        "shortcuts": [f for f in findings if f["check"] in ("shortcut", "consistency")],
-        "diversity": [f for f in findings if f["check"] in ("diversity", "duplicates", "imbalance")],
-        "memorized": memorized,
-        "drift": drift_section(findings, bias.summary if bias is not None else None, drift_examples or []),
-        "samples": sections.select_samples(index, params.max_samples_per_class),
-        "debias": _debias_section(debias),
-        "utility": utility,
-        "history": history,
-    }
+    return ReportDocument(
+        schema_version=SCHEMA_VERSION,
+        config=config,
+        generated_at=generated_at,
+        verdict=result.verdict,
+        headline=VERDICT_HEADLINES[result.verdict],
+        verdict_sentence=verdict_sentence(result, metrics),
+        decision_rule=DECISION_RULE,
+        reasons=result.reasons,
+        gates=[c.to_dict() for c in result.checks],
+        inputs=inputs,
+        notes=_notes(manifest, inputs) + [f"{n.what}: {n.reason}" for n in (bias.not_checked if bias else [])],
+        not_checked=[] if bias is None else bias.not_checked,
+        extractor=extractor,
+        metrics=_with_gate_status(headline_metrics(metrics), result.checks),
+        fid_label=metric_label("fid", extractor),
+        cas_per_class=_cas_per_class(metrics),
+        findings=findings,
+        finding_groups=groups,
+        top_groups=groups[: params.max_findings_first_screen],
+        bias_summary=None if bias is None else bias.summary,
+        datasets=sections.dataset_summary(manifest),
+        class_balance=sections.class_balance(manifest),
+        attribute_summary=sections.attribute_summary(attrs) if attributes is not None else [],
+        attribute_histograms=histograms,
+        location=sections.location_heatmaps(attrs, params.location_bins),
+        shortcuts=[f for f in findings if f["check"] in ("shortcut", "consistency")],
+        diversity=[f for f in findings if f["check"] in ("diversity", "duplicates", "imbalance")],
+        memorized=memorized,
+        drift=drift_section(findings, bias.summary if bias is not None else None, drift_examples or []),
+        samples=sections.select_samples(index, params.max_samples_per_class),
+        debias=_debias_section(debias),
+        utility=utility,
+        history=history,
+    )

@@ -105,7 +105,7 @@ def run(config: AuditConfig) -> list[Path]:
     verdict = gate_result.verdict
     row = hist.headline_row(config.name, now, digest, verdict, metrics, findings)
     table = hist.append_run(_read_parquet(out.history), row)
-    document = ReportDocument.model_validate(build_report(
+    document = build_report(
         config={k: v for k, v in config.to_dict().items() if k != "params"},
         generated_at=now,
         manifest=manifest,
@@ -122,7 +122,7 @@ def run(config: AuditConfig) -> list[Path]:
         utility=utility,
         findings=findings,
         gate_result=gate_result,
-    ))
+    )
     report = dump(document)  # the renderers read the validated document as plain data
 
     thumbs = _thumbnails(report, config.params.report.thumbnail_px)

@@ -68,8 +68,8 @@ def test_the_report_reads_the_scans_examples_and_skips_images_gone_from_the_mani
     index = pd.concat([data.synthetic, data.real], ignore_index=True).assign(root="/data")
     gone = bias.drift_examples[0].synthetic.image_id
     pairs = drift_pairs(bias, index[index["image_id"] != gone].reset_index(drop=True), limit=2)
-    assert [p["query"]["image_id"] for p in pairs] == [e.synthetic.image_id for e in bias.drift_examples[1:3]]
-    assert pairs[0]["query"]["root"] == "/data" and pairs[0]["probability"] == bias.drift_examples[1].probability
+    assert [p.query.image_id for p in pairs] == [e.synthetic.image_id for e in bias.drift_examples[1:3]]
+    assert pairs[0].query.root == "/data" and pairs[0].probability == bias.drift_examples[1].probability
     assert drift_pairs(None, index, 3) == []
 
 

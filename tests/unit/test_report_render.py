@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from synthscope.documents import ReportDocument, dump
+from synthscope.documents import dump
 from synthscope.params import GateParams, ReportParams
 from synthscope.report import artifacts
 from synthscope.report.build import build_report
@@ -37,7 +37,7 @@ def report(debias=None):
                                           "extrapolation_reliable": True, "points": [], "method": "line"},
                               "per_class": {"a": {"value": 13.5, "n_synthetic": 9, "n_real": 12, "small_n": True},
                                             "b": {"value": None, "n_synthetic": 1, "n_real": 3, "small_n": True}}})
-    return dump(ReportDocument.model_validate(build_report(
+    return dump(build_report(
         config={"name": "t", "synthetic": "s", "real": None, "output_dir": "o", "store_dir": "st"},
         generated_at="2026-01-01T00:00:00Z",
         manifest=manifest,
@@ -50,7 +50,7 @@ def report(debias=None):
         params=ReportParams(),
         history=[],
         memorized=[],
-    )))
+    ))
 
 
 def test_hostile_class_and_file_names_render_as_text():
