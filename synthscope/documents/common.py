@@ -10,9 +10,11 @@ shape they had before the models existed.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict
+
+JSONObject: TypeAlias = dict[str, Any]  # a JSON object as read or written at a boundary (files, Prefect, YAML)
 
 
 class Document(BaseModel):
@@ -48,6 +50,6 @@ class ExtractorRef(Document):
     sha256: str | None = None
 
 
-def dump(doc: BaseModel) -> dict[str, Any]:
+def dump(doc: BaseModel) -> JSONObject:
     """JSON-able dict of a document, keys a stage did not set left out (see the module docstring)."""
     return doc.model_dump(mode="json", exclude_unset=True)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthscope.documents.report import UtilitySection
 from synthscope.params import UtilityParams
 
 
@@ -140,10 +141,10 @@ def utility_section(metrics: dict[str, Any] | None, realism: pd.DataFrame | None
     }
 
 
-def equivalent_line(section: dict[str, Any] | None) -> str | None:
+def equivalent_line(section: UtilitySection | None) -> str | None:
     """The real-image equivalent in one short line (summary.md, the Prefect artifact's title)."""
-    if not section or not section.get("utility"):
+    if section is None or section.utility is None:
         return None
-    eq = section["utility"]["real_equivalent"]
-    return (f"synthetic set worth {eq['text']} real images "
-            f"(95% CI {_fmt(eq['ci95'][0])}–{_fmt(eq['ci95'][1])})")
+    eq = section.utility.real_equivalent
+    assert eq.ci95 is not None  # the curve inversion always states its interval
+    return f"synthetic set worth {eq.text} real images (95% CI {_fmt(eq.ci95[0])}–{_fmt(eq.ci95[1])})"

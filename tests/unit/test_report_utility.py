@@ -4,6 +4,7 @@ realism gallery, Markdown and the Prefect artifact title carrying the real-image
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -87,11 +88,16 @@ def test_gallery_shows_least_and_most_realistic_per_class_with_their_nearest_rea
     assert [p["query"]["image_id"] for p in wide["least"] + wide["most"]] == ["s0", "s4", "s2", "s3", "s1"]
 
 
+def _attributes(value):
+    """A JSON value read by attribute, as the typed report document is (for a partial section)."""
+    return SimpleNamespace(**{k: _attributes(v) for k, v in value.items()}) if isinstance(value, dict) else value
+
+
 def test_section_and_artifact_title_carry_the_real_image_equivalent():
     table, index = gallery_inputs()
     metrics = {"utility": utility(), "cas": {"confusion": {"labels": ["a"]}, "collapse": [], "model": "linear"}}
     section = utility_section(metrics, table, index, UtilityParams(), 1)
     assert section["realism_summary"] == {"n": 5, "n_outliers": 2, "median": 1.2}
-    title = headline({"verdict": "warn", "findings": [], "utility": section})
+    title = headline(SimpleNamespace(verdict="warn", findings=[], utility=_attributes(section)))  # the document's reads
     assert title == "verdict: warn - 0 finding(s) above low - synthetic set worth about 400 real images (95% CI 300–500)"
     assert utility_section({}, None, index, UtilityParams(), 1) is None
