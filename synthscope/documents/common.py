@@ -10,11 +10,11 @@ shape they had before the models existed.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-JSONObject: TypeAlias = dict[str, Any]  # a JSON object as read or written at a boundary (files, Prefect, YAML)
+from synthscope.io import JSONObject
 
 
 class Document(BaseModel):
@@ -48,6 +48,15 @@ class ExtractorRef(Document):
     name: str
     weights: Literal["official", "custom"]  # docs/design.md: only a verified sha256 is official
     sha256: str | None = None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def extended(doc: BaseModel, model: type[M], **extra: Any) -> M:
+    """``doc`` as ``model``, a subclass with more fields (a finding with its words for the report),
+    set from what ``doc`` set plus ``extra``, so :func:`dump` leaves out the same keys."""
+    return model(**{name: getattr(doc, name) for name in doc.model_fields_set}, **extra)
 
 
 def dump(doc: BaseModel) -> JSONObject:

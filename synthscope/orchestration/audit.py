@@ -22,6 +22,7 @@ from prefect.futures import PrefectFuture, as_completed
 
 from synthscope.completion import intact
 from synthscope.config import AuditConfig, load_config
+from synthscope.io import JSONObject
 from synthscope.orchestration import features, report
 from synthscope.orchestration.common import cache_key, stage_task
 from synthscope.pipeline import Node, Pipeline, pipeline
@@ -43,7 +44,7 @@ def task_name(node: Node) -> str:
     return node.stage if node.side is None else f"{node.stage}-{node.side}"
 
 
-def _submit(node: Node, cfg: AuditConfig, key: dict[str, Any]) -> PrefectFuture | dict[str, Any]:
+def _submit(node: Node, cfg: AuditConfig, key: JSONObject) -> PrefectFuture | JSONObject:
     """Submit the node's task for ``cfg``, refreshing its cache when its files were deleted or replaced."""
     name, refresh = task_name(node), _missing_outputs(node.stage, cfg) or None
     if node.stage in SHARDED:
@@ -54,7 +55,7 @@ def _submit(node: Node, cfg: AuditConfig, key: dict[str, Any]) -> PrefectFuture 
 
 def run_plan(cfg: AuditConfig, pipe: Pipeline) -> list[str]:
     """Run every node of ``pipe`` for ``cfg``; returns the paths written (as strings), in plan order."""
-    results: dict[Node, dict[str, Any]] = {}
+    results: dict[Node, JSONObject] = {}
     running: dict[PrefectFuture, Node] = {}
     sides: dict[str | None, AuditConfig] = {None: cfg}
     pending = list(pipe.nodes)
@@ -82,9 +83,9 @@ def run_plan(cfg: AuditConfig, pipe: Pipeline) -> list[str]:
 @flow(name="synthscope-audit", log_prints=False)
 def audit_flow(
     config: str | None = "configs/demo.yaml",
-    overrides: dict[str, Any] | None = None,
+    overrides: JSONObject | None = None,
     params_file: str | None = None,
-    param_overrides: dict[str, Any] | None = None,
+    param_overrides: JSONObject | None = None,
 ) -> list[str]:
     """Run every stage for one audit config; returns the paths written (as strings).
 

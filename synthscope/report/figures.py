@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from synthscope.documents.report import DebiasRow, Heatmap, HistogramBin, HistoryRun
+from synthscope.documents.report import DebiasRow, Heatmap, HistogramBin
 
 ROLE_COLORS = {"synthetic": "#e8710a", "real": "#1a73e8", "augmented": "#188038"}
 ROLE_ORDER = ("synthetic", "real", "augmented")
@@ -133,13 +133,14 @@ def location_figure(heatmaps: list[Heatmap]) -> str:
     return _figure_uri(fig)
 
 
-def history_figure(trend: list[HistoryRun], keys: list[tuple[str, str]]) -> str:
-    """One small line plot per headline metric over this config's runs (oldest left)."""
+def history_figure(series: dict[str, list[float | None]], keys: list[tuple[str, str]]) -> str:
+    """One small line plot per metric over the runs (oldest left): ``series[key]`` holds one value
+    per run (None where not measured), ``keys`` the (key, label) pairs to plot."""
     fig = _new(2.6 * len(keys), 2.0)
     axes = fig.subplots(1, len(keys), squeeze=False)[0]
-    x = np.arange(1, len(trend) + 1)
+    x = np.arange(1, len(series[keys[0][0]]) + 1)
     for ax, (key, label) in zip(axes, keys, strict=True):
-        y = np.array([np.nan if getattr(r, key) is None else getattr(r, key) for r in trend], dtype=float)
+        y = np.array([np.nan if v is None else v for v in series[key]], dtype=float)
         ax.plot(x, y, marker="o", color="#444", linewidth=1.2, markersize=3)
         ax.set_title(label, fontsize=8)
         ax.set_xlabel("run", fontsize=8)

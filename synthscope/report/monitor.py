@@ -42,8 +42,8 @@ def history_chart(history: pd.DataFrame) -> str | None:
     keys += [(k, k) for k in ("accuracy", "confidence") if k in history and history[k].notna().any()]
     keys += [(f"drift_{g}", f"drift: {g}") for g in DRIFT_KEYS
              if f"drift_{g}" in history and history[f"drift_{g}"].notna().any()]
-    clean = [{k: (None if pd.isna(r.get(k)) else float(r[k])) for k, _ in keys} for r in rows]
-    return figures.history_figure(clean, keys)
+    series = {k: [None if pd.isna(r.get(k)) else float(r[k]) for r in rows] for k, _ in keys}
+    return figures.history_figure(series, keys)
 
 
 def render_monitor_html(doc: MonitorDocument, history: pd.DataFrame, px: int = 64,

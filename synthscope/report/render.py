@@ -38,7 +38,7 @@ def report_figures(report: ReportDocument) -> dict[str, str]:
     if len(report.history) >= 2:
         keys = [("fid", report.fid_label), *HISTORY_PLOT_KEYS]
         keys = [(k, lab) for k, lab in keys if any(getattr(r, k) is not None for r in report.history)]
-        out["history"] = figures.history_figure(report.history, keys)
+        out["history"] = figures.history_figure({k: [getattr(r, k) for r in report.history] for k, _ in keys}, keys)
     utility = report.utility
     if utility is not None and utility.utility is not None:
         out["learning_curves"] = utility_figures.learning_curve_figure(utility.utility)

@@ -6,12 +6,10 @@ they fill (what goes into ``report.json`` and the ``plots/*.csv`` files); no pat
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from synthscope.documents.bias import BiasDocument, MemorizedExample
+from synthscope.documents.bias import BiasDocument, Finding
 from synthscope.documents.report import (
     AttributeStats,
     DatasetCounts,
@@ -150,7 +148,7 @@ def select_samples(index: pd.DataFrame, per_class: int) -> list[SampleGroup]:
     return out
 
 
-def memorized_pairs(findings: list[dict[str, Any]], index: pd.DataFrame, limit: int) -> list[MemorizedPair]:
+def memorized_pairs(findings: list[Finding], index: pd.DataFrame, limit: int) -> list[MemorizedPair]:
     """Suspected copies with their nearest real image, from the memorisation finding's ``examples``.
 
     The scan lists them most certain first (``documents.MemorizedExample``); the overall
@@ -160,12 +158,11 @@ def memorized_pairs(findings: list[dict[str, Any]], index: pd.DataFrame, limit: 
     its nearest real one, distance: their cosine distance or None)
     """
     by_key = {(r.role, r.image_id): i for i, r in enumerate(index.itertuples())}
-    memorized = [f for f in findings if f["check"] == "memorization"]
-    memorized.sort(key=lambda f: f["class"] is not None)
+    memorized = sorted((f for f in findings if f.check == "memorization"), key=lambda f: f.class_ is not None)
     pairs: list[MemorizedPair] = []
     seen: set[str] = set()
     for f in memorized:
-        for ex in (MemorizedExample.model_validate(e) for e in f.get("examples") or []):
+        for ex in f.examples or []:
             qi, ni = by_key.get(("synthetic", ex.synthetic.image_id)), by_key.get(("real", ex.real.image_id))
             if len(pairs) >= limit or qi is None or ni is None or ex.synthetic.image_id in seen:
                 continue

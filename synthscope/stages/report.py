@@ -24,10 +24,10 @@ from synthscope.documents import (
     FeaturesDocument,
     MetricsDocument,
     ReportDocument,
-    dump,
     read_document,
     write_document,
 )
+from synthscope.documents.report import ConfigRef
 from synthscope.errors import StageInputError
 from synthscope.io import atomic_path, write_parquet, write_text
 from synthscope.logs import log, progress
@@ -93,7 +93,7 @@ def run(config: AuditConfig) -> list[Path]:
     index = ok[["image_id", "role", "label", "path", "root"]].reset_index(drop=True)
     memorized = sections.memorized_pairs(findings, index, config.params.report.max_memorized_examples)
     drift_examples = sections.drift_pairs(bias, index, config.params.report.max_drift_examples)
-    utility = utility_section(None if metrics is None else dump(metrics), _read_parquet(out.realism), index, config.params.utility,
+    utility = utility_section(metrics, _read_parquet(out.realism), index, config.params.utility,
                               config.params.report.realism_examples_per_class)
 
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -108,7 +108,7 @@ def run(config: AuditConfig) -> list[Path]:
     row = hist.headline_row(config.name, now, digest, verdict, metrics, findings)
     table = hist.append_run(_read_parquet(out.history), row)
     document = build_report(
-        config={k: v for k, v in config.to_dict().items() if k != "params"},
+        config=ConfigRef(**{k: v for k, v in config.to_dict().items() if k != "params"}),
         generated_at=now,
         manifest=manifest,
         attributes=attributes,

@@ -11,11 +11,12 @@ from synthscope.bias.base import ScanData
 from synthscope.bias.drift import Drift
 from synthscope.bias.examples import drift_examples
 from synthscope.documents.bias import BiasDocument, ObjectCoverage
+from synthscope.documents.report import ReportFinding
 from synthscope.neighbours import l2_normalise
 from synthscope.params import ScanParams
 from synthscope.report.drift import drift_section
 from synthscope.report.sections import drift_pairs
-from tests.documents_fakes import bias_doc
+from tests.documents_fakes import bias_doc, finding
 
 SUMMARY = bias_doc([]).summary.model_dump()
 
@@ -74,12 +75,13 @@ def test_the_report_reads_the_scans_examples_and_skips_images_gone_from_the_mani
 
 
 def test_section_keeps_drift_findings_and_coverage() -> None:
-    findings = [{"check": "drift", "attribute": "resolution"}, {"check": "shortcut", "attribute": "color"}]
+    findings = [ReportFinding.model_validate(finding("high", check, attribute=attribute) | {"plain": "p"})
+                for check, attribute in (("drift", "resolution"), ("shortcut", "color"))]
     summary = SimpleNamespace(reference="real", object_attributes={
         "synthetic": ObjectCoverage(images=10, measured=10, cluttered_background=0, no_distinct_object=0),
         "real": ObjectCoverage(images=10, measured=4, cluttered_background=5, no_distinct_object=1),
     })
     section = drift_section(findings, summary, [])
-    assert section["compared"] and [f["attribute"] for f in section["findings"]] == ["resolution"]
-    assert section["coverage"][1] == ("object attributes measured on 4 of 10 real images (5 with a cluttered "
+    assert section.compared and [f.attribute for f in section.findings] == ["resolution"]
+    assert section.coverage[1] == ("object attributes measured on 4 of 10 real images (5 with a cluttered "
                                       "background, 1 with no object distinct from the backdrop)")

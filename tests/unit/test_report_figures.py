@@ -46,7 +46,7 @@ def test_charts_render_with_hostile_and_mathtext_labels():
     assert decode(figures.histogram_figure(hist, "fg_area", [r"$\frac$ <b>"])).size[1] > 100
     heat = [Heatmap(role="real", label="$", n=2, grid=[[0.5, 0.5], [0.0, 0.0]])]
     assert decode(figures.location_figure(heat)).mode in ("RGBA", "RGB")
-    trend = [SimpleNamespace(fid=3.0, n_findings=1), SimpleNamespace(fid=None, n_findings=2)]  # HistoryRun's fields
-    assert decode(figures.history_figure(trend, [("fid", "FID"), ("n_findings", "findings")]))
+    series = {"fid": [3.0, None], "n_findings": [1, 2]}
+    assert decode(figures.history_figure(series, [("fid", "FID"), ("n_findings", "findings")]))
     before_after = [SimpleNamespace(name="shortcut / color / $a", score_before=0.9, score_after=0.2)]  # DebiasRow's
     assert decode(figures.before_after_figure(before_after))

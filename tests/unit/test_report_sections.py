@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthscope.documents import Finding
 from synthscope.report import sections
+from tests.documents_fakes import finding
 
 
 def manifest():
@@ -83,12 +85,15 @@ def _example(index, qi, ni, dist):
 
 def test_memorized_pairs_come_from_the_scan_examples_overall_first_each_image_once():
     index = manifest().query("status == 'ok'").reset_index(drop=True)  # rows 0-7 synthetic, 8-13 real
-    per_class = {"check": "memorization", "class": "a", "examples": [_example(index, 1, 9, 0.02)]}
-    overall = {"check": "memorization", "class": None,
-               "examples": [_example(index, 0, 8, 0.01), _example(index, 1, 9, 0.02)]}
+    def memorization(cls, examples):
+        return Finding.model_validate(finding("high", "memorization", cls=cls, attribute=None, examples=examples))
+
+    per_class = memorization("a", [_example(index, 1, 9, 0.02)])
+    overall = memorization(None, [_example(index, 0, 8, 0.01), _example(index, 1, 9, 0.02)])
     gone = _example(index, 2, 10, 0.03) | {"real": {"image_id": "f" * 64, "path": "gone.png", "label": "a"}}
-    other = {"check": "shortcut", "class": "a"}
-    pairs = sections.memorized_pairs([other, per_class, overall | {"examples": overall["examples"] + [gone]}], index, 5)
+    other = Finding.model_validate(finding("high"))
+    with_gone = memorization(None, [_example(index, 0, 8, 0.01), _example(index, 1, 9, 0.02), gone])
+    pairs = sections.memorized_pairs([other, per_class, with_gone], index, 5)
     assert [(p.query.image_id, p.neighbour.image_id, p.distance) for p in pairs] == [
         (index.image_id[0], index.image_id[8], 0.01), (index.image_id[1], index.image_id[9], 0.02)]
     assert pairs[0].query.role == "synthetic" and pairs[0].neighbour.root == "/d"
