@@ -12,7 +12,7 @@ import pandas as pd
 from PIL import UnidentifiedImageError
 
 from synthscope.datasets.image import load_rgb
-from synthscope.documents import MonitorDocument, dump
+from synthscope.documents import MonitorDocument
 from synthscope.monitor.trends import DRIFT_KEYS
 from synthscope.report import figures
 from synthscope.report.jinja import environment
@@ -51,9 +51,8 @@ def render_monitor_html(doc: MonitorDocument, history: pd.DataFrame, px: int = 6
     charts = dict(charts or {})
     if (chart := history_chart(history)) is not None:
         charts["history"] = chart
-    data = dump(doc)
     return environment().get_template("monitor.html.j2").render(
-        d=doc, thumbs=thumbnails(doc, px), charts=charts, px=px, labels=data.get("labels"))
+        d=doc, thumbs=thumbnails(doc, px), charts=charts, px=px, labels=doc.labels)
 
 
 def monitor_markdown(doc: MonitorDocument, report_link: str | None = None) -> str:
