@@ -23,6 +23,7 @@ import typer
 from synthscope.config import AuditConfig, load_config
 from synthscope.errors import ConfigError, SynthscopeError, echo
 from synthscope.failures import EXIT_CRASH, EXIT_USER, crash_line, error_line, os_error_line
+from synthscope.io import JSONObject
 from synthscope.logs import setup_logging
 from synthscope.runlock import output_lock
 from synthscope.yaml_safe import load_yaml
@@ -53,15 +54,15 @@ SetOpt = Annotated[
 ]
 
 
-def label_sets(labels: str | None, image_column: str | None, label_column: str | None) -> dict[str, Any]:
+def label_sets(labels: str | None, image_column: str | None, label_column: str | None) -> JSONObject:
     """``--labels``/``--image-column``/``--label-column`` as ``ingest.*`` overrides (names stay text, not YAML)."""
     given = {"ingest.labels": labels, "ingest.image_column": image_column, "ingest.label_column": label_column}
     return {k: v for k, v in given.items() if v is not None}
 
 
-def parse_sets(sets: list[str] | None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def parse_sets(sets: list[str] | None, extra: JSONObject | None = None) -> JSONObject:
     """``["scan.seed=3"]`` -> ``{"scan.seed": 3}``; the value is parsed as YAML. ``extra`` overrides win."""
-    out: dict[str, Any] = dict(extra or {})
+    out: JSONObject = dict(extra or {})
     for item in sets or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -97,7 +98,7 @@ class ConfigArgs:
                  "store_dir": self.store_dir}
         return {k: v for k, v in given.items() if v is not None}
 
-    def param_overrides(self) -> dict[str, Any]:
+    def param_overrides(self) -> JSONObject:
         """``--set`` and the label options as dotted params keys."""
         return parse_sets(self.set_, label_sets(self.labels, self.image_column, self.label_column))
 

@@ -1,8 +1,8 @@
 """The source files a module's code depends on, found by reading its imports (never by importing).
 
 A stage's code is its module plus every module of the same project it imports, directly or
-through others, with the packages' ``__init__`` files on the way and their data files (the
-report's Jinja templates). Both caches key on this set: the Prefect cache key holds its
+through others, with the packages' ``__init__`` files on the way and the data files of those
+packages that the code names (the report's Jinja templates). Both caches key on this set: the Prefect cache key holds its
 digest (``files_digest``) and each ``dvc.yaml`` stage lists it as ``deps``, so editing a
 report template re-runs the report and nothing else.
 
@@ -104,6 +104,19 @@ def _data_files(package_dir: Path) -> list[Path]:
     return out
 
 
+def _named_data_files(candidates: list[Path], sources: list[Path]) -> set[Path]:
+    """The data files whose names the code mentions, or a data file it uses mentions
+    (``{% include "utility.html.j2" %}``): a template belongs to the modules that load it, not to
+    every importer of its package (the monitor imports ``synthscope.report`` but renders only
+    ``monitor.html.j2``, so editing ``report.html.j2`` leaves it alone)."""
+    texts = [f.read_text(encoding="utf-8", errors="replace") for f in sources]
+    named: set[Path] = set()
+    while found := [f for f in candidates if f not in named and any(f.name in t for t in texts)]:
+        named.update(found)
+        texts = [f.read_text(encoding="utf-8", errors="replace") for f in found]
+    return named
+
+
 @functools.lru_cache(maxsize=256)
 def code_files(*modules: str) -> tuple[Path, ...]:
     """The source and data files of ``modules`` and of every module of their own projects they import.
@@ -124,10 +137,8 @@ def code_files(*modules: str) -> tuple[Path, ...]:
         seen[name] = file
         todo += [n for imported in imported_names(name, file) for n in _with_parents(imported)]
     files = set(seen.values())
-    for file in list(files):
-        if file.name == "__init__.py":
-            files.update(_data_files(file.parent))
-    return tuple(sorted(files))
+    data = [d for file in files if file.name == "__init__.py" for d in _data_files(file.parent)]
+    return tuple(sorted(files | _named_data_files(data, sorted(files))))
 
 
 def project_name(file: Path) -> str:

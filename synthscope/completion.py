@@ -26,12 +26,11 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from synthscope.config import AuditConfig
 from synthscope.errors import StageInputError, StorageError
 from synthscope.fingerprint import file_sha256
-from synthscope.io import read_json, write_json
+from synthscope.io import JSONObject, read_json, write_json
 from synthscope.logs import log
 from synthscope.paths import OutputPaths
 from synthscope.pipeline import Node, pipeline
@@ -45,7 +44,7 @@ def record_path(output_dir: Path, stage: str) -> Path:
     return Path(output_dir) / RECORDS / f"{stage}.json"
 
 
-def read_record(output_dir: Path, stage: str) -> dict[str, Any] | None:
+def read_record(output_dir: Path, stage: str) -> JSONObject | None:
     path = record_path(output_dir, stage)
     try:
         return read_json(path) if path.is_file() else None
@@ -74,7 +73,7 @@ def _outputs(output_dir: Path, paths: list[Path]) -> dict[str, str]:
     return out
 
 
-def changed(output_dir: Path, record: dict[str, Any]) -> list[str]:
+def changed(output_dir: Path, record: JSONObject) -> list[str]:
     """The files of a ``done`` record whose content differs from the recorded hash (absent files do not count)."""
     root = Path(output_dir)
     return [rel for rel, sha in record.get("outputs", {}).items()
@@ -151,7 +150,7 @@ def remove_leftovers(paths: list[Path]) -> None:
                 stray.unlink(missing_ok=True)
 
 
-def begin(stage: str, config: AuditConfig) -> dict[str, Any] | None:
+def begin(stage: str, config: AuditConfig) -> JSONObject | None:
     """Clean the stage's leftovers and mark it running; return its previous record."""
     out = Path(config.output_dir)
     old = read_record(out, stage)
@@ -164,13 +163,13 @@ def begin(stage: str, config: AuditConfig) -> dict[str, Any] | None:
 
 def finish(stage: str, config: AuditConfig, paths: list[Path]) -> None:
     out = Path(config.output_dir)
-    record: dict[str, Any] = {"stage": stage, "state": "done", "outputs": _outputs(out, paths)}
+    record: JSONObject = {"stage": stage, "state": "done", "outputs": _outputs(out, paths)}
     if stage == "ingest":
         record["datasets"] = _datasets(config)
     write_json(record_path(out, stage), record)
 
 
-def abandon(stage: str, config: AuditConfig, old: dict[str, Any] | None, error: BaseException) -> None:
+def abandon(stage: str, config: AuditConfig, old: JSONObject | None, error: BaseException) -> None:
     """After a failed run: the old record if its files are untouched, else a ``failed`` one."""
     out = Path(config.output_dir)
     intact = old is not None and old.get("state") == "done" and not changed(out, old) and all(

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic.dataclasses import dataclass
 
 from synthscope.errors import ConfigError, echo
+from synthscope.io import JSONObject
 from synthscope.params import SECTION, Params, apply_overrides, build_params
 from synthscope.yaml_safe import read_yaml_file
 
@@ -45,7 +46,7 @@ class AuditConfig:
             roles["real"] = self.real
         return roles
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         return {
             "name": self.name,
             "synthetic": str(self.synthetic),
@@ -56,7 +57,7 @@ class AuditConfig:
         }
 
 
-def read_yaml(path: Path, what: str) -> dict[str, Any]:
+def read_yaml(path: Path, what: str) -> JSONObject:
     if not path.is_file():
         raise ConfigError(f"{what} {path} does not exist; pass an existing file")
     data = read_yaml_file(path, what)  # aliases refused, size capped: no YAML bomb reaches validation
@@ -69,7 +70,7 @@ def read_yaml(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def load_params(params_path: Path | None = None, overrides: dict[str, Any] | None = None) -> Params:
+def load_params(params_path: Path | None = None, overrides: JSONObject | None = None) -> Params:
     """Load ``params.yaml`` (defaults when absent) with dotted overrides applied."""
     path = params_path if params_path is not None else DEFAULT_PARAMS_FILE
     raw = read_yaml(path, "params file") if path.is_file() or params_path is not None else {}
@@ -84,16 +85,16 @@ def _as_path(value: Any, key: str) -> Path:
 
 def load_config(
     config_path: Path | None = None,
-    overrides: dict[str, Any] | None = None,
+    overrides: JSONObject | None = None,
     params_path: Path | None = None,
-    param_overrides: dict[str, Any] | None = None,
+    param_overrides: JSONObject | None = None,
 ) -> AuditConfig:
     """Build the config from a file and/or CLI overrides (``synthetic``, ``real``, ...).
 
     With ``synthetic`` given as an override the config file may be omitted; the other keys
     then default to ``outputs/<name>`` and ``data/store``.
     """
-    raw: dict[str, Any] = read_yaml(config_path, "config file") if config_path else {}
+    raw: JSONObject = read_yaml(config_path, "config file") if config_path else {}
     unknown = sorted(set(raw) - set(CONFIG_KEYS))
     if unknown:
         raise ConfigError(f"{echo(unknown[0], bare=True)}: unknown config key; allowed keys are {', '.join(CONFIG_KEYS)}")

@@ -20,6 +20,7 @@ from synthscope.codedeps import code_files
 from synthscope.completion import RECORDS
 from synthscope.config import load_config
 from synthscope.errors import ConfigError
+from synthscope.io import JSONObject
 from synthscope.pipeline import SIDE_READS, Node, Pipeline, pipeline
 from synthscope.stages.stage import DATASETS, STORE, output_path, split_side
 
@@ -57,7 +58,7 @@ def _code(files: tuple[Path, ...], root: Path) -> list[str]:
     return [_rel(f, root) for f in files]
 
 
-def _stage_spec(pipe: Pipeline, node: Node, datasets: list[str], root: Path) -> dict[str, Any]:
+def _stage_spec(pipe: Pipeline, node: Node, datasets: list[str], root: Path) -> JSONObject:
     stage = pipe.stages[node.stage]
     deps: list[str] = []
     reads = [(node.side, name) if side is None else (side, name) for side, name in map(split_side, stage.reads)]
@@ -75,7 +76,7 @@ def _stage_spec(pipe: Pipeline, node: Node, datasets: list[str], root: Path) -> 
             continue
         path = _in(node.side, name)
         outs.append({path: {"persist": True}} if name in stage.persist else path)
-    spec: dict[str, Any] = {
+    spec: JSONObject = {
         "cmd": f"synthscope stage {node.stage} --config {CFG}" + (f" --rescan {node.side}" if node.side else ""),
         "deps": list(dict.fromkeys(deps)),
     }
@@ -87,7 +88,7 @@ def _stage_spec(pipe: Pipeline, node: Node, datasets: list[str], root: Path) -> 
     return spec
 
 
-def _monitor_spec(store: str, root: Path) -> dict[str, Any]:
+def _monitor_spec(store: str, root: Path) -> JSONObject:
     """The demo's monitoring run (``synthscope monitor``): not an audit stage, so declared here."""
     train, batch = (DEMO_DIR / "synthetic").as_posix(), (DEMO_DIR / "real_b").as_posix()
     out = f"{OUT}/monitor"
@@ -101,7 +102,7 @@ def _monitor_spec(store: str, root: Path) -> dict[str, Any]:
 
 
 def dvc_spec(config: Path = Path("configs/demo.yaml"), root: Path | None = None,
-             pipe: Pipeline | None = None) -> dict[str, Any]:
+             pipe: Pipeline | None = None) -> JSONObject:
     """``dvc.yaml`` as data, for the audit ``config`` (paths relative to ``root``, the repository)."""
     root = Path.cwd() if root is None else Path(root)
     pipe = pipeline() if pipe is None else pipe
@@ -109,7 +110,7 @@ def dvc_spec(config: Path = Path("configs/demo.yaml"), root: Path | None = None,
     cfg = load_config(root / config, None, params if params.is_file() else None)
     datasets = [_rel(p if Path(p).is_absolute() else root / p, root) for p in cfg.datasets().values()]
     out_dir = cfg.output_dir if not Path(cfg.output_dir).is_absolute() else Path(_rel(cfg.output_dir, root))
-    stages: dict[str, Any] = {}
+    stages: JSONObject = {}
     if any(Path(d) == DEMO_DIR or DEMO_DIR in Path(d).parents for d in datasets):
         stages["demo"] = {"cmd": f"synthscope demo --out {DEMO_DIR.as_posix()}",
                           "deps": _code(code_files(*DEMO_MODULES), root), "params": ["demo"],
@@ -119,7 +120,7 @@ def dvc_spec(config: Path = Path("configs/demo.yaml"), root: Path | None = None,
     if "demo" in stages:
         stages["monitor"] = _monitor_spec(_rel(cfg.store_dir if Path(cfg.store_dir).is_absolute()
                                                else root / cfg.store_dir, root), root)
-    spec: dict[str, Any] = {"vars": [{"out": Path(out_dir).as_posix()}, {"cfg": Path(config).as_posix()}],
+    spec: JSONObject = {"vars": [{"out": Path(out_dir).as_posix()}, {"cfg": Path(config).as_posix()}],
                             "stages": stages}
     plots = [{_in(None, path): props} if props else _in(None, path)
              for name in pipe.order for path, props in pipe.stages[name].plots]

@@ -13,12 +13,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
 from synthscope.errors import StorageError
 from synthscope.failures import os_error_line
+
+JSONObject: TypeAlias = dict[str, Any]  # a JSON object read or written at a boundary (files, YAML, Prefect, CLI)
 
 
 @contextmanager

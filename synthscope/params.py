@@ -36,6 +36,7 @@ from synthscope.bounds import (  # noqa: F401  (int_range, number_range: used in
     range_text,
 )
 from synthscope.errors import ConfigError, echo
+from synthscope.io import JSONObject
 
 Bool = StrictBool
 Str = StrictStr
@@ -324,7 +325,7 @@ class Params:
     gates: GateParams = field(default_factory=GateParams)
     monitor: MonitorParams = field(default_factory=MonitorParams)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         return dataclasses.asdict(self)
 
 
@@ -387,7 +388,7 @@ def error_message(exc: ValidationError, cls: Any, prefix: str) -> str:
     return f"{key}: {err['msg'][0].lower()}{err['msg'][1:]}, got {echo(value)}"
 
 
-def build_section(cls: type, raw: dict[str, Any] | None, prefix: str) -> Any:
+def build_section(cls: type, raw: JSONObject | None, prefix: str) -> Any:
     """Build one frozen params section (or all of them: ``Params``), naming the bad key and the allowed ones."""
     raw = raw or {}
     if not isinstance(raw, dict):
@@ -400,7 +401,7 @@ def build_section(cls: type, raw: dict[str, Any] | None, prefix: str) -> Any:
         raise ConfigError(error_message(exc, cls, prefix)) from None
 
 
-def build_params(raw: dict[str, Any] | None) -> Params:
+def build_params(raw: JSONObject | None) -> Params:
     scan = (raw or {}).get("scan")
     for key in MOVED_TO_NEAR_COPY if isinstance(scan, dict) else ():
         if key in scan:
@@ -409,7 +410,7 @@ def build_params(raw: dict[str, Any] | None) -> Params:
     return build_section(Params, raw, "params")
 
 
-def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def apply_overrides(raw: JSONObject, overrides: JSONObject) -> JSONObject:
     """Return a copy of ``raw`` with dotted keys (``scan.seed``) set to new values."""
     out = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
     for dotted, value in overrides.items():

@@ -10,7 +10,7 @@ from synthscope.stages.rescan import needed_sides, rescan_config, rescanned
 
 def debias_and_compare(config: AuditConfig) -> None:
     run_stage("debias", config)
-    for side in needed_sides(config):  # as the flow does
+    for side in needed_sides(config):  # the re-scans compare reads (the flow and dvc.yaml run both)
         sub = rescan_config(config, side)
         for stage in rescanned():
             run_stage(stage, sub)

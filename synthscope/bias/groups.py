@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthscope.documents.bias import FindingGroup
 from synthscope.schema import CHECKS, SEVERITIES, severity_rank
 
 
@@ -120,13 +121,13 @@ def group_findings(flagged: pd.DataFrame) -> list[dict[str, Any]]:
     return groups
 
 
-def group_phrase(group: dict[str, Any]) -> str:
+def group_phrase(group: FindingGroup) -> str:
     """'high drift / color in 34 of 34 classes' or 'high drift (embeddings, whole dataset)'."""
-    what = group["check"] + (f" / {group['attribute']}" if group.get("attribute") else "")
-    if group["check"] == "drift" and not group.get("attribute"):
+    what = group.check + (f" / {group.attribute}" if group.attribute else "")
+    if group.check == "drift" and not group.attribute:
         what += " (embeddings)"
-    if group.get("n_classes") and group.get("n_classes_measured"):
-        where = f" in {group['n_classes']} of {group['n_classes_measured']} classes"
+    if group.n_classes and group.n_classes_measured:
+        where = f" in {group.n_classes} of {group.n_classes_measured} classes"
     else:
         where = " (whole dataset)"
-    return f"{group['severity']} {what}{where}"
+    return f"{group.severity} {what}{where}"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from synthscope.documents import json_number
+from synthscope.documents.debias import CasChange, CopiesLeftOut, FindingChange, Gain, TrainAccuracy, TrainedOn
 from synthscope.metrics.cas import (
     CasSettings,
     LabelledSet,
@@ -22,7 +21,7 @@ from synthscope.metrics.fits import FitCache
 KEYS = ["check", "attribute", "class", "metric"]
 
 
-def compare_findings(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[str, Any]]:
+def compare_findings(before: pd.DataFrame, after: pd.DataFrame) -> list[FindingChange]:
     """One row per flaggable measurement that was a finding before or after debiasing.
 
     ``before`` / ``after``: bias_findings.parquet frames (``KEYS``, ``flag_value``, ``severity``).
@@ -40,25 +39,22 @@ def compare_findings(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[str
     merged = merged[(merged["severity_before"].fillna("info") != "info")
                     | (merged["severity_after"].fillna("info") != "info")]
     merged = merged.sort_values(KEYS, kind="mergesort")
-    rows = []
-    for rec in merged.to_dict("records"):
-        rows.append({
-            "check": rec["check"],
-            "attribute": rec["attribute"] or None,
-            "class": rec["class"] or None,
-            "metric": rec["metric"],
-            "score_before": json_number(rec["flag_value_before"]),
-            "score_after": json_number(rec["flag_value_after"]),
-            "severity_before": rec["severity_before"] if isinstance(rec["severity_before"], str) else None,
-            "severity_after": rec["severity_after"] if isinstance(rec["severity_after"], str) else None,
-        })
-    return rows
+    return [FindingChange(
+        check=rec["check"],
+        attribute=rec["attribute"] or None,
+        class_=rec["class"] or None,
+        metric=rec["metric"],
+        score_before=json_number(rec["flag_value_before"]),
+        score_after=json_number(rec["flag_value_after"]),
+        severity_before=rec["severity_before"] if isinstance(rec["severity_before"], str) else None,
+        severity_after=rec["severity_after"] if isinstance(rec["severity_after"], str) else None,
+    ) for rec in merged.to_dict("records")]
 
 
 def cas_before_after(
     before: LabelledSet | None, after: LabelledSet, after_sources: np.ndarray, real: LabelledSet,
     settings: CasSettings, cache: FitCache | None = None,
-) -> dict[str, Any]:
+) -> CasChange:
     """Accuracy on the score stage's real test split of a classifier trained before and after.
 
     ``before``: the original synthetic set, or None for the real training split (when the real
@@ -79,17 +75,20 @@ def cas_before_after(
     if before is not None:
         before_leak = copies_of_test(before, split, settings)
         train["before"] = before.take(np.flatnonzero(~before_leak))
-    out: dict[str, Any] = {"model": settings.model, "n_test_real": int(len(split.test_idx)),
-                           "trained_on": {"before": "real training split" if before is None else "synthetic",
-                                          "after": "augmented"}}
+    accuracy, n_train = {}, {}
     correct = {}
     for name, data in train.items():
         result = train_and_test(data, split, settings, cache)
-        correct[name] = result.correct
-        out[name] = {**accuracy_entry(result.correct, settings.bootstrap_reps, settings.seed),
-                     "n_train": result.n_train}
+        correct[name], n_train[name] = result.correct, result.n_train
+        accuracy[name] = accuracy_entry(result.correct, settings.bootstrap_reps, settings.seed)
     gain = correct["after"].astype(float) - correct["before"].astype(float)
-    out["gain"] = accuracy_entry(gain, settings.bootstrap_reps, settings.seed)
-    out["n_after_dropped_test_sources"] = int(after_leak.sum())
-    out["excluded_copies_of_test"] = {"before": int(before_leak.sum()), "after": int(after_leak.sum())}
-    return out
+    return CasChange(
+        model=settings.model,
+        n_test_real=int(len(split.test_idx)),
+        trained_on=TrainedOn(before="real training split" if before is None else "synthetic", after="augmented"),
+        before=TrainAccuracy(**accuracy["before"], n_train=n_train["before"]),
+        after=TrainAccuracy(**accuracy["after"], n_train=n_train["after"]),
+        gain=Gain(**accuracy_entry(gain, settings.bootstrap_reps, settings.seed)),
+        n_after_dropped_test_sources=int(after_leak.sum()),
+        excluded_copies_of_test=CopiesLeftOut(before=int(before_leak.sum()), after=int(after_leak.sum())),
+    )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import torch
@@ -38,6 +38,7 @@ from synthscope.params import DebiasParams
 # would vanish into its new background and its measured colour, size and place would change.
 MIN_CONTRAST = 90.0
 ORDER = ("background", "color", "size", "location")  # layers first, then geometry
+TransformRecord: TypeAlias = dict[str, float | str | bool]  # one transform's parameters, as the manifest logs them
 
 
 def image_seed(seed: int, image_id: str, variant: int) -> int:
@@ -76,7 +77,7 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.permute(1, 2, 0).contiguous().numpy()
 
 
-def recolor(layers: Layers, rng: np.random.Generator, params: DebiasParams) -> dict[str, Any]:
+def recolor(layers: Layers, rng: np.random.Generator, params: DebiasParams) -> TransformRecord:
     """Rotate the object's hue by a uniform angle (full circle) and jitter its saturation and
     brightness, or make it grey. The jitter matters: a hue shift alone keeps each source's
     saturation and value, which still cluster by class when a class has few sources."""
@@ -106,7 +107,7 @@ def _move_object(layers: Layers, scale: float, dx: float, dy: float) -> None:
     layers.mask = mask[0].numpy().astype(bool)
 
 
-def rescale(layers: Layers, rng: np.random.Generator, params: DebiasParams) -> dict[str, Any]:
+def rescale(layers: Layers, rng: np.random.Generator, params: DebiasParams) -> TransformRecord:
     """Scale the object by a factor drawn log-uniformly from ``scale_range`` (shrunk to fit the frame)."""
     lo, hi = params.scale_range
     scale = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
@@ -121,7 +122,7 @@ def rescale(layers: Layers, rng: np.random.Generator, params: DebiasParams) -> d
     return {"scale": round(scale, 4)}
 
 
-def translate(layers: Layers, rng: np.random.Generator, params: DebiasParams) -> dict[str, Any]:
+def translate(layers: Layers, rng: np.random.Generator, params: DebiasParams) -> TransformRecord:
     """Move the object by up to ``max_translate`` of the side per axis, keeping its box in the image."""
     ys, xs = np.nonzero(layers.mask)
     h, w = layers.mask.shape
@@ -164,7 +165,7 @@ def image_backdrop(donor: np.ndarray, shape: tuple[int, int], rng: np.random.Gen
 
 def replace_background(
     layers: Layers, rng: np.random.Generator, params: DebiasParams, donor: np.ndarray | None = None
-) -> dict[str, Any]:
+) -> TransformRecord:
     """New background layer: ``donor``'s background when given and contrasting, else a texture."""
     avoid = layers.object[layers.mask].mean(axis=0) if layers.mask.any() else np.full(3, 128.0)
     if donor is not None:
@@ -176,7 +177,7 @@ def replace_background(
     return {"background": "texture"}
 
 
-TRANSFORMS: dict[str, Callable[..., dict[str, Any]]] = {
+TRANSFORMS: dict[str, Callable[..., TransformRecord]] = {
     "background": replace_background,
     "color": recolor,
     "size": rescale,
@@ -190,7 +191,7 @@ def apply_transforms(
     seed: int,
     params: DebiasParams,
     donor: np.ndarray | None = None,
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
+) -> tuple[np.ndarray, list[TransformRecord]]:
     """Apply the transform of each attribute in ``attributes`` (in ``ORDER``) -> (image, log).
 
     ``rgb``: (H, W, 3) uint8. ``donor``: an image whose background the background transform may
@@ -201,7 +202,7 @@ def apply_transforms(
     if not layers.mask.any() or not attributes:
         return rgb, []
     rng = np.random.default_rng(seed)
-    log = []
+    log: list[TransformRecord] = []
     with torch.inference_mode():
         for name in ORDER:
             if name in attributes:

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from synthscope.documents.bias import FINDING_KEYS, BiasDocument, Finding, MemorizedExample
-from synthscope.documents.common import Document, Estimate, ExtractorRef, dump, json_number
+from synthscope.documents.common import Document, Estimate, ExtractorRef, JSONObject, dump, extended, json_number
 from synthscope.documents.debias import AugmentedDocument, DebiasDocument
 from synthscope.documents.metrics import MetricsDocument
 from synthscope.documents.monitor import MonitorDocument
@@ -117,6 +117,6 @@ def write_document(path: Path, doc: BaseModel) -> Path:
 
 __all__ = [
     "DOCUMENTS", "FINDING_KEYS", "BiasDocument", "DebiasDocument", "Document", "Estimate", "ExtractorRef",
-    "FeaturesDocument", "Finding", "IngestDocument", "MemorizedExample", "MetricsDocument", "MonitorDocument", "ReportDocument",
-    "dump", "json_number", "json_schema", "parse_document", "read_document", "schema_text", "write_document", "write_schemas",
+    "FeaturesDocument", "Finding", "IngestDocument", "JSONObject", "MemorizedExample", "MetricsDocument", "MonitorDocument", "ReportDocument",
+    "dump", "extended", "json_number", "json_schema", "parse_document", "read_document", "schema_text", "write_document", "write_schemas",
 ]

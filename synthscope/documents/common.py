@@ -10,9 +10,11 @@ shape they had before the models existed.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+
+from synthscope.io import JSONObject
 
 
 class Document(BaseModel):
@@ -48,6 +50,15 @@ class ExtractorRef(Document):
     sha256: str | None = None
 
 
-def dump(doc: BaseModel) -> dict[str, Any]:
+M = TypeVar("M", bound=BaseModel)
+
+
+def extended(doc: BaseModel, model: type[M], **extra: Any) -> M:
+    """``doc`` as ``model``, a subclass with more fields (a finding with its words for the report),
+    set from what ``doc`` set plus ``extra``, so :func:`dump` leaves out the same keys."""
+    return model(**{name: getattr(doc, name) for name in doc.model_fields_set}, **extra)
+
+
+def dump(doc: BaseModel) -> JSONObject:
     """JSON-able dict of a document, keys a stage did not set left out (see the module docstring)."""
     return doc.model_dump(mode="json", exclude_unset=True)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from synthscope.io import write_bytes
+from synthscope.io import JSONObject, write_bytes
 
 
 def fits_dir(store_dir: Path | str) -> Path:
@@ -59,14 +59,14 @@ class FitCache:
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = Path(directory) if directory is not None else None
-        self._memo: dict[str, tuple[dict[str, Any], Any]] = {}
+        self._memo: dict[str, tuple[JSONObject, Any]] = {}
         self.hits = 0
         self.misses = 0
 
     def _path(self, key: str) -> Path | None:
         return None if self.directory is None else self.directory / f"{key}.npz"
 
-    def _load(self, key: str) -> dict[str, Any] | None:
+    def _load(self, key: str) -> JSONObject | None:
         path = self._path(key)
         if path is None or not path.is_file():
             return None
@@ -76,8 +76,8 @@ class FitCache:
         except (OSError, ValueError, EOFError):  # a damaged cache file is recomputed and rewritten
             return None
 
-    def get_or_compute(self, key: str, compute: Callable[[], tuple[dict[str, Any], Any]],
-                       need_extra: bool = False) -> tuple[dict[str, Any], Any]:
+    def get_or_compute(self, key: str, compute: Callable[[], tuple[JSONObject, Any]],
+                       need_extra: bool = False) -> tuple[JSONObject, Any]:
         if key in self._memo and (self._memo[key][1] is not None or not need_extra):
             self.hits += 1
             return self._memo[key]

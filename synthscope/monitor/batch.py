@@ -8,11 +8,12 @@ image's path) in the row order of ``train_features`` / ``inc_features`` (N, D).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from synthscope.documents import Estimate, MonitorDocument
+from synthscope.documents.monitor import Cluster, Example, Trait
 from synthscope.monitor import clusters as cl
 from synthscope.monitor import novelty, trends, verdict
 from synthscope.monitor.drift import drift_entries, drift_rows
@@ -25,12 +26,12 @@ NOVELTY_COLUMNS = ("path", "image_id", "novelty", "uncovered", "nearest_train_pa
 @dataclass(frozen=True)
 class BatchResult:
     table: pd.DataFrame  # NOVELTY_COLUMNS, one row per incoming image
-    document: dict[str, Any]  # monitor.json (MonitorDocument fields)
+    document: MonitorDocument  # monitor.json, less what the stage adds (extractor, n_quarantined)
     history: pd.DataFrame  # the history with this batch's row
 
 
 def cluster_entries(table: pd.DataFrame, incoming: pd.DataFrame, training: pd.DataFrame,
-                    nearest: np.ndarray, params: Params, scattered: int | None) -> list[dict[str, Any]]:
+                    nearest: np.ndarray, params: Params, scattered: int | None) -> list[Cluster]:
     """monitor.json's ``clusters``: size, description, traits and the most novel examples of each."""
     out = []
     for c in sorted(set(table["cluster"]) - {-1}):
@@ -38,14 +39,14 @@ def cluster_entries(table: pd.DataFrame, incoming: pd.DataFrame, training: pd.Da
         found = cl.traits(incoming.iloc[rows], training, params.monitor.extreme)
         labels = training["label"].iloc[nearest[rows]].reset_index(drop=True) if "label" in training else None
         top = rows[np.argsort(-table["novelty"].to_numpy()[rows], kind="stable")][: params.monitor.examples]
-        out.append({
-            "cluster": int(c), "n_images": len(rows), "scattered": bool(c == scattered),
-            "description": cl.describe(found, len(rows), labels, scattered=bool(c == scattered)),
-            "traits": [{"attribute": t.column, "word": t.word, "beyond_share": round(t.beyond, 4),
-                        "median": round(t.value, 6), "training_median": round(t.training, 6)} for t in found],
-            "examples": [{"path": str(table["path"].iloc[i]), "nearest_train_path": str(table["nearest_train_path"].iloc[i]),
-                          "novelty": round(float(table["novelty"].iloc[i]), 6)} for i in top],
-        })
+        out.append(Cluster(
+            cluster=int(c), n_images=len(rows), scattered=bool(c == scattered),
+            description=cl.describe(found, len(rows), labels, scattered=bool(c == scattered)),
+            traits=[Trait(attribute=t.column, word=t.word, beyond_share=round(t.beyond, 4),
+                          median=round(t.value, 6), training_median=round(t.training, 6)) for t in found],
+            examples=[Example(path=str(table["path"].iloc[i]), nearest_train_path=str(table["nearest_train_path"].iloc[i]),
+                              novelty=round(float(table["novelty"].iloc[i]), 6)) for i in top],
+        ))
     return out
 
 
@@ -57,8 +58,8 @@ def drift_sample(n: int, max_rows: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
 
 
-def _share(s: novelty.Share) -> dict[str, Any]:
-    return {"value": round(s.value, 6), "ci95": (round(s.lo, 6), round(s.hi, 6)), "method": "wilson"}
+def _share(s: novelty.Share) -> Estimate:
+    return Estimate(value=round(s.value, 6), ci95=(round(s.lo, 6), round(s.hi, 6)), method="wilson")
 
 
 def monitor_batch(training: pd.DataFrame, train_features: np.ndarray, incoming: pd.DataFrame,
@@ -89,7 +90,7 @@ def monitor_batch(training: pd.DataFrame, train_features: np.ndarray, incoming: 
                                      train[sample].astype(np.float32), params.scan))
     row = {"batch_id": batch_id, "time": time, "n_images": len(inc), "uncovered_share": share.value,
            "uncovered_lo": share.lo, "uncovered_hi": share.hi, "reference_share": cal.reference.value}
-    row |= {f"drift_{d['attribute']}": (np.nan if d["flag_value"] is None else d["flag_value"]) for d in drift}
+    row |= {f"drift_{d.attribute}": (np.nan if d.flag_value is None else d.flag_value) for d in drift}
     labels = None
     if predictions is not None:
         predicted, confidence = align_predictions(table["path"], incoming["path"].reset_index(drop=True), predictions)
@@ -100,14 +101,13 @@ def monitor_batch(training: pd.DataFrame, train_features: np.ndarray, incoming: 
     found = trends.trend_findings(trends.append_batch(history, row), mp.trend_batches, mp.trend_rise)
     status, checks = verdict.evaluate(share, drift, found, mp)
     row["verdict"] = status
-    document = {
-        "batch_id": batch_id, "time": time, "n_images": len(inc), "n_training": len(train),
-        "k": mp.k, "threshold": round(cal.threshold, 6), "false_alarm": mp.false_alarm,
-        "uncovered": int(uncovered.sum()), "uncovered_share": _share(share), "reference_share": _share(cal.reference),
-        "n_reference": int(cal.reference.n),
-        "clusters": cluster_entries(table, incoming, training, nearest, params, scattered),
-        "drift": drift, "trends": found, "verdict": status, "gates": checks,
-    }
-    if labels is not None:
-        document["labels"] = labels
+    document = MonitorDocument(
+        batch_id=batch_id, time=time, n_images=len(inc), n_training=len(train),
+        k=mp.k, threshold=round(cal.threshold, 6), false_alarm=mp.false_alarm,
+        uncovered=int(uncovered.sum()), uncovered_share=_share(share), reference_share=_share(cal.reference),
+        n_reference=int(cal.reference.n),
+        clusters=cluster_entries(table, incoming, training, nearest, params, scattered),
+        drift=drift, trends=found, verdict=status, gates=checks,
+        **({} if labels is None else {"labels": labels}),
+    )
     return BatchResult(table, document, trends.append_batch(history, row))

@@ -8,8 +8,6 @@ the audit's drift findings. Incoming images usually carry no label: only whole-s
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -18,6 +16,7 @@ from synthscope.bias.drift import embedding_row, group_rows
 from synthscope.bias.flag import severity_of
 from synthscope.bias.masked import confident, coverage, coverage_sentence
 from synthscope.documents import json_number
+from synthscope.documents.monitor import DriftEntry
 from synthscope.params import ScanParams
 from synthscope.schema import ATTRIBUTE_GROUPS, DRIFT_GROUPS
 
@@ -45,10 +44,10 @@ def drift_rows(incoming: pd.DataFrame, training: pd.DataFrame, inc_emb: np.ndarr
     return frame
 
 
-def drift_entries(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def drift_entries(frame: pd.DataFrame) -> list[DriftEntry]:
     """monitor.json's ``drift`` list: every group measured (info included), in DRIFT_GROUPS order."""
     return [
-        {"attribute": rec["attribute"] or "embeddings", "severity": rec["severity"],
-         "auc": json_number(rec["score"]), "flag_value": json_number(rec["flag_value"]), "message": rec["message"]}
+        DriftEntry(attribute=rec["attribute"] or "embeddings", severity=rec["severity"],
+                   auc=json_number(rec["score"]), flag_value=json_number(rec["flag_value"]), message=rec["message"])
         for rec in frame.to_dict("records")
     ]

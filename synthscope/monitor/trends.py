@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthscope.documents.monitor import TrendFinding
 from synthscope.schema import DRIFT_GROUPS
 
 DRIFT_KEYS = (*DRIFT_GROUPS, "embeddings")
@@ -44,7 +45,7 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def trend_findings(history: pd.DataFrame, batches: int, rise: float) -> list[dict[str, Any]]:
+def trend_findings(history: pd.DataFrame, batches: int, rise: float) -> list[TrendFinding]:
     """Findings (``metric``, ``first``, ``last``, ``batches``, ``message``) over the last ``batches`` rows."""
     window = history.tail(batches)
     if len(window) < 2:
@@ -54,13 +55,13 @@ def trend_findings(history: pd.DataFrame, batches: int, rise: float) -> list[dic
     out = []
     if (last["uncovered_share"] - first["uncovered_share"] >= rise
             and last["uncovered_lo"] > first["uncovered_share"]):
-        out.append({"metric": "uncovered_share", "first": float(first["uncovered_share"]),
-                    "last": float(last["uncovered_share"]), "batches": n,
-                    "message": f"uncovered share rose from {_pct(first['uncovered_share'])} to "
-                               f"{_pct(last['uncovered_share'])} over the last {n} batches"})
+        out.append(TrendFinding(metric="uncovered_share", first=float(first["uncovered_share"]),
+                                last=float(last["uncovered_share"]), batches=n,
+                                message=f"uncovered share rose from {_pct(first['uncovered_share'])} to "
+                                        f"{_pct(last['uncovered_share'])} over the last {n} batches"))
     for g in DRIFT_KEYS:
         a, b = first.get(f"drift_{g}"), last.get(f"drift_{g}")
         if a is not None and b is not None and np.isfinite(a) and np.isfinite(b) and b - a >= rise:
-            out.append({"metric": f"drift_{g}", "first": float(a), "last": float(b), "batches": n,
-                        "message": f"drift in {g} rose from {a:.2f} to {b:.2f} over the last {n} batches"})
+            out.append(TrendFinding(metric=f"drift_{g}", first=float(a), last=float(b), batches=n,
+                                    message=f"drift in {g} rose from {a:.2f} to {b:.2f} over the last {n} batches"))
     return out

@@ -6,14 +6,13 @@ independent stages (scan and score) run side by side. A task's cache key is the 
 digest of what it reads, its ``params.yaml`` keys and the digest of its own code (its stage
 module's imports), so a second run on unchanged data is served from the cache, changing a
 threshold re-runs only the stages that read it, and editing a report template re-runs only
-the report. The parameters are what the CLI takes, so a run triggered from the UI can point
+the report. The re-scans run on both sides whatever debias built, as under ``dvc repro``, so the
+flow and DVC write the same documents (``compare`` reads only those it needs). The parameters are what the CLI takes, so a run triggered from the UI can point
 at another config or change a param (``param_overrides={"gates.max_fd_ratio": 2.0}``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -23,12 +22,13 @@ from prefect.futures import PrefectFuture, as_completed
 
 from synthscope.completion import intact
 from synthscope.config import AuditConfig, load_config
+from synthscope.io import JSONObject
 from synthscope.orchestration import features, report
 from synthscope.orchestration.common import cache_key, stage_task
 from synthscope.pipeline import Node, Pipeline, pipeline
 from synthscope.runlock import output_lock
 from synthscope.stages import expected_outputs
-from synthscope.stages.rescan import needed_sides, rescan_config
+from synthscope.stages.rescan import rescan_config
 
 DASK_ADDRESS_ENV = "SYNTHSCOPE_DASK_ADDRESS"
 AFTER = {"report": report.publish}  # extra Prefect work once a stage really ran (the report's UI artifacts)
@@ -44,7 +44,7 @@ def task_name(node: Node) -> str:
     return node.stage if node.side is None else f"{node.stage}-{node.side}"
 
 
-def _submit(node: Node, cfg: AuditConfig, key: dict[str, Any]) -> PrefectFuture | dict[str, Any]:
+def _submit(node: Node, cfg: AuditConfig, key: JSONObject) -> PrefectFuture | JSONObject:
     """Submit the node's task for ``cfg``, refreshing its cache when its files were deleted or replaced."""
     name, refresh = task_name(node), _missing_outputs(node.stage, cfg) or None
     if node.stage in SHARDED:
@@ -55,7 +55,7 @@ def _submit(node: Node, cfg: AuditConfig, key: dict[str, Any]) -> PrefectFuture 
 
 def run_plan(cfg: AuditConfig, pipe: Pipeline) -> list[str]:
     """Run every node of ``pipe`` for ``cfg``; returns the paths written (as strings), in plan order."""
-    results: dict[Node, dict[str, Any]] = {}
+    results: dict[Node, JSONObject] = {}
     running: dict[PrefectFuture, Node] = {}
     sides: dict[str | None, AuditConfig] = {None: cfg}
     pending = list(pipe.nodes)
@@ -63,11 +63,6 @@ def run_plan(cfg: AuditConfig, pipe: Pipeline) -> list[str]:
         ready = [n for n in pending if all(u in results for u in pipe.node_upstream(n))]
         for node in ready:
             pending.remove(node)
-            if node.side is not None and node.side not in needed_sides(cfg):  # debias built nothing to re-scan
-                upstream = [results[u]["digest"] for u in pipe.node_upstream(node)]
-                results[node] = {"paths": [], "digest": hashlib.sha256(
-                    json.dumps(["skipped", node.side, node.stage, upstream]).encode()).hexdigest()}
-                continue
             if node.side not in sides:  # the config of a side is known once debias wrote augmented.json
                 sides[node.side] = rescan_config(cfg, node.side)
             sub = sides[node.side]
@@ -88,9 +83,9 @@ def run_plan(cfg: AuditConfig, pipe: Pipeline) -> list[str]:
 @flow(name="synthscope-audit", log_prints=False)
 def audit_flow(
     config: str | None = "configs/demo.yaml",
-    overrides: dict[str, Any] | None = None,
+    overrides: JSONObject | None = None,
     params_file: str | None = None,
-    param_overrides: dict[str, Any] | None = None,
+    param_overrides: JSONObject | None = None,
 ) -> list[str]:
     """Run every stage for one audit config; returns the paths written (as strings).
 

@@ -14,6 +14,7 @@ from synthscope.codedeps import files_digest
 from synthscope.config import AuditConfig
 from synthscope.errors import SynthscopeError
 from synthscope.fingerprint import dataset_fingerprint, outputs_digest
+from synthscope.io import JSONObject
 from synthscope.params import build_params
 from synthscope.pipeline import Node, Pipeline
 from synthscope.stages import run_stage
@@ -25,7 +26,7 @@ CACHE_POLICY = (INPUTS - "config") + TASK_SOURCE
 RETRIES = 2
 
 
-def config_from_dict(data: dict[str, Any]) -> AuditConfig:
+def config_from_dict(data: JSONObject) -> AuditConfig:
     """The inverse of ``AuditConfig.to_dict`` (params re-validated by ``build_params``)."""
     return AuditConfig(
         name=data["name"],
@@ -37,7 +38,7 @@ def config_from_dict(data: dict[str, Any]) -> AuditConfig:
     )
 
 
-def cache_key(config: AuditConfig, node: Node, upstream: list[str], pipe: Pipeline) -> dict[str, Any]:
+def cache_key(config: AuditConfig, node: Node, upstream: list[str], pipe: Pipeline) -> JSONObject:
     """Everything a run's outputs depend on: its params keys, its input digests, its code, where it writes.
 
     ``upstream`` are the digests returned by the runs it reads from; a stage that reads the
@@ -46,7 +47,7 @@ def cache_key(config: AuditConfig, node: Node, upstream: list[str], pipe: Pipeli
     body) does not cover: editing the report's template re-runs the report only.
     """
     stage = pipe.stages[node.stage]
-    key: dict[str, Any] = {
+    key: JSONObject = {
         "stage": node.name,
         "params": {name: param_value(config, name) for name in stage.params},
         "output_dir": str(Path(config.output_dir).resolve()),
@@ -72,7 +73,7 @@ def transient(_task: Task, _run: Any, state: Any) -> bool:
     return isinstance(exc, OSError) and not isinstance(exc, SynthscopeError)
 
 
-def stage_result(paths: list[Path], salt: str = "") -> dict[str, Any]:
+def stage_result(paths: list[Path], salt: str = "") -> JSONObject:
     """What a task returns: its output paths (strings) and a digest that keys the next stages.
 
     Only the first path, the stage's primary table, is digested: the summaries beside it
@@ -85,10 +86,10 @@ def stage_result(paths: list[Path], salt: str = "") -> dict[str, Any]:
 
 
 @functools.cache
-def stage_task(stage: str, after: Callable[[AuditConfig, dict[str, Any]], None] | None = None) -> Task:
+def stage_task(stage: str, after: Callable[[AuditConfig, JSONObject], None] | None = None) -> Task:
     """A cached, retried Prefect task running the stage's ``run`` (one task object per stage)."""
 
-    def body(config: dict[str, Any], key: dict[str, Any]) -> dict[str, Any]:
+    def body(config: JSONObject, key: JSONObject) -> JSONObject:
         cfg = config_from_dict(config)
         result = stage_result(run_stage(stage, cfg))
         if after is not None:

@@ -10,10 +10,10 @@ runs until it gets SIGTERM.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from synthscope.config import load_config
 from synthscope.errors import ConfigError
+from synthscope.io import JSONObject
 
 
 def deployment_name(config: str) -> str:
@@ -45,7 +45,7 @@ def serve(config: str, cron: str | None, params_file: str | None = None) -> None
     require_api()
     from synthscope.orchestration.audit import audit_flow_for
 
-    parameters: dict[str, Any] = {"config": config, "params_file": params_file}
+    parameters: JSONObject = {"config": config, "params_file": params_file}
     audit_flow_for().serve(
         name=deployment_name(config),
         cron=cron,

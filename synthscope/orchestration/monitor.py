@@ -13,14 +13,13 @@ import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from synthscope.config import load_params
-from synthscope.io import write_parquet
+from synthscope.io import JSONObject, write_parquet
 from synthscope.monitor.watch import empty_state, new_files, taken
 from synthscope.runlock import output_lock
 from synthscope.stages.monitor import monitor_once
@@ -41,8 +40,8 @@ def watch_batch_id(files: pd.DataFrame) -> str:
 
 @flow(name="synthscope-monitor", log_prints=False)
 def monitor_flow(synthetic: str, watch: str, output_dir: str, real: str | None = None, store_dir: str = "data/store",
-                 params_file: str | None = None, param_overrides: dict[str, Any] | None = None,
-                 settle_seconds: float = 2.0) -> dict[str, Any]:
+                 params_file: str | None = None, param_overrides: JSONObject | None = None,
+                 settle_seconds: float = 2.0) -> JSONObject:
     """Score the files of ``watch`` not taken by an earlier run; returns the batch's summary."""
     out = Path(output_dir)
     params = load_params(Path(params_file) if params_file else None, param_overrides or {})

@@ -8,20 +8,17 @@ what the gap looks like. The scan lists them in ``bias.json`` (``bias.examples.d
 
 from __future__ import annotations
 
-from typing import Any
-
 from synthscope.bias.masked import coverage_sentence
 from synthscope.documents.bias import BiasSummary
+from synthscope.documents.report import DriftPair, DriftSection, ReportFinding
 
 
-def drift_section(
-    findings: list[dict[str, Any]], summary: BiasSummary | None, pairs: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """The section's data: drift findings (most severe first), coverage sentences, example pairs."""
+def drift_section(findings: list[ReportFinding], summary: BiasSummary | None, pairs: list[DriftPair]) -> DriftSection:
+    """The section: drift findings (most severe first), coverage sentences, example pairs."""
     cover = {} if summary is None or summary.object_attributes is None else summary.object_attributes
-    return {
-        "compared": summary is not None and summary.reference == "real",  # the scan had a real set to compare with
-        "findings": [f for f in findings if f["check"] == "drift"],
-        "coverage": [coverage_sentence(counts.model_dump(), role) for role, counts in cover.items()],
-        "examples": pairs,
-    }
+    return DriftSection(
+        compared=summary is not None and summary.reference == "real",  # the scan had a real set to compare with
+        findings=[f for f in findings if f.check == "drift"],
+        coverage=[coverage_sentence(counts.model_dump(), role) for role, counts in cover.items()],
+        examples=pairs,
+    )

@@ -15,6 +15,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
+from synthscope.documents.report import DebiasRow, Heatmap, HistogramBin
+
 ROLE_COLORS = {"synthetic": "#e8710a", "real": "#1a73e8", "augmented": "#188038"}
 ROLE_ORDER = ("synthetic", "real", "augmented")
 
@@ -54,7 +56,7 @@ def thumbnail_uri(rgb: np.ndarray, size: int) -> str:
     return png_data_uri(buf.getvalue())
 
 
-def class_balance_figure(rows: list[dict[str, Any]]) -> str:
+def class_balance_figure(rows: list[dict[str, str | int | float]]) -> str:
     """Grouped horizontal bars: each class's share of each role's images."""
     labels = [r["label"] for r in rows]
     roles = [r for r in ROLE_ORDER if rows and r in rows[0]]
@@ -74,18 +76,18 @@ def class_balance_figure(rows: list[dict[str, Any]]) -> str:
     return _figure_uri(fig)
 
 
-def histogram_figure(hist_rows: list[dict[str, Any]], column: str, labels: list[str]) -> str:
+def histogram_figure(hist_rows: list[HistogramBin], column: str, labels: list[str]) -> str:
     """Small multiples, one panel per class: the column's histogram per role, as step lines."""
     fig = _new(min(2.4 * len(labels), 12.0), 2.0)
     axes = fig.subplots(1, len(labels), squeeze=False, sharey=True)[0]
     for ax, label in zip(axes, labels, strict=True):
         for role in ROLE_ORDER:
-            part = [r for r in hist_rows if r["label"] == label and r["role"] == role]
+            part = [r for r in hist_rows if r.label == label and r.role == role]
             if not part:
                 continue
-            edges = [part[0]["bin_lo"]] + [r["bin_hi"] for r in part]
+            edges = [part[0].bin_lo] + [r.bin_hi for r in part]
             ax.stairs(
-                [r["fraction"] for r in part],
+                [r.fraction for r in part],
                 edges,
                 color=ROLE_COLORS[role],
                 label=role,
@@ -102,22 +104,22 @@ def histogram_figure(hist_rows: list[dict[str, Any]], column: str, labels: list[
     return _figure_uri(fig)
 
 
-def location_figure(heatmaps: list[dict[str, Any]]) -> str:
+def location_figure(heatmaps: list[Heatmap]) -> str:
     """Rows = roles, columns = classes: where object centroids fall in the frame (darker = more)."""
-    roles = [r for r in ROLE_ORDER if any(h["role"] == r for h in heatmaps)]
-    labels = sorted({h["label"] for h in heatmaps})
+    roles = [r for r in ROLE_ORDER if any(h.role == r for h in heatmaps)]
+    labels = sorted({h.label for h in heatmaps})
     fig = _new(1.7 * len(labels) + 0.6, 1.8 * len(roles))
     axes = fig.subplots(len(roles), len(labels), squeeze=False)
-    vmax = max((max(map(max, h["grid"])) for h in heatmaps), default=1.0) or 1.0
+    vmax = max((max(map(max, h.grid)) for h in heatmaps), default=1.0) or 1.0
     for i, role in enumerate(roles):
         for j, label in enumerate(labels):
             ax = axes[i][j]
             ax.set_xticks([])
             ax.set_yticks([])
-            match = [h for h in heatmaps if h["role"] == role and h["label"] == label]
+            match = [h for h in heatmaps if h.role == role and h.label == label]
             if match:
                 ax.imshow(
-                    np.array(match[0]["grid"]),
+                    np.array(match[0].grid),
                     cmap="magma_r",
                     vmin=0.0,
                     vmax=vmax,
@@ -131,13 +133,14 @@ def location_figure(heatmaps: list[dict[str, Any]]) -> str:
     return _figure_uri(fig)
 
 
-def history_figure(trend: list[dict[str, Any]], keys: list[tuple[str, str]]) -> str:
-    """One small line plot per headline metric over this config's runs (oldest left)."""
+def history_figure(series: dict[str, list[float | None]], keys: list[tuple[str, str]]) -> str:
+    """One small line plot per metric over the runs (oldest left): ``series[key]`` holds one value
+    per run (None where not measured), ``keys`` the (key, label) pairs to plot."""
     fig = _new(2.6 * len(keys), 2.0)
     axes = fig.subplots(1, len(keys), squeeze=False)[0]
-    x = np.arange(1, len(trend) + 1)
+    x = np.arange(1, len(series[keys[0][0]]) + 1)
     for ax, (key, label) in zip(axes, keys, strict=True):
-        y = np.array([np.nan if r.get(key) is None else r[key] for r in trend], dtype=float)
+        y = np.array([np.nan if v is None else v for v in series[key]], dtype=float)
         ax.plot(x, y, marker="o", color="#444", linewidth=1.2, markersize=3)
         ax.set_title(label, fontsize=8)
         ax.set_xlabel("run", fontsize=8)
@@ -147,14 +150,14 @@ def history_figure(trend: list[dict[str, Any]], keys: list[tuple[str, str]]) -> 
     return _figure_uri(fig)
 
 
-def before_after_figure(rows: list[dict[str, Any]]) -> str:
+def before_after_figure(rows: list[DebiasRow]) -> str:
     """Paired bars per finding: scan score before (grey) and after (green) debiasing."""
-    names = [r["name"] for r in rows]
+    names = [r.name for r in rows]
     y = np.arange(len(names))
     fig = _new(6.0, 0.45 * len(names) + 1.0)
     ax = fig.add_subplot()
-    ax.barh(y - 0.2, [r["score_before"] for r in rows], 0.4, color="#9aa0a6", label="before")
-    ax.barh(y + 0.2, [r["score_after"] for r in rows], 0.4, color=ROLE_COLORS["augmented"], label="after")
+    ax.barh(y - 0.2, [r.score_before for r in rows], 0.4, color="#9aa0a6", label="before")
+    ax.barh(y + 0.2, [r.score_after for r in rows], 0.4, color=ROLE_COLORS["augmented"], label="after")
     ax.set_yticks(y, [text(n) for n in names], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("bias score (lower is better)", fontsize=8)

@@ -22,10 +22,10 @@ The verdict is the worst status. ``synthscope audit --fail-on fail`` exits 2 on 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from synthscope.bias.groups import group_phrase
-from synthscope.documents import BiasDocument, Estimate, MetricsDocument
+from synthscope.documents import BiasDocument, Estimate, Finding, MetricsDocument
+from synthscope.documents.report import GateCheck as GateCheckDocument
 from synthscope.metrics.reference import DECISION_RULE
 from synthscope.params import GateParams
 from synthscope.report.headlines import metric_entry, metric_label, ranked_findings
@@ -53,8 +53,9 @@ class GateCheck:
     status: str  # pass | not_applicable | warn | fail
     reason: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def document(self) -> GateCheckDocument:
+        """The check as report.json's ``gates`` entry."""
+        return GateCheckDocument(**asdict(self))
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def _metric_check(gate: str, limit: float, metrics: MetricsDocument | None) -> G
     return GateCheck(gate, limit, value, ci, status, why)
 
 
-def group_reasons(bias: BiasDocument, limit: str, over: bool, findings: list[dict[str, Any]], most: int = 3) -> str:
+def group_reasons(bias: BiasDocument, limit: str, over: bool, findings: list[Finding], most: int = 3) -> str:
     """', in 2 groups: high drift (embeddings) (whole dataset); high drift / color in 34 of 34 classes'.
 
     Names the groups (``bias.groups``, worst first) beyond the limit (``over``) or at it, not
@@ -131,17 +132,17 @@ def group_reasons(bias: BiasDocument, limit: str, over: bool, findings: list[dic
     """
     if not bias.groups:
         top = findings[0]  # ranked_findings(bias), as the caller has them
-        where = f"{top['check']}" + (f" / {top['attribute']}" if top.get("attribute") else "")
-        where += f" in '{top['class']}'" if top.get("class") else ""
-        return f", worst: {top['severity']} {where}"
+        where = top.check + (f" / {top.attribute}" if top.attribute else "")
+        where += f" in '{top.class_}'" if top.class_ else ""
+        return f", worst: {top.severity} {where}"
     rank = severity_rank(limit)
     chosen = [g for g in bias.groups if (severity_rank(g.severity) > rank if over else severity_rank(g.severity) == rank)]
-    names = "; ".join(group_phrase(g.model_dump()) for g in chosen[:most])
+    names = "; ".join(group_phrase(g) for g in chosen[:most])
     more = f"; and {len(chosen) - most} more" if len(chosen) > most else ""
     return f", in {len(chosen)} group(s): {names}{more}"
 
 
-def _severity_check(limit: str, bias: BiasDocument | None, findings: list[dict[str, Any]]) -> GateCheck:
+def _severity_check(limit: str, bias: BiasDocument | None, findings: list[Finding]) -> GateCheck:
     gate = "max_finding_severity"
     if bias is None:
         return GateCheck(
@@ -150,22 +151,22 @@ def _severity_check(limit: str, bias: BiasDocument | None, findings: list[dict[s
     if not findings:
         return GateCheck(gate, limit, None, None, "pass", "the bias scan found nothing")
     top = findings[0]
-    n_over = sum(severity_rank(f["severity"]) > severity_rank(limit) for f in findings)
+    n_over = sum(severity_rank(f.severity) > severity_rank(limit) for f in findings)
     where = group_reasons(bias, limit, n_over > 0, findings)
     if n_over:
         return GateCheck(
             gate,
             limit,
-            top["severity"],
+            top.severity,
             None,
             "fail",
             f"{n_over} finding(s) more severe than {limit}{where}",
         )
-    if top["severity"] == limit and severity_rank(limit) > 0:
+    if top.severity == limit and severity_rank(limit) > 0:
         return GateCheck(
             gate,
             limit,
-            top["severity"],
+            top.severity,
             None,
             "warn",
             f"finding(s) at the allowed maximum severity ({limit}){where}",
@@ -173,15 +174,15 @@ def _severity_check(limit: str, bias: BiasDocument | None, findings: list[dict[s
     return GateCheck(
         gate,
         limit,
-        top["severity"],
+        top.severity,
         None,
         "pass",
-        f"worst finding is {top['severity']}, within {gate} ({limit})",
+        f"worst finding is {top.severity}, within {gate} ({limit})",
     )
 
 
 def evaluate_gates(metrics: MetricsDocument | None, bias: BiasDocument | None, gates: GateParams,
-                   findings: list[dict[str, Any]] | None = None) -> GateResult:
+                   findings: list[Finding] | None = None) -> GateResult:
     """Check ``metrics.json`` and ``bias.json`` (either may be None: the stage did not run) against the gates.
 
     ``findings``: ``ranked_findings(bias)`` when the caller has it already (the report stage ranks once).

@@ -7,9 +7,10 @@ ratio and names things ("FID" or the network's Fréchet distance, a finding in p
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
-from synthscope.documents import BiasDocument, Estimate, ExtractorRef, MetricsDocument, dump
+from synthscope.documents import BiasDocument, Estimate, ExtractorRef, Finding, MetricsDocument
+from synthscope.documents.report import ClassValue, GateStatus, HeadlineMetric
 from synthscope.schema import FID_NETWORK, SEVERITIES
 
 # Headline metrics in display order: key, display label, which direction is better.
@@ -56,56 +57,60 @@ def metric_label(key: str, extractor: ExtractorRef | None) -> str:
     return label
 
 
-def headline_metrics(metrics: MetricsDocument | None) -> list[dict[str, Any]]:
+def headline_metrics(metrics: MetricsDocument | None,
+                     gated: Mapping[str, tuple[str, GateStatus]] | None = None) -> list[HeadlineMetric]:
     """Every headline metric present, in display order, with label, better direction and the
-    score stage's own ``warnings`` (e.g. small-N bias), so the report repeats its caveats."""
+    score stage's own ``warnings`` (e.g. small-N bias), so the report repeats its caveats.
+    ``gated``: metric key -> (gate, status) of the gate that watches it (``report.gates``)."""
     extractor = metrics.extractor if metrics else None
     rows = []
     for key, _label, better in METRIC_SPECS:
         entry = metric_entry(metrics, key)
-        if entry is not None:
-            rows.append({
-                "key": key, "label": metric_label(key, extractor), "better": better,
-                "value": entry.value, "ci95": None if entry.ci95 is None else list(entry.ci95),
-                "method": entry.method if entry.ci95 is not None else None,
-                "warnings": list(getattr(entry, "warnings", [])),
-                **({"reference": dump(entry.reference)} if getattr(entry, "reference", None) is not None else {}),
-                **_fid_details(entry if key == "fid" else None),
-            })
+        if entry is None:
+            continue
+        gate, status = (gated or {}).get(key, (None, None))
+        reference = getattr(entry, "reference", None)
+        rows.append(HeadlineMetric(
+            key=key, label=metric_label(key, extractor), better=better,
+            value=entry.value, ci95=entry.ci95, method=entry.method if entry.ci95 is not None else None,
+            warnings=list(getattr(entry, "warnings", [])),
+            **({"reference": reference} if reference is not None else {}),
+            **_fid_details(entry if key == "fid" else None),
+            gate=gate, gate_status=status,
+        ))
     return rows
 
 
-def _fid_details(fid: Estimate | None) -> dict[str, Any]:
+def _fid_details(fid: Estimate | None) -> dict[str, float | list[ClassValue]]:
     """FID's bias-extrapolated FID-inf and per-class values (flagged when from few samples)."""
     if fid is None:
         return {}
-    out: dict[str, Any] = {}
+    out: dict[str, float | list[ClassValue]] = {}
     if fid.fid_inf is not None:
         out["fid_inf"] = fid.fid_inf.value
     if fid.per_class:
-        out["per_class"] = [{"label": k, "value": v.value, "small_n": v.small_n, "n": min(v.n_synthetic, v.n_real)}
+        out["per_class"] = [ClassValue(label=k, value=v.value, small_n=v.small_n, n=min(v.n_synthetic, v.n_real))
                             for k, v in fid.per_class.items()]
     return out
 
 
-def ranked_findings(bias: BiasDocument | None) -> list[dict[str, Any]]:
-    """``bias.json``'s findings as dicts, worst first (severity, then score)."""
+def ranked_findings(bias: BiasDocument | None) -> list[Finding]:
+    """``bias.json``'s findings, worst first (severity, then score)."""
     if bias is None:
         return []
-    out = [dump(f) for f in bias.findings]
-    out.sort(key=lambda f: (-SEVERITIES.index(f["severity"]), -(f["score"] or 0.0)))
-    return out
+    return sorted(bias.findings, key=lambda f: (-SEVERITIES.index(f.severity), -(f.score or 0.0)))
 
 
-def plain_words(f: dict[str, Any]) -> str:
-    """One sentence a non-specialist can act on, built from the finding's fields."""
-    cls = f.get("class")
-    attr = f.get("attribute")
+def plain_words(f: Finding, with_class: bool = True) -> str:
+    """One sentence a non-specialist can act on, built from the finding's fields (``with_class``
+    False: as said of every class, for a group)."""
+    cls = f.class_ if with_class else None
+    attr = f.attribute
     where = f" in class '{cls}'" if cls else ""
     origin = {
         "introduced": " The generator introduced it (the real data does not show it).",
         "copied": " It is copied from the real data.",
-    }.get(f.get("origin") or "", "")
+    }.get(f.origin or "", "")
     text = {
         "shortcut": f"A model could tell classes apart by {attr or 'an attribute'}{where} instead of shape.",
         "consistency": f"The {attr or 'attribute'}{where} barely varies: every image looks alike there.",
@@ -114,6 +119,6 @@ def plain_words(f: dict[str, Any]) -> str:
         "duplicates": f"Near-duplicate images{where}.",
         "memorization": f"Synthetic images{where} are near copies of real training images.",
         # the drift check's message already says how synthetic differs, with values on each side
-        "drift": f.get("message") or f"Synthetic images{where} differ from real ones in {attr or 'their embeddings'}.",
-    }[f["check"]]
-    return text + (origin if f["check"] in ("shortcut", "consistency") else "")
+        "drift": f.message or f"Synthetic images{where} differ from real ones in {attr or 'their embeddings'}.",
+    }[f.check]
+    return text + (origin if f.check in ("shortcut", "consistency") else "")

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthscope.documents import MetricsDocument
+from synthscope.documents import Finding, MetricsDocument
+from synthscope.documents.report import HistoryRun
 from synthscope.report.headlines import metric_entry
 
 HISTORY_METRICS = ("fid", "kid", "cas_ratio", "precision", "recall", "density", "coverage")
@@ -38,7 +39,7 @@ def headline_row(
     inputs_sha256: str,
     verdict: str,
     metrics: MetricsDocument | None,
-    findings: list[dict[str, Any]],
+    findings: list[Finding],
 ) -> dict[str, Any]:
     """One history row. Missing metrics are NaN (Parquet keeps them as nulls)."""
     row: dict[str, Any] = {
@@ -54,11 +55,11 @@ def headline_row(
     fid = metric_entry(metrics, "fid")
     ci = list(fid.ci95) if fid and fid.ci95 else [np.nan, np.nan]
     row["fid_ci_lo"], row["fid_ci_hi"] = ci
-    severities = [f["severity"] for f in findings]
+    severities = [f.severity for f in findings]
     row["n_findings"] = len(findings)
     row["n_high"] = severities.count("high")
     row["n_medium"] = severities.count("medium")
-    row["worst_severity"] = findings[0]["severity"] if findings else ""
+    row["worst_severity"] = findings[0].severity if findings else ""
     return row
 
 
@@ -94,21 +95,14 @@ def append_run(history: pd.DataFrame | None, row: dict[str, Any]) -> pd.DataFram
     return frame.sort_values(["config", "timestamp"], kind="stable").reset_index(drop=True)
 
 
-def trend(history: pd.DataFrame, config: str) -> list[dict[str, Any]]:
-    """This config's runs, oldest first, as JSON-able dicts (NaN -> None)."""
+def trend(history: pd.DataFrame, config: str) -> list[HistoryRun]:
+    """This config's runs, oldest first (NaN -> None)."""
     rows = history[history["config"] == config].sort_values("timestamp", kind="stable")
-    out = []
-    for rec in rows.to_dict("records"):
-        out.append(
-            {
-                k: (
-                    None
-                    if isinstance(v, float) and not np.isfinite(v)
-                    else v.item()
-                    if isinstance(v, np.generic)
-                    else v
-                )
-                for k, v in rec.items()
-            }
-        )
-    return out
+    return [HistoryRun.model_validate({k: _plain(v) for k, v in rec.items()}) for rec in rows.to_dict("records")]
+
+
+def _plain(v: object) -> object:
+    """A Parquet cell as a JSON value: NaN -> None, numpy scalars -> Python ones."""
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v.item() if isinstance(v, np.generic) else v

@@ -12,10 +12,10 @@ import pandas as pd
 from PIL import UnidentifiedImageError
 
 from synthscope.datasets.image import load_rgb
-from synthscope.documents import MonitorDocument, dump
+from synthscope.documents import MonitorDocument
 from synthscope.monitor.trends import DRIFT_KEYS
 from synthscope.report import figures
-from synthscope.report.render import _env
+from synthscope.report.jinja import environment
 
 
 def thumbnails(doc: MonitorDocument, px: int) -> dict[str, str]:
@@ -42,8 +42,8 @@ def history_chart(history: pd.DataFrame) -> str | None:
     keys += [(k, k) for k in ("accuracy", "confidence") if k in history and history[k].notna().any()]
     keys += [(f"drift_{g}", f"drift: {g}") for g in DRIFT_KEYS
              if f"drift_{g}" in history and history[f"drift_{g}"].notna().any()]
-    clean = [{k: (None if pd.isna(r.get(k)) else float(r[k])) for k, _ in keys} for r in rows]
-    return figures.history_figure(clean, keys)
+    series = {k: [None if pd.isna(r.get(k)) else float(r[k]) for r in rows] for k, _ in keys}
+    return figures.history_figure(series, keys)
 
 
 def render_monitor_html(doc: MonitorDocument, history: pd.DataFrame, px: int = 64,
@@ -51,9 +51,8 @@ def render_monitor_html(doc: MonitorDocument, history: pd.DataFrame, px: int = 6
     charts = dict(charts or {})
     if (chart := history_chart(history)) is not None:
         charts["history"] = chart
-    data = dump(doc)
-    return _env().get_template("monitor.html.j2").render(
-        d=doc, thumbs=thumbnails(doc, px), charts=charts, px=px, labels=data.get("labels"))
+    return environment().get_template("monitor.html.j2").render(
+        d=doc, thumbs=thumbnails(doc, px), charts=charts, px=px, labels=doc.labels)
 
 
 def monitor_markdown(doc: MonitorDocument, report_link: str | None = None) -> str:

@@ -1,8 +1,8 @@
-"""The report's utility section: is the synthetic data worth it? (pure: dicts and frames in).
+"""The report's utility section: is the synthetic data worth it? (pure: documents and frames in).
 
 Reads ``metrics.json``'s ``utility`` (learning curves, ``real_equivalent``, ``gain``) and ``cas``
 (confusion matrix, collapse findings), ``realism.parquet`` and the ``utility:`` costs of
-params.yaml, and returns the JSON-able section that ``report.json``, the HTML, ``summary.md``
+params.yaml, and returns the section (``UtilitySection``) that ``report.json``, the HTML, ``summary.md``
 and the Prefect artifact show.
 """
 
@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthscope.documents import MetricsDocument
+from synthscope.documents.metrics import Utility
+from synthscope.documents.report import UtilitySection
 from synthscope.params import UtilityParams
 
 
@@ -26,17 +29,15 @@ def _fmt(x: float) -> str:
     return f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}"
 
 
-def training_seconds(utility: dict[str, Any]) -> dict[str, float]:
+def training_seconds(utility: Utility) -> dict[str, float]:
     """Measured training seconds: on the synthetic set, and (interpolated) on real data of the same value."""
-    curve = utility["curve"]
-    sizes = [c["n_real"] for c in curve]
-    real = [c["train_seconds"]["real_only"] for c in curve]
-    eq = utility["real_equivalent"]["value"]
-    return {"synthetic": float(utility["synthetic_only"]["train_seconds"]),
-            "real_equivalent": _interp_log(sizes, real, eq)}
+    sizes = [c.n_real for c in utility.curve]
+    real = [c.train_seconds.real_only for c in utility.curve]
+    return {"synthetic": float(utility.synthetic_only.train_seconds),
+            "real_equivalent": _interp_log(sizes, real, utility.real_equivalent.value)}
 
 
-def cost_sentence(utility: dict[str, Any], costs: UtilityParams) -> dict[str, Any]:
+def cost_sentence(utility: Utility, costs: UtilityParams) -> dict[str, Any]:
     """One sentence: does the synthetic set save resources against real data of the same value?
 
     Synthetic cost = n_synthetic / 1000 * ``cost_per_1k_synthetic``; real cost of the same value
@@ -45,26 +46,27 @@ def cost_sentence(utility: dict[str, Any], costs: UtilityParams) -> dict[str, An
     high end (unbounded for "at least N") costs less, else "uncertain"; None without costs, when
     the sentence names the break-even price ratio (real_equivalent / n_synthetic) instead.
     """
-    eq = utility["real_equivalent"]
-    n_syn = int(utility["n_synthetic"])
-    lo, hi = eq["ci95"]
+    eq = utility.real_equivalent
+    n_syn = int(utility.n_synthetic)
+    assert eq.ci95 is not None  # the curve inversion always states its interval
+    lo, hi = eq.ci95
     seconds = training_seconds(utility)
-    worth = f"The {n_syn:,} synthetic images are worth {eq['text']} real training images (95% CI {_fmt(lo)}–{_fmt(hi)}"
-    worth += " or more)" if eq["bound"] == "at_least" or eq.get("replicates_above_range", 0) > 0.025 else ")"
+    worth = f"The {n_syn:,} synthetic images are worth {eq.text} real training images (95% CI {_fmt(lo)}–{_fmt(hi)}"
+    worth += " or more)" if eq.bound == "at_least" or eq.replicates_above_range > 0.025 else ")"
     train = (f"training on them took {seconds['synthetic']:.2g} s against {seconds['real_equivalent']:.2g} s for "
              "real data of the same value")
     out: dict[str, Any] = {"n_synthetic": n_syn, "train_seconds": seconds, "decision": None,
                            "break_even_ratio": [lo / n_syn, hi / n_syn] if n_syn else None}
     c_syn, c_real = costs.cost_per_1k_synthetic, costs.cost_per_1k_real
     if c_syn is None or c_real is None:
-        ratio = eq["value"] / n_syn if n_syn else float("nan")
+        ratio = eq.value / n_syn if n_syn else float("nan")
         out["sentence"] = (f"{worth}; they save resources if 1,000 synthetic images cost less than {ratio:.2g} "
                            f"times as much as 1,000 real ones (CI {lo / n_syn:.2g}–{hi / n_syn:.2g}); {train}. Set "
                            "utility.cost_per_1k_synthetic and utility.cost_per_1k_real in params.yaml to decide.")
         return _available(out, costs, n_syn)
     syn_cost = n_syn / 1000 * c_syn
     real_lo, real_hi = lo / 1000 * c_real, hi / 1000 * c_real
-    open_top = eq["bound"] == "at_least"
+    open_top = eq.bound == "at_least"
     if syn_cost < real_lo:
         out["decision"], verb = "saves", "Yes, it saves resources"
     elif syn_cost > real_hi and not open_top:
@@ -117,33 +119,33 @@ def _pair(row: Any, roots: pd.Series) -> dict[str, Any]:
             "outlier": bool(row.outlier)}
 
 
-def utility_section(metrics: dict[str, Any] | None, realism: pd.DataFrame | None, index: pd.DataFrame,
-                    costs: UtilityParams, per_class: int) -> dict[str, Any] | None:
-    """The section as data; None when neither the curves, the confusion matrix nor realism exist."""
-    metrics = metrics or {}
-    utility, cas = metrics.get("utility"), metrics.get("cas") or {}
+def utility_section(metrics: MetricsDocument | None, realism: pd.DataFrame | None, index: pd.DataFrame,
+                    costs: UtilityParams, per_class: int) -> UtilitySection | None:
+    """The section; None when neither the curves, the confusion matrix nor realism exist."""
+    utility = None if metrics is None else metrics.utility
+    cas = None if metrics is None else metrics.cas
     gallery = realism_gallery(realism, index, per_class) if realism is not None else []
-    if not utility and not cas.get("confusion") and not gallery:
+    if utility is None and (cas is None or cas.confusion is None) and not gallery:
         return None
     scored = realism[realism["realism"].notna()] if realism is not None else None
-    return {
-        "utility": utility,
-        "cost": cost_sentence(utility, costs) if utility else None,
-        "augmentation": metrics.get("augmentation"),
-        "confusion": cas.get("confusion"),
-        "collapse": cas.get("collapse") or [],
-        "cas_model": cas.get("model"),
-        "realism": gallery,
-        "realism_summary": None if scored is None or scored.empty else {
+    return UtilitySection(
+        utility=utility,
+        cost=cost_sentence(utility, costs) if utility else None,
+        augmentation=None if metrics is None else metrics.augmentation,
+        confusion=None if cas is None else cas.confusion,
+        collapse=[] if cas is None else cas.collapse,
+        cas_model=None if cas is None else cas.model,
+        realism=gallery,
+        realism_summary=None if scored is None or scored.empty else {
             "n": int(len(scored)), "n_outliers": int(scored["outlier"].sum()),
             "median": float(scored["realism"].replace(np.inf, np.nan).median())},
-    }
+    )
 
 
-def equivalent_line(section: dict[str, Any] | None) -> str | None:
+def equivalent_line(section: UtilitySection | None) -> str | None:
     """The real-image equivalent in one short line (summary.md, the Prefect artifact's title)."""
-    if not section or not section.get("utility"):
+    if section is None or section.utility is None:
         return None
-    eq = section["utility"]["real_equivalent"]
-    return (f"synthetic set worth {eq['text']} real images "
-            f"(95% CI {_fmt(eq['ci95'][0])}–{_fmt(eq['ci95'][1])})")
+    eq = section.utility.real_equivalent
+    assert eq.ci95 is not None  # the curve inversion always states its interval
+    return f"synthetic set worth {eq.text} real images (95% CI {_fmt(eq.ci95[0])}–{_fmt(eq.ci95[1])})"

@@ -18,6 +18,7 @@ from synthscope.config import AuditConfig
 from synthscope.datasets.image import load_images
 from synthscope.debias.evaluate import cas_before_after, compare_findings
 from synthscope.documents import AugmentedDocument, DebiasDocument, read_document, write_document
+from synthscope.documents.debias import CasChange
 from synthscope.errors import StageInputError
 from synthscope.features.dhash import index_dhash
 from synthscope.features.load import load_embeddings
@@ -44,7 +45,7 @@ def _labelled(index: pd.DataFrame, features: np.ndarray, dhash: np.ndarray, role
                        dhash=dhash[mask], emb=features[mask])
 
 
-def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFrame, role: str) -> dict | None:
+def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFrame, role: str) -> CasChange | None:
     """CAS before and after on the score stage's real test split (None without a real set, or when
     either set is unlabelled: CAS needs class labels, and metrics.json's ``skipped`` says so)."""
     if config.real is None:
@@ -78,8 +79,8 @@ def _inputs(config: AuditConfig) -> tuple[AugmentedDocument, pd.DataFrame, pd.Da
     role = read_document(paths.augmented_summary, AugmentedDocument).role
     findings = []
     for side, cfg in (("before", before), ("after", after)):
-        # Synthetic set repaired: the before scan is the audit's own (same images, same params); the
-        # flow does not re-run it
+        # Synthetic set repaired: the before scan is the audit's own (same images, same params); its
+        # re-scan is run by the pipeline all the same, so that every re-scan stage has its outputs
         path = paths.findings if side == "before" and role == "synthetic" else OutputPaths(cfg.output_dir).findings
         if not path.is_file():
             raise StageInputError(f"{path} is missing; run `synthscope stage scan --rescan {side}` "
@@ -90,14 +91,14 @@ def _inputs(config: AuditConfig) -> tuple[AugmentedDocument, pd.DataFrame, pd.Da
 
 def not_built(config: AuditConfig, summary: AugmentedDocument) -> DebiasDocument:
     """debias.json when the debias stage found nothing to repair: no set, no re-scans, no CAS to compare."""
-    return DebiasDocument.model_validate({
-        "method": summary.reasons[0] if summary.reasons else "nothing to debias",
-        "built": False, "role": summary.role, "attributes": [], "target_shares": summary.target_shares,
-        "class_counts": {}, "deficit": summary.deficit, "n_images": 0, "n_augmented": 0,
-        "per_class_added": {}, "selection": summary.selection, "findings": [],
-        "scan_reference": "real" if config.real is not None else "none", "cas": None, "rescan_dir": "",
-        "seed": summary.seed,
-    })
+    return DebiasDocument(
+        method=summary.reasons[0] if summary.reasons else "nothing to debias",
+        built=False, role=summary.role, attributes=[], target_shares=summary.target_shares,
+        class_counts={}, deficit=summary.deficit, n_images=0, n_augmented=0,
+        per_class_added={}, selection=summary.selection, findings=[],
+        scan_reference="real" if config.real is not None else "none", cas=None, rescan_dir="",
+        seed=summary.seed,
+    )
 
 
 def run(config: AuditConfig) -> list[Path]:
@@ -114,26 +115,26 @@ def run(config: AuditConfig) -> list[Path]:
     counts = manifest["label"].value_counts()
     added = manifest[(manifest["variant"] > 0) | (manifest["source_role"] != role)]
     shares = summary.target_shares
-    result = DebiasDocument.model_validate({
-        "method": (f"{role} set rebalanced to the {summary.target} "
-                   f"class distribution with the most realistic synthetic images (near-copies of real images and "
-                   f"near-duplicates dropped); transforms for {', '.join(summary.attributes) or 'no flagged attribute'}"),
-        "role": role,
-        "attributes": summary.attributes,
-        "target_shares": shares,
-        "class_counts": {c: int(counts.get(c, 0)) for c in shares},
-        "deficit": summary.deficit,
-        "n_images": int(len(manifest)),
-        "n_augmented": int(len(added)),
-        "per_class_added": {c: int((added["label"] == c).sum()) for c in shares},
-        "selection": summary.selection,
-        "findings": compare_findings(before_findings, after_findings),
-        "scan_reference": "real" if role == "synthetic" and config.real is not None else "none",
-        "cas": cas_comparison(config, after, manifest, role),
-        "built": True,
-        "rescan_dir": str(after.output_dir),
-        "seed": summary.seed,
-    })
+    result = DebiasDocument(
+        method=(f"{role} set rebalanced to the {summary.target} "
+                f"class distribution with the most realistic synthetic images (near-copies of real images and "
+                f"near-duplicates dropped); transforms for {', '.join(summary.attributes) or 'no flagged attribute'}"),
+        role=role,
+        attributes=summary.attributes,
+        target_shares=shares,
+        class_counts={c: int(counts.get(c, 0)) for c in shares},
+        deficit=summary.deficit,
+        n_images=int(len(manifest)),
+        n_augmented=int(len(added)),
+        per_class_added={c: int((added["label"] == c).sum()) for c in shares},
+        selection=summary.selection,
+        findings=compare_findings(before_findings, after_findings),
+        scan_reference="real" if role == "synthetic" and config.real is not None else "none",
+        cas=cas_comparison(config, after, manifest, role),
+        built=True,
+        rescan_dir=str(after.output_dir),
+        seed=summary.seed,
+    )
     path = write_document(OutputPaths(config.output_dir).debias_json, result)
     log.info("compare: %d images (%d added); deficit %.2f -> %.2f", len(manifest), len(added),
              result.deficit.before, result.deficit.after)

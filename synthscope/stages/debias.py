@@ -19,7 +19,6 @@ import hashlib
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +28,7 @@ from synthscope.config import AuditConfig
 from synthscope.datasets.image import load_rgb
 from synthscope.debias.build import Item, build_items
 from synthscope.debias.plan import debias_reasons, max_deficit
-from synthscope.debias.transforms import apply_transforms, image_seed
+from synthscope.debias.transforms import TransformRecord, apply_transforms, image_seed
 from synthscope.documents import AugmentedDocument, write_document
 from synthscope.errors import StageInputError
 from synthscope.io import atomic_dir, write_parquet
@@ -49,7 +48,7 @@ def _png(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _render(item: Item, params: DebiasParams, donors: list[Path]) -> tuple[bytes, str, list[dict[str, Any]]]:
+def _render(item: Item, params: DebiasParams, donors: list[Path]) -> tuple[bytes, str, list[TransformRecord]]:
     """One item -> (file bytes, extension, transform log). Untransformed sources are copied byte for byte."""
     if not item.attributes:
         return item.file.read_bytes(), item.file.suffix.lower(), []

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from synthscope.config import AuditConfig
-from synthscope.documents import MonitorDocument, read_document, write_document
+from synthscope.documents import ExtractorRef, MonitorDocument, read_document, write_document
 from synthscope.errors import DataError
 from synthscope.features.load import Embeddings, load_embeddings
 from synthscope.fingerprint import dataset_fingerprint
@@ -136,9 +136,9 @@ def run(synthetic: Path, real: Path | None, incoming: Path, output_dir: Path, st
                            batch_id or batch_id_of(inc_attrs["image_id"].astype(str).tolist()),
                            datetime.now(UTC).isoformat(timespec="seconds"), old, preds)
     ext = train_emb.extractor
-    doc = MonitorDocument.model_validate({
-        **result.document, "n_quarantined": int((manifest["status"] == "quarantined").sum()),
-        "extractor": {"name": ext["name"], "weights": ext["weights"], "sha256": ext.get("sha256")},
+    doc = result.document.model_copy(update={
+        "n_quarantined": int((manifest["status"] == "quarantined").sum()),
+        "extractor": ExtractorRef(name=ext["name"], weights=ext["weights"], sha256=ext.get("sha256")),
     })
     write_parquet(paths.novelty, result.table)
     write_document(paths.monitor_json, doc)

@@ -14,7 +14,6 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -25,10 +24,10 @@ from synthscope.documents import (
     FeaturesDocument,
     MetricsDocument,
     ReportDocument,
-    dump,
     read_document,
     write_document,
 )
+from synthscope.documents.report import ConfigRef
 from synthscope.errors import StageInputError
 from synthscope.io import atomic_path, write_parquet, write_text
 from synthscope.logs import log, progress
@@ -58,16 +57,19 @@ def inputs_digest(paths: list[Path], extra: str) -> str:
     return h.hexdigest()
 
 
-def _thumbnails(report: dict[str, Any], size: int) -> dict[str, str]:
+def _thumbnails(report: ReportDocument, size: int) -> dict[str, str]:
     from synthscope.datasets.image import load_rgb
 
     wanted: dict[str, Path] = {}
-    for s in report["samples"]:
-        for im in s["images"]:
-            wanted[im["image_id"]] = Path(im["root"]) / im["path"]
-    pairs = [p for g in (report.get("utility") or {}).get("realism", []) for p in g["least"] + g["most"]]
-    for p in report["memorized"] + report["drift"]["examples"] + pairs:
-        for ref in (p["query"], p["neighbour"]):
+    for s in report.samples:
+        for im in s.images:
+            wanted[im.image_id] = Path(im.root) / im.path
+    for pair in [*report.memorized, *report.drift.examples]:
+        for ref in (pair.query, pair.neighbour):
+            wanted[ref.image_id] = Path(ref.root) / ref.path
+    realism = [] if report.utility is None else report.utility.realism  # metrics.json's gallery, as JSON
+    for pair in (p for g in realism for p in g["least"] + g["most"]):
+        for ref in (pair["query"], pair["neighbour"]):
             wanted[ref["image_id"]] = Path(ref["root"]) / ref["path"]
     thumbs = {}
     for image_id, path in progress(wanted.items(), "report thumbnails", total=len(wanted)):
@@ -91,7 +93,7 @@ def run(config: AuditConfig) -> list[Path]:
     index = ok[["image_id", "role", "label", "path", "root"]].reset_index(drop=True)
     memorized = sections.memorized_pairs(findings, index, config.params.report.max_memorized_examples)
     drift_examples = sections.drift_pairs(bias, index, config.params.report.max_drift_examples)
-    utility = utility_section(None if metrics is None else dump(metrics), _read_parquet(out.realism), index, config.params.utility,
+    utility = utility_section(metrics, _read_parquet(out.realism), index, config.params.utility,
                               config.params.report.realism_examples_per_class)
 
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -105,8 +107,8 @@ def run(config: AuditConfig) -> list[Path]:
     verdict = gate_result.verdict
     row = hist.headline_row(config.name, now, digest, verdict, metrics, findings)
     table = hist.append_run(_read_parquet(out.history), row)
-    document = ReportDocument.model_validate(build_report(
-        config={k: v for k, v in config.to_dict().items() if k != "params"},
+    document = build_report(
+        config=ConfigRef(**{k: v for k, v in config.to_dict().items() if k != "params"}),
         generated_at=now,
         manifest=manifest,
         attributes=attributes,
@@ -122,16 +124,14 @@ def run(config: AuditConfig) -> list[Path]:
         utility=utility,
         findings=findings,
         gate_result=gate_result,
-    ))
-    report = dump(document)  # the renderers read the validated document as plain data
-
-    thumbs = _thumbnails(report, config.params.report.thumbnail_px)
+    )
+    thumbs = _thumbnails(document, config.params.report.thumbnail_px)
     written = [
-        write_text(out.report_html, render_html(report, thumbs)),
-        write_text(out.summary_md, summary_markdown(report, out.report_html.name)),
+        write_text(out.report_html, render_html(document, thumbs)),
+        write_text(out.summary_md, summary_markdown(document, out.report_html.name)),
         write_document(out.report_json, document),
     ]
-    for name, frame in build_plot_tables(report).items():
+    for name, frame in build_plot_tables(document).items():
         path = out.plots_dir / f"{name}.csv"
         with atomic_path(path, suffix=".csv") as tmp:
             frame.to_csv(tmp, index=False)
@@ -139,7 +139,7 @@ def run(config: AuditConfig) -> list[Path]:
     for stale in sorted(set(out.plots_dir.glob("*.csv")) - set(written)):
         stale.unlink()  # a plot this run has no data for (e.g. debias removed) must not linger
     written.append(write_parquet(out.history, table))
-    log.info("report: %s (verdict %s)", out.report_html, report["verdict"])
+    log.info("report: %s (verdict %s)", out.report_html, document.verdict)
     return written
 
 

@@ -34,8 +34,8 @@ def rescanned() -> tuple[str, ...]:
 
 def derive_config(config: AuditConfig, side: str, role: str, built: bool = True, labelled: bool = True) -> AuditConfig:
     """The audit config of one side, for a debias plan that rebalanced ``role`` (synthetic|real).
-    With no augmented set ``built``, after is before (the Prefect flow skips both; ``dvc repro``
-    re-scans them, every embedding served from the store). An unlabelled augmented set is
+    With no augmented set ``built``, after is before (the Prefect flow and ``dvc repro`` both
+    re-scan it, every embedding served from the store, so their documents agree). An unlabelled augmented set is
     ingested with ``ingest.labels: none`` (its index has no labels)."""
     out = OutputPaths(config.output_dir)
     if side == "after" and built and not labelled:
@@ -68,7 +68,8 @@ def rescan_config(config: AuditConfig, side: str) -> AuditConfig:
 
 
 def needed_sides(config: AuditConfig) -> tuple[str, ...]:
-    """The re-scans ``compare`` reads: none when debias built no set; only after when the synthetic
+    """The re-scans ``compare`` reads (the pipeline runs both; the completion check asks only for
+    these): none when debias built no set; only after when the synthetic
     set was repaired (before is then the audit's own scan: same images, same params); both when the
     real set was filled. Before the debias stage has run, or when its summary cannot be read (the
     completion check then names the stage to re-run): both."""

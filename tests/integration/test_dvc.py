@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -51,7 +52,9 @@ def test_dvc_yaml_lists_each_stage_with_what_it_reads():
             assert "${out}/augmented.json" in stage["deps"] and "synthscope/stages/rescan.py" in stage["deps"]
             assert all(o.startswith(f"${{out}}/debias_{node.side}/") for o in stage["outs"]), node
     assert "synthscope/features/load.py" in stages["scan"]["deps"]  # imported inside scan's run()
-    assert "synthscope/report/templates/report.html.j2" in stages["report"]["deps"]
+    template = "synthscope/report/templates/report.html.j2"  # the monitor renders only its own template
+    assert [name for name, stage in stages.items() if template in stage["deps"]] == ["report"]
+    assert "synthscope/report/templates/monitor.html.j2" in stages["monitor"]["deps"]
     produced = {o if isinstance(o, str) else next(iter(o)) for s in stages.values() for o in s.get("outs", [])}
     produced |= {m for s in stages.values() for m in s.get("metrics", [])}
     assert stages["monitor"]["cmd"].startswith("synthscope monitor ")
@@ -109,8 +112,25 @@ def _comparable(value):
     return value
 
 
+def _differences(a, b, path: str = "") -> list[str]:
+    """Where two documents differ; floats compare to 1e-9 relative. Why: the same numbers computed in
+    another process can differ in the last bit (BLAS blocking follows the thread count: one FID-inf
+    subset point read 145.8142158279354 under dvc and 145.81421582793539 in the flow), while
+    inputs, seeds and every other value are the same."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return [f"{path}: keys {sorted(set(a) ^ set(b))}"]
+        return [d for k in a for d in _differences(a[k], b[k], f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} vs {len(b)} items"]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _differences(x, y, f"{path}[{i}]")]
+    if isinstance(a, float) and isinstance(b, float) and not isinstance(a, bool):
+        return [] if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) else [f"{path}: {a} vs {b}"]
+    return [] if a == b else [f"{path}: {a!r} vs {b!r}"]
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="open (issues 18/19/22): dvc repro re-runs both re-scans while the flow skips those debias did not need, and metrics.json's fid block differs between the two runs since the real-vs-real reference was merged")
 def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_repo: Path, prefect_harness,
                                                                         monkeypatch: pytest.MonkeyPatch):
     repo = scratch_repo
@@ -127,7 +147,7 @@ def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_
     for name in ("metrics.json", "bias.json", "debias.json", "debias_after/bias.json", "debias_before/bias.json"):
         dvc_side = json.loads((repo / "outputs/demo" / name).read_text())
         flow_side = json.loads((repo / "outputs/flow" / name).read_text())
-        assert _comparable(flow_side) == _comparable(dvc_side), name
+        assert not (diff := _differences(_comparable(flow_side), _comparable(dvc_side))), (name, diff[:5])
 
     again = _run(["dvc", "repro"], repo)
     assert _ran(again) == set(), again

@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from synthscope.config import load_config
+from synthscope.documents import ReportDocument
 from synthscope.features.load import load_embeddings
 from synthscope.io import read_json
 from synthscope.logs import log
@@ -180,10 +181,10 @@ def report_is_one_run(out: Path) -> bool:
     from synthscope.report.render import summary_markdown
 
     paths = OutputPaths(out)
-    report = read_json(paths.report_json)
+    report = ReportDocument.model_validate(read_json(paths.report_json))
     html = paths.report_html.read_text(encoding="utf-8")
     return (paths.summary_md.read_text(encoding="utf-8") == summary_markdown(report, paths.report_html.name)
-            and f"<title>synthscope audit: {report['config']['name']} (" in html)
+            and f"<title>synthscope audit: {report.config.name} (" in html)
 
 
 def leftovers(out: Path) -> list[str]:

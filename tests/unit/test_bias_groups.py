@@ -6,6 +6,7 @@ import pandas as pd
 
 from synthscope.bias.base import score_frame, score_row
 from synthscope.bias.groups import finding_id, group_findings, group_phrase, with_ids
+from synthscope.documents.bias import FindingGroup
 
 CLASSES = [str(i) for i in range(34)]
 
@@ -71,7 +72,7 @@ def test_groups_rank_by_severity_then_share_of_the_gap():
 
 
 def test_group_phrase_names_the_group_not_a_class():
-    groups = {g["id"]: g for g in group_findings(glyphs_vs_photos())}
+    groups = {g["id"]: FindingGroup.model_validate(g) for g in group_findings(glyphs_vs_photos())}
     assert group_phrase(groups["drift.color"]) == "high drift / color in 34 of 34 classes"
     assert group_phrase(groups["drift.all"]) == "high drift (embeddings) (whole dataset)"
 

@@ -25,7 +25,7 @@ def test_compare_findings_pairs_rows_and_keeps_findings_on_either_side():
         ("shortcut", "color", "circle", "youden_j", 0.2, "info"),
         ("shortcut", "size", "circle", "youden_j", 0.5, "low"),
     )
-    rows = {(r["check"], r["attribute"], r["class"]): r for r in compare_findings(before, after)}
+    rows = {(r.check, r.attribute, r.class_): r.model_dump(by_alias=True) for r in compare_findings(before, after)}
     assert set(rows) == {("shortcut", "color", "circle"), ("imbalance", None, "triangle"),
                          ("shortcut", "size", "circle")}
     assert rows[("shortcut", "color", "circle")] == {
@@ -55,11 +55,11 @@ def test_cas_before_after_uses_the_score_split_and_drops_leaking_sources():
                       np.concatenate([fixed.x, real.x[test_idx[:2]]]))
     sources = aug.ids.copy()
     out = cas_before_after(shifted, aug, sources, real, settings)
-    assert out["n_test_real"] == len(test_idx) and out["n_after_dropped_test_sources"] == 2
-    assert out["after"]["n_train"] == len(fixed.ids)
-    assert out["after"]["value"] > out["before"]["value"]
-    assert out["gain"]["value"] == pytest.approx(out["after"]["value"] - out["before"]["value"])
-    assert out["trained_on"] == {"before": "synthetic", "after": "augmented"}
+    assert out.n_test_real == len(test_idx) and out.n_after_dropped_test_sources == 2
+    assert out.after.n_train == len(fixed.ids)
+    assert out.after.value > out.before.value
+    assert out.gain.value == pytest.approx(out.after.value - out.before.value)
+    assert (out.trained_on.before, out.trained_on.after) == ("synthetic", "augmented")
     real_first = cas_before_after(None, aug, sources, real, settings)
-    assert real_first["trained_on"]["before"] == "real training split"
-    assert real_first["before"]["n_train"] == len(real.ids) - len(test_idx)
+    assert real_first.trained_on.before == "real training split"
+    assert real_first.before.n_train == len(real.ids) - len(test_idx)

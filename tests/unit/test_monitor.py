@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
+from synthscope.documents.monitor import DriftEntry, TrendFinding
 from synthscope.errors import DataError
 from synthscope.monitor import clusters, novelty, trends, verdict
 from synthscope.params import MonitorParams
@@ -100,7 +101,7 @@ def test_history_keys_by_batch_and_reads_a_rising_trend():
     h = trends.append_batch(h, row("b3", 0.21, quality=0.3))  # the same batch again: replaced, not added
     assert list(h["batch_id"]) == ["b0", "b1", "b2", "b3"]
     found = trends.trend_findings(h, batches=4, rise=0.1)
-    messages = [f["message"] for f in found]
+    messages = [f.message for f in found]
     assert "uncovered share rose from 3% to 21% over the last 4 batches" in messages
     assert "drift in quality rose from 0.00 to 0.30 over the last 4 batches" in messages
     flat = trends.append_batch(None, row("a", 0.05))
@@ -111,14 +112,16 @@ def test_gates():
     params = MonitorParams()
     ok = novelty.Share(*novelty.wilson(10, 200), n=200)
     high = novelty.Share(*novelty.wilson(120, 200), n=200)
-    drift_low = [{"attribute": "quality", "severity": "low"}]
-    drift_high = [{"attribute": "quality", "severity": "high"}]
-    assert verdict.evaluate(ok, [{"attribute": "quality", "severity": "info"}], [], params)[0] == "pass"
+    def drift(severity):
+        return [DriftEntry(attribute="quality", severity=severity, auc=None, flag_value=None, message="m")]
+
+    drift_low, drift_high = drift("low"), drift("high")
+    assert verdict.evaluate(ok, drift("info"), [], params)[0] == "pass"
     assert verdict.evaluate(ok, drift_low, [], params)[0] == "warn"
     assert verdict.evaluate(ok, drift_high, [], params)[0] == "fail"
     assert verdict.evaluate(high, [], [], params)[0] == "fail"
-    trend = [{"last": 0.2, "message": "uncovered share rose"}]
-    assert verdict.evaluate(ok, [{"attribute": "quality", "severity": "info"}], trend, params)[0] == "warn"
+    trend = [TrendFinding(metric="uncovered_share", first=0.05, last=0.2, batches=4, message="uncovered share rose")]
+    assert verdict.evaluate(ok, drift("info"), trend, params)[0] == "warn"
 
 
 def test_watch_takes_each_settled_file_once(tmp_path):

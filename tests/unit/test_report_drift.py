@@ -11,11 +11,12 @@ from synthscope.bias.base import ScanData
 from synthscope.bias.drift import Drift
 from synthscope.bias.examples import drift_examples
 from synthscope.documents.bias import BiasDocument, ObjectCoverage
+from synthscope.documents.report import ReportFinding
 from synthscope.neighbours import l2_normalise
 from synthscope.params import ScanParams
 from synthscope.report.drift import drift_section
 from synthscope.report.sections import drift_pairs
-from tests.documents_fakes import bias_doc
+from tests.documents_fakes import bias_doc, finding
 
 SUMMARY = bias_doc([]).summary.model_dump()
 
@@ -68,18 +69,19 @@ def test_the_report_reads_the_scans_examples_and_skips_images_gone_from_the_mani
     index = pd.concat([data.synthetic, data.real], ignore_index=True).assign(root="/data")
     gone = bias.drift_examples[0].synthetic.image_id
     pairs = drift_pairs(bias, index[index["image_id"] != gone].reset_index(drop=True), limit=2)
-    assert [p["query"]["image_id"] for p in pairs] == [e.synthetic.image_id for e in bias.drift_examples[1:3]]
-    assert pairs[0]["query"]["root"] == "/data" and pairs[0]["probability"] == bias.drift_examples[1].probability
+    assert [p.query.image_id for p in pairs] == [e.synthetic.image_id for e in bias.drift_examples[1:3]]
+    assert pairs[0].query.root == "/data" and pairs[0].probability == bias.drift_examples[1].probability
     assert drift_pairs(None, index, 3) == []
 
 
 def test_section_keeps_drift_findings_and_coverage() -> None:
-    findings = [{"check": "drift", "attribute": "resolution"}, {"check": "shortcut", "attribute": "color"}]
+    findings = [ReportFinding.model_validate(finding("high", check, attribute=attribute) | {"plain": "p"})
+                for check, attribute in (("drift", "resolution"), ("shortcut", "color"))]
     summary = SimpleNamespace(reference="real", object_attributes={
         "synthetic": ObjectCoverage(images=10, measured=10, cluttered_background=0, no_distinct_object=0),
         "real": ObjectCoverage(images=10, measured=4, cluttered_background=5, no_distinct_object=1),
     })
     section = drift_section(findings, summary, [])
-    assert section["compared"] and [f["attribute"] for f in section["findings"]] == ["resolution"]
-    assert section["coverage"][1] == ("object attributes measured on 4 of 10 real images (5 with a cluttered "
+    assert section.compared and [f.attribute for f in section.findings] == ["resolution"]
+    assert section.coverage[1] == ("object attributes measured on 4 of 10 real images (5 with a cluttered "
                                       "background, 1 with no object distinct from the backdrop)")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
+from types import SimpleNamespace
 
 import numpy as np
 from PIL import Image
 
+from synthscope.documents.report import Heatmap, HistogramBin
 from synthscope.report import figures
 
 
@@ -37,14 +39,14 @@ def test_charts_render_with_hostile_and_mathtext_labels():
     ]
     assert decode(figures.class_balance_figure(rows)).size[0] > 300
     hist = [
-        {"role": role, "label": r"$\frac$ <b>", "bin_lo": i / 4, "bin_hi": (i + 1) / 4, "fraction": 0.25}
+        HistogramBin(role=role, label=r"$\frac$ <b>", column="fg_area", bin_lo=i / 4, bin_hi=(i + 1) / 4, fraction=0.25)
         for role in ("synthetic", "real")
         for i in range(4)
     ]
     assert decode(figures.histogram_figure(hist, "fg_area", [r"$\frac$ <b>"])).size[1] > 100
-    heat = [{"role": "real", "label": "$", "grid": [[0.5, 0.5], [0.0, 0.0]]}]
+    heat = [Heatmap(role="real", label="$", n=2, grid=[[0.5, 0.5], [0.0, 0.0]])]
     assert decode(figures.location_figure(heat)).mode in ("RGBA", "RGB")
-    trend = [{"fid": 3.0, "n_findings": 1}, {"fid": None, "n_findings": 2}]
-    assert decode(figures.history_figure(trend, [("fid", "FID"), ("n_findings", "findings")]))
-    before_after = [{"name": "shortcut / color / $a", "score_before": 0.9, "score_after": 0.2}]
+    series = {"fid": [3.0, None], "n_findings": [1, 2]}
+    assert decode(figures.history_figure(series, [("fid", "FID"), ("n_findings", "findings")]))
+    before_after = [SimpleNamespace(name="shortcut / color / $a", score_before=0.9, score_after=0.2)]  # DebiasRow's
     assert decode(figures.before_after_figure(before_after))

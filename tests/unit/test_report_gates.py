@@ -105,7 +105,7 @@ def test_findings_sorted_worst_first_and_validated(tmp_path):
     out = ranked_findings(
         bias_doc([finding("low", score=0.9), finding("high", score=0.2), finding("high", score=0.8)])
     )
-    assert [(f["severity"], f["score"]) for f in out] == [("high", 0.8), ("high", 0.2), ("low", 0.9)]
+    assert [(f.severity, f.score) for f in out] == [("high", 0.8), ("high", 0.2), ("low", 0.9)]
     bad = tmp_path / "bias.json"
     bad.write_text(bias_doc([finding("high")]).model_dump_json(by_alias=True).replace('"high"', '"catastrophic"'))
     with pytest.raises(DataError, match=r"bias.json does not match its schema \(findings.0.severity: .*re-run `synthscope stage scan`"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 from synthscope.report.history import append_run, headline_row, trend
 from tests.documents_fakes import metrics_doc
@@ -10,7 +11,8 @@ from tests.documents_fakes import metrics_doc
 
 def row(config, ts, sha, fid):
     metrics = metrics_doc(fid=(fid, [fid - 1, fid + 1]), kid=None)
-    return headline_row(config, ts, sha, "pass", metrics, [{"severity": "high"}, {"severity": "low"}])
+    findings = [SimpleNamespace(severity="high"), SimpleNamespace(severity="low")]  # the Finding field it reads
+    return headline_row(config, ts, sha, "pass", metrics, findings)
 
 
 def test_append_keeps_configs_apart_and_orders_by_time():
@@ -18,9 +20,9 @@ def test_append_keeps_configs_apart_and_orders_by_time():
     h = append_run(h, row("b", "2026-01-01T00:00:00Z", "s1", 99.0))
     h = append_run(h, row("a", "2026-01-03T00:00:00Z", "s2", 12.0))
     t = trend(h, "a")
-    assert [r["fid"] for r in t] == [10.0, 12.0]
-    assert t[0]["n_findings"] == 2 and t[0]["n_high"] == 1 and t[0]["worst_severity"] == "high"
-    assert t[0]["fid_ci_lo"] == 9.0 and math.isnan(h.loc[0, "kid"]) and t[0]["kid"] is None
+    assert [r.fid for r in t] == [10.0, 12.0]
+    assert t[0].n_findings == 2 and t[0].n_high == 1 and t[0].worst_severity == "high"
+    assert t[0].fid_ci_lo == 9.0 and math.isnan(h.loc[0, "kid"]) and t[0].kid is None
 
 
 def test_rerender_on_unchanged_inputs_replaces_the_latest_row():

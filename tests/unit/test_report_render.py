@@ -6,11 +6,10 @@ import re
 
 import pandas as pd
 
-from synthscope.documents import ReportDocument, dump
 from synthscope.params import GateParams, ReportParams
 from synthscope.report import artifacts
 from synthscope.report.build import build_report
-from synthscope.report.render import findings_table, plot_tables, render_html, summary_markdown
+from synthscope.report.render import plot_tables, render_html, summary_markdown
 from tests.documents_fakes import bias_doc, debias_doc, finding, metrics_doc
 
 EVIL = "<script>alert(1)</script>"
@@ -37,7 +36,7 @@ def report(debias=None):
                                           "extrapolation_reliable": True, "points": [], "method": "line"},
                               "per_class": {"a": {"value": 13.5, "n_synthetic": 9, "n_real": 12, "small_n": True},
                                             "b": {"value": None, "n_synthetic": 1, "n_real": 3, "small_n": True}}})
-    return dump(ReportDocument.model_validate(build_report(
+    return build_report(
         config={"name": "t", "synthetic": "s", "real": None, "output_dir": "o", "store_dir": "st"},
         generated_at="2026-01-01T00:00:00Z",
         manifest=manifest,
@@ -50,7 +49,7 @@ def report(debias=None):
         params=ReportParams(),
         history=[],
         memorized=[],
-    )))
+    )
 
 
 def test_hostile_class_and_file_names_render_as_text():
@@ -70,7 +69,7 @@ def test_page_references_nothing_outside_itself():
 
 def test_verdict_metrics_and_labels():
     r = report()
-    assert r["verdict"] == "fail"
+    assert r.verdict == "fail"
     page = render_html(r, {})
     assert ">FAIL<" in page and "Frechet distance (mobilenet-v2)" in page and ">FID<" not in page
     assert "95% CI [11, 14]" in page and "⚠ only 2 samples &lt;b&gt;" in page
@@ -81,13 +80,13 @@ def test_markdown_and_table_rows_escape_and_include_every_finding():
     text = summary_markdown(r, "report.html")
     assert "<script" not in text and "&lt;script&gt;" in text
     assert "**Verdict: FAIL**" in text and "[Full report](report.html)" in text
-    rows = findings_table(r)
-    assert len(rows) == len(r["findings"]) == 1 and rows[0]["severity"] == "high"
+    rows = artifacts.findings_table(r)
+    assert len(rows) == len(r.findings) == 1 and rows[0]["severity"] == "high"
 
 
 def test_missing_inputs_are_named_and_debias_rendered_when_present():
     r = report()
-    assert any("debias" in n for n in r["notes"]) and any("features" in n for n in r["notes"])
+    assert any("debias" in n for n in r.notes) and any("features" in n for n in r.notes)
     assert "has not run" in render_html(r, {})
     d = debias_doc([{"check": "shortcut", "attribute": "color", "class": EVIL, "metric": "youden_j",
                      "score_before": 0.9, "score_after": 0.3, "severity_before": "high", "severity_after": "info"}],

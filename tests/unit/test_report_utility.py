@@ -4,28 +4,32 @@ realism gallery, Markdown and the Prefect artifact title carrying the real-image
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from synthscope.documents.metrics import Confusion, Utility
 from synthscope.params import UtilityParams
 from synthscope.report.artifacts import headline
 from synthscope.report.utility import cost_sentence, realism_gallery, training_seconds, utility_section
 
 
-def utility(value: float = 400.0, ci=(300.0, 500.0), bound=None, n_synthetic: int = 1000) -> dict:
+def utility(value: float = 400.0, ci=(300.0, 500.0), bound=None, n_synthetic: int = 1000) -> Utility:
     point = {"value": 0.8, "ci95": [0.7, 0.9], "method": "m"}
-    return {
-        "n_synthetic": n_synthetic,
-        "curve": [{"n_real": n, "real_only": point, "real_plus_synthetic": point,
+    eq = {"value": value, "ci95": list(ci), "bound": bound, "replicates_above_range": 0.0, "replicates_below_range": 0.0,
+          "text": ("at least " if bound else "about ") + f"{round(value):,}", "measured_sizes": [100, 1000],
+          "synthetic_accuracy": 0.8}
+    return Utility.model_validate({
+        "value": value, "ci95": list(ci), "method": "m", "label": "real-image equivalent", "model": "linear", "n_synthetic": n_synthetic, "n_test_real": 50,
+        "curve": [{"fraction": n / 1000, "n_real": n, "repeats": 3, "real_only": point, "real_plus_synthetic": point,
                    "train_seconds": {"real_only": s, "real_plus_synthetic": 2 * s}}
                   for n, s in ((100, 1.0), (1000, 2.0))],
-        "synthetic_only": {**point, "train_seconds": 3.0},
+        "synthetic_only": {**point, "n_train": n_synthetic, "train_seconds": 3.0},
         "gain": [],
-        "real_equivalent": {"value": value, "ci95": list(ci), "bound": bound, "replicates_above_range": 0.0,
-                            "text": ("at least " if bound else "about ") + f"{round(value):,}"},
-    }
+        "real_equivalent": eq,
+    })
 
 
 def test_training_seconds_interpolate_in_log_size():
@@ -89,9 +93,11 @@ def test_gallery_shows_least_and_most_realistic_per_class_with_their_nearest_rea
 
 def test_section_and_artifact_title_carry_the_real_image_equivalent():
     table, index = gallery_inputs()
-    metrics = {"utility": utility(), "cas": {"confusion": {"labels": ["a"]}, "collapse": [], "model": "linear"}}
+    confusion = Confusion(labels=["a"], rows="true", columns="predicted", counts=[[1]], shares=[[1.0]])
+    metrics = SimpleNamespace(utility=utility(), augmentation=None,  # the MetricsDocument fields the section reads
+                              cas=SimpleNamespace(confusion=confusion, collapse=[], model="linear"))
     section = utility_section(metrics, table, index, UtilityParams(), 1)
-    assert section["realism_summary"] == {"n": 5, "n_outliers": 2, "median": 1.2}
-    title = headline({"verdict": "warn", "findings": [], "utility": section})
+    assert section.realism_summary == {"n": 5, "n_outliers": 2, "median": 1.2}
+    title = headline(SimpleNamespace(verdict="warn", findings=[], utility=section))  # the ReportDocument fields it reads
     assert title == "verdict: warn - 0 finding(s) above low - synthetic set worth about 400 real images (95% CI 300–500)"
-    assert utility_section({}, None, index, UtilityParams(), 1) is None
+    assert utility_section(None, None, index, UtilityParams(), 1) is None
