@@ -181,7 +181,7 @@ def test_the_monitor_dvc_stage_and_cache_key_come_from_its_declaration(tmp_path)
     from synthscope.orchestration.common import cache_key
     from synthscope.stages import monitor
 
-    spec = dvc_spec(root=ROOT)["stages"]["monitor"]
+    spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["monitor"]  # generated: tests/integration/test_dvc.py
     assert spec["cmd"] == ("synthscope monitor --synthetic data/demo/synthetic --incoming data/demo/real_b "
                            "--output-dir ${out}/monitor --store-dir data/store --batch-id demo-real_b")
     assert spec["params"] == list(monitor.STAGE.params)
@@ -213,7 +213,10 @@ def test_a_toy_stage_joins_the_monitor_flow_not_the_audit(tmp_path):
     try:
         assert [n.name for n in pipeline("monitor").nodes] == ["monitor", "toy_alert"]
         assert "toy_alert" not in pipeline().stages
-        spec = dvc_spec(root=ROOT)["stages"]["toy_alert"]
+        from synthscope.dvcgen import demo_monitor, flow_specs
+        from synthscope.params import Params
+
+        spec = flow_specs("monitor", demo_monitor(Path("data/store"), Params()), ROOT)["toy_alert"]
         assert spec["cmd"] == "toy-alert ${out}/monitor" and "${out}/monitor/monitor.json" in spec["deps"]
         assert spec["outs"] == ["${out}/monitor/alert.txt"]
     finally:
