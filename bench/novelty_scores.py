@@ -8,8 +8,8 @@ their other 20 + the 100 photos of the 10th. Every score is fitted on the traini
 scores, the 9 training labels); the novel class is never seen before it is scored, and every
 variant listed here is printed (nothing is picked on the held-out classes). Prints the AUROC
 (novel vs known) per score: mean, min and max over the 10 choices of novel class; then, for the
-scores at least as good as the default, the share of known incoming images above the 95%
-quantile of 5-fold out-of-fold training scores (what ``uncovered`` would flag at 5%).
+default and the best score, the share of known incoming images above the 95% quantile of 5-fold
+out-of-fold training scores (what ``uncovered`` would flag at 5%). About 25 minutes on 2 busy cores.
 """
 
 from __future__ import annotations
@@ -200,12 +200,12 @@ def main() -> None:
             aucs.append(roc_auc_score(labels[inc] == novel, fn(feats[train], labels[train], feats[inc], logits[inc])))
         known_aucs[name] = float(np.mean(aucs))
         print(f"{name:48s} {np.mean(aucs):10.3f} {np.min(aucs):6.3f} {np.max(aucs):6.3f}", flush=True)
-    base = known_aucs["knn pooled (main's default)"]
+    default = "knn pooled (main's default)"
+    best = max(known_aucs, key=known_aucs.__getitem__)
     print("known incoming images above the 95% quantile of 5-fold out-of-fold training scores "
-          f"(scores at or above the default's {base:.3f}):")
-    for name, (fn, kind) in SCORES.items():
-        if known_aucs[name] < base:
-            continue
+          "(the default and the best score):")
+    for name in dict.fromkeys((default, best)):
+        fn, kind = SCORES[name]
         feats = view(kind, pooled, logits)
         shares = []
         for novel in sorted(set(labels)):
