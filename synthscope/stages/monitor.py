@@ -6,12 +6,16 @@ into ``<output_dir>/training`` and ``<output_dir>/incoming``, with the shared fe
 the training side is embedded once and served from the store afterwards, and its ingest
 is skipped while the datasets' fingerprints (path, size, mtime of every file) are unchanged.
 The monitoring itself is ``synthscope.monitor`` (pure); outputs are written atomically.
+
+The stage is declared like the audit's (``STAGE``, flow ``monitor``): its reads, writes, params
+and document key the Prefect task of the ``synthscope-monitor`` flow
+(``orchestration.monitor``) and give the demo's ``monitor`` stage in ``dvc.yaml``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +32,9 @@ from synthscope.monitor.batch import monitor_batch
 from synthscope.params import Params
 from synthscope.paths import OutputPaths
 from synthscope.stages import features, ingest
+from synthscope.stages.stage import DATASETS, STORE, Stage
+
+FLOW = "monitor"
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,45 @@ class MonitorPaths:
     def history(self) -> Path:
         """One row per batch, kept across runs (``--history`` may point elsewhere)."""
         return self.history_file or self.root / "monitor_history.parquet"
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """One ``synthscope monitor`` run: the training data against a batch (the stage's config).
+
+    ``files``: only these relative paths of ``incoming`` (a watched folder's new files);
+    ``history``: the history Parquet when not ``<output_dir>/monitor_history.parquet``.
+    """
+
+    synthetic: Path
+    real: Path | None
+    incoming: Path
+    output_dir: Path
+    store_dir: Path
+    params: Params = field(default_factory=Params)
+    batch_id: str | None = None
+    history: Path | None = None
+    files: tuple[str, ...] | None = None
+    predictions: Path | None = None
+
+    def datasets(self) -> dict[str, Path]:
+        """Role -> dataset path: the training side (synthetic, real) and the incoming batch."""
+        roles = {"synthetic": self.synthetic}
+        if self.real is not None:
+            roles["real"] = self.real
+        return roles | {"incoming": self.incoming}
+
+
+def command(config: MonitorConfig, out: str) -> str:
+    """The ``synthscope monitor`` call for ``config`` writing to ``out`` (``dvc.yaml``'s command)."""
+    parts = [f"synthscope monitor --synthetic {Path(config.synthetic).as_posix()}"]
+    if config.real is not None:
+        parts.append(f"--real {Path(config.real).as_posix()}")
+    parts += [f"--incoming {Path(config.incoming).as_posix()}", f"--output-dir {out}",
+              f"--store-dir {Path(config.store_dir).as_posix()}"]
+    if config.batch_id is not None:
+        parts.append(f"--batch-id {config.batch_id}")
+    return " ".join(parts)
 
 
 def _side_config(name: str, synthetic: Path, real: Path | None, out: Path, store: Path, params: Params) -> AuditConfig:
@@ -155,12 +201,20 @@ def read_monitor(output_dir: Path) -> MonitorDocument:
     return doc
 
 
+def run_stage(config: MonitorConfig) -> list[Path]:
+    """The declared stage's ``run``: score the batch, then the report; returns every file written."""
+    files = None if config.files is None else list(config.files)
+    written = run(config.synthetic, config.real, config.incoming, config.output_dir, config.store_dir, config.params,
+                  config.batch_id, config.history, files, config.predictions)
+    return written + write_report(config.output_dir, config.params, config.history)
+
+
 def monitor_once(synthetic: Path, real: Path | None, incoming: Path, output_dir: Path, store_dir: Path,
                  params: Params, batch_id: str | None = None, history: Path | None = None,
                  files: list[str] | None = None, predictions: Path | None = None) -> MonitorDocument:
     """``synthscope monitor``: score the batch and write every output; returns monitor.json's document."""
-    run(synthetic, real, incoming, output_dir, store_dir, params, batch_id, history, files, predictions)
-    write_report(output_dir, params, history)
+    run_stage(MonitorConfig(Path(synthetic), real, Path(incoming), Path(output_dir), Path(store_dir), params, batch_id,
+                            history, None if files is None else tuple(files), predictions))
     return read_monitor(output_dir)
 
 
@@ -174,3 +228,16 @@ def write_report(output_dir: Path, params: Params, history: Path | None = None) 
     write_text(paths.report_html, render_monitor_html(doc, frame, params.report.thumbnail_px))
     write_text(paths.summary_md, monitor_markdown(doc, str(paths.report_html)))
     return [paths.report_html, paths.summary_md]
+
+
+STAGE = Stage(
+    name="monitor",
+    run=run_stage,
+    reads=(DATASETS, STORE),
+    writes=("novelty.parquet", "monitor.json", "monitor.html", "monitor.md", "monitor_history.parquet", STORE),
+    params=("ingest", "features", "scan", "report", "monitor"),
+    document=MonitorDocument,
+    persist=("monitor_history.parquet",),  # one row per batch: DVC must not delete it before a run
+    flow=FLOW,
+    command=command,
+)

@@ -17,17 +17,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from synthscope.config import AuditConfig
 from synthscope.paths import OutputPaths
 
 DATASETS = "datasets"
 STORE = "store"
 SIDES = ("before", "after")
 
-StageFn = Callable[[AuditConfig], list[Path]]
+AUDIT = "audit"
+
+
+class StageConfig(Protocol):
+    """What a stage's ``run`` gets: an ``AuditConfig`` (the audit flow) or, for the monitor flow,
+    ``stages.monitor.MonitorConfig``; the caches and ``dvc.yaml`` read only these members."""
+
+    output_dir: Path
+    store_dir: Path
+    params: Any
+
+    def datasets(self) -> dict[str, Path]: ...
+
+
+StageFn = Callable[[Any], list[Path]]  # (an AuditConfig, or the config of the stage's flow) -> paths written
+CommandFn = Callable[[Any, str], str]  # (config, its output dir as dvc.yaml writes it) -> shell command
 
 
 def split_side(ref: str) -> tuple[str | None, str]:
@@ -56,6 +71,10 @@ class Stage:
     ``document``: the typed document its main JSON output validates against, if any.
     ``metrics``/``persist``: outputs ``dvc.yaml`` lists as ``metrics`` / keeps between runs.
     ``plots``: ``(csv under the output dir, DVC plot properties)`` for ``dvc.yaml``'s ``plots``.
+    ``flow``: the pipeline the stage belongs to: ``"audit"`` (``synthscope audit``, ``synthscope
+    stage``) or another one built from its own declarations (``"monitor"``: ``synthscope monitor``).
+    ``command``: how ``dvc.yaml`` runs the stage for a config; None: ``synthscope stage NAME
+    --config ${cfg}``, which reads the config file and keeps the stage's completion record.
     """
 
     name: str
@@ -67,10 +86,12 @@ class Stage:
     metrics: tuple[str, ...] = ()
     persist: tuple[str, ...] = ()
     plots: tuple[tuple[str, dict[str, object]], ...] = ()
+    flow: str = AUDIT
+    command: CommandFn | None = None
 
     def __post_init__(self) -> None:
-        if not self.name.isidentifier():
-            raise ValueError(f"stage name {self.name!r}: use letters, digits and underscores")
+        if not self.name.isidentifier() or not self.flow.isidentifier():
+            raise ValueError(f"stage name {self.name!r} (flow {self.flow!r}): use letters, digits and underscores")
         for ref in self.reads:
             side, name = split_side(ref)
             if side not in (None, *SIDES) or not (name in (DATASETS, STORE) or is_output_name(name)):

@@ -96,8 +96,11 @@ def test_served_deployment_runs_from_the_api(demo_dir, demo_store, tmp_path):
     assert all(p.poll() is not None for p in procs)
 
 
-async def trigger_and_wait(serve: subprocess.Popen, deployment_name: str, param_overrides: dict) -> dict:
-    """Run the served deployment once (after it registers); its final state, artifact keys and schedule."""
+async def trigger_and_wait(serve: subprocess.Popen, deployment_name: str, param_overrides: dict,
+                           poll: float = 2.0) -> dict:
+    """Run the served deployment once (after it registers); its final state, artifact keys and schedule.
+
+    ``poll``: seconds between two reads of the run's state."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
     from prefect.exceptions import ObjectNotFound
@@ -120,7 +123,7 @@ async def trigger_and_wait(serve: subprocess.Popen, deployment_name: str, param_
                 break
             if time.monotonic() > deadline or serve.poll() is not None:
                 raise AssertionError(f"flow run did not finish: {run.state}")
-            await asyncio.sleep(2)
+            await asyncio.sleep(poll)
         artifacts = await client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
         )

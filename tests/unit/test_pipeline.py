@@ -11,7 +11,7 @@ import yaml
 import synthscope
 from synthscope import codedeps
 from synthscope.codedeps import files_digest
-from synthscope.config import load_config
+from synthscope.config import load_config, load_params
 from synthscope.dvcgen import dvc_spec
 from synthscope.errors import ConfigError
 from synthscope.pipeline import Node, Pipeline, pipeline, register_stage, unregister_stage
@@ -150,3 +150,75 @@ def test_the_readme_stage_table_is_the_generated_one():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert with_stage_table(text, pipeline()) == text, "stale: run `synthscope stages --write README.md`"
     assert "| scan | " in text and "`near_copy`" in text
+
+
+def _demo_monitor_config(tmp_path: Path, **changes):
+    from synthscope.params import Params
+    from synthscope.stages.monitor import MonitorConfig
+
+    fields = {"synthetic": tmp_path / "train", "real": None, "incoming": tmp_path / "batch",
+              "output_dir": tmp_path / "out", "store_dir": tmp_path / "store", "params": Params()} | changes
+    return MonitorConfig(**fields)
+
+
+def test_the_monitor_is_a_declared_stage_of_its_own_flow(tmp_path):
+    """``synthscope monitor`` is declared like the audit stages, in the ``monitor`` flow, not in the audit's."""
+    from synthscope.stages import monitor
+
+    assert "monitor" not in pipeline().stages  # the audit flow and `synthscope stage` never run it
+    pipe = pipeline("monitor")
+    assert pipe.order == ("monitor",) and pipe.stages["monitor"] is monitor.STAGE
+    code = _rel(pipe.code(Node("monitor")))
+    assert {"synthscope/stages/monitor.py", "synthscope/monitor/novelty.py", "synthscope/report/monitor.py"} <= code
+    cfg = _demo_monitor_config(tmp_path)
+    paths = monitor.MonitorPaths(cfg.output_dir)
+    assert pipe.expected_outputs("monitor", cfg) == [paths.novelty, paths.monitor_json, paths.report_html,
+                                                      paths.summary_md, paths.history, cfg.store_dir]
+    assert set(cfg.datasets()) == {"synthetic", "incoming"}
+
+
+def test_the_monitor_dvc_stage_and_cache_key_come_from_its_declaration(tmp_path):
+    from synthscope.orchestration.common import cache_key
+    from synthscope.stages import monitor
+
+    spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["monitor"]  # generated: tests/integration/test_dvc.py
+    assert spec["cmd"] == ("synthscope monitor --synthetic data/demo/synthetic --incoming data/demo/real_b "
+                           "--output-dir ${out}/monitor --store-dir data/store --batch-id demo-real_b")
+    assert spec["params"] == list(monitor.STAGE.params)
+    assert spec["deps"][:2] == ["data/demo/synthetic", "data/demo/real_b"] and "${cfg}" not in spec["deps"]
+    assert set(_rel(pipeline("monitor").code(Node("monitor")))) == {d for d in spec["deps"][2:] if d.startswith("synth")}
+    assert spec["outs"][-1] == {"${out}/monitor/monitor_history.parquet": {"persist": True}}
+    assert "${out}/monitor/monitor.json" in spec["outs"]  # no completion record: `synthscope monitor` keeps none
+
+    pipe, node = pipeline("monitor"), Node("monitor")
+    (tmp_path / "batch").mkdir()
+    cfg = _demo_monitor_config(tmp_path)
+    key = cache_key(cfg, node, [], pipe)
+    assert set(key["datasets"]) == {"synthetic", "incoming"} and set(key["params"]) == set(monitor.STAGE.params)
+    (tmp_path / "batch" / "new.png").write_bytes(b"x")  # a new file in the batch: a new key
+    assert cache_key(cfg, node, [], pipe)["datasets"] != key["datasets"]
+    tuned = _demo_monitor_config(tmp_path, params=load_params(None, {"monitor.k": 7}))
+    assert cache_key(tuned, node, [], pipe)["params"]["monitor"]["k"] == 7 != key["params"]["monitor"]["k"]
+
+
+def test_a_toy_stage_joins_the_monitor_flow_not_the_audit(tmp_path):
+    from synthscope.stages.stage import DATASETS
+
+    def run(config):
+        return []
+
+    toy = Stage(name="toy_alert", run=run, reads=("monitor.json",), writes=("alert.txt",), params=("monitor.k",),
+                flow="monitor", command=lambda cfg, out: f"toy-alert {out}")
+    register_stage(toy)
+    try:
+        assert [n.name for n in pipeline("monitor").nodes] == ["monitor", "toy_alert"]
+        assert "toy_alert" not in pipeline().stages
+        from synthscope.dvcgen import demo_monitor, flow_specs
+        from synthscope.params import Params
+
+        spec = flow_specs("monitor", demo_monitor(Path("data/store"), Params()), ROOT)["toy_alert"]
+        assert spec["cmd"] == "toy-alert ${out}/monitor" and "${out}/monitor/monitor.json" in spec["deps"]
+        assert spec["outs"] == ["${out}/monitor/alert.txt"]
+    finally:
+        unregister_stage("toy_alert")
+    assert DATASETS in pipeline("monitor").stages["monitor"].reads and "toy_alert" not in pipeline("monitor").stages
