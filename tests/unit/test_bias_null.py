@@ -127,3 +127,18 @@ def test_the_imbalance_row_says_which_null_calibrated_it():
     triangle = flagged[(flagged["check"] == "imbalance") & (flagged["class"] == "triangle")].iloc[0]
     assert "from sampling alone at these class counts]" in triangle["message"]
     assert 0.4 < triangle["null_noise"] < 0.7 and triangle["raw_flag_value"] == pytest.approx(1 - 9 / 60)
+
+
+def test_size_scale_is_the_ratio_of_two_sample_noise():
+    """Independent reference: the spread of a difference of means, simulated, synthetic (n_s) vs
+    real (n_r) against two halves of the real set, as the scan draws its null pairs."""
+    from synthscope.bias.null import size_scale
+
+    assert size_scale(np.array([60]), np.array([60]))[0] == pytest.approx(np.sqrt(0.5))
+    assert size_scale(np.array([0, 5]), np.array([10, 1])).tolist() == [1.0, 1.0]  # nothing to scale
+    rng = np.random.default_rng(0)
+    for n_s, n_r in ((60, 60), (20, 80), (9, 20)):
+        real = rng.normal(size=(4000, n_r))
+        halves = real[:, : n_r // 2].mean(1) - real[:, n_r // 2 : 2 * (n_r // 2)].mean(1)
+        compared = rng.normal(size=(4000, n_s)).mean(1) - real.mean(1)
+        assert compared.std() / halves.std() == pytest.approx(size_scale(np.array([n_s]), np.array([n_r]))[0], rel=0.05)
