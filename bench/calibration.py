@@ -199,7 +199,7 @@ def embed(name: str) -> dict:
 
 
 def extractor_info() -> dict:
-    return resolve_extractor("mobilenet-v2", allow_download=False).info()
+    return resolve_extractor("mobilenet-v2", allow_download=False).info().model_dump(mode="json")
 
 
 # ---- one pair ----------------------------------------------------------------------------------
