@@ -3,10 +3,14 @@
     python bench/calibration.py [--splits 20] [--sizes 30 100 300 1000 3000] [--only NAME ...]
 
 Null pairs: two disjoint random draws (stratified by class) of one real source, N per side,
-``--splits`` seeds each, at every N the source allows (2N images). Sources: the shared CIFAR-10
-sample (1,000 photos, 10 classes), the shared cats-and-dogs sample (600 photos, 2 classes), the
-demo's real set (shapes, 3 classes, generated large enough for 3,000 per side) and composite photos
-(``synthscope.demo.composite``, 3 size classes). Required: the verdict is ``fail`` in at most 5% of
+``--splits`` seeds each, at every N the source allows (2N images; a size it cannot give is
+printed as not run). Sources: the shared CIFAR-10 sample (1,000 photos, 10 classes: at most 500
+per side), the shared cats-and-dogs sample (600 photos, 2 classes: at most 300), the demo's real
+set (shapes, 3 classes) and composite photos (``synthscope.demo.composite``, 3 size classes),
+both generated at 600 images by default and at 2,100 / 6,300 as ``demo-real-2k``,
+``composite-2k``, ``demo-real-6k``, ``composite-6k`` for N = 1,000 / 3,000 per side::
+
+    python bench/calibration.py --only demo-real-2k composite-2k --sizes 1000 --splits 5 --full-splits 1 Required: the verdict is ``fail`` in at most 5% of
 null pairs at every N.
 
 Known-bad pairs: the same draws with a defect planted on the synthetic side only: a colour cast,
@@ -149,8 +153,16 @@ SOURCES: dict[str, Callable[[], Images]] = {
     "cifar+class-colour": planted(cifar_half(True), class_colour),
     "composite+backdrop": lambda: composites(300, 1, backdrop_swap=True),
     "demo-synthetic": lambda: demo("synthetic", 200, 2),
+    # the generated sources at the sizes N = 1,000 and 3,000 per side need (2N images each); the
+    # CIFAR sample (1,000 photos) stops at 500 per side and cats-and-dogs (600) at 300
+    # (5% over 2N: a class-stratified draw rounds one class's quota up)
+    "demo-real-2k": lambda: demo("real", 700, 0),
+    "composite-2k": lambda: composites(2100, 0),
+    "demo-real-6k": lambda: demo("real", 2100, 0),
+    "composite-6k": lambda: composites(6300, 0),
 }
 NULL = ("cifar", "catsdogs", "demo-real", "composite")
+LARGE = ("demo-real-2k", "composite-2k", "demo-real-6k", "composite-6k")  # run with --only and --sizes 1000 3000
 BAD = {  # known-bad set -> the real source it is drawn against (never sharing an image with it)
     "cifar+cast": "cifar-b", "cifar+blur": "cifar-b", "cifar+class-colour": "cifar-b",
     "composite+backdrop": "composite", "demo-synthetic": "demo-real",
@@ -187,7 +199,7 @@ def embed(name: str) -> dict:
 
 
 def extractor_info() -> dict:
-    return resolve_extractor("mobilenet-v2", allow_download=False).info()
+    return resolve_extractor("mobilenet-v2", allow_download=False).info().model_dump(mode="json")
 
 
 # ---- one pair ----------------------------------------------------------------------------------
@@ -241,7 +253,7 @@ def run_pair(syn_data: dict, real_data: dict, syn_rows: np.ndarray, real_rows: n
         }).model_dump(mode="json", exclude_unset=True)
     score = replace(params.score, cas_model="linear", augmentation=False, curves=False)
     metrics = MetricsDocument.model_validate(score_all(
-        ScoreInputs(synthetic=syn, real=real, extractor=info, params=score, scan=params.scan),
+        ScoreInputs(synthetic=syn, real=real, extractor=info, params=score, copies=params.near_copy.memorization),
         only=("real_vs_real", "cas") if full else ("real_vs_real",),
     ))
     out["metrics"] = metrics.model_dump(mode="json", exclude_unset=True)
@@ -304,6 +316,9 @@ def pairs(names: list[str], sizes: tuple[int, ...], splits: int, full_splits: in
                 else:
                     halves = stratified_halves(labels, n, rng)
                     if halves is None:
+                        print(f"{name:20s} N={n:5d} not run: the source holds {len(labels)} images, so at most "
+                              f"{len(labels) // 2} per side" + (" (use the -2k / -6k generated sources)"
+                                                                if f"{name}-2k" in SOURCES else ""), flush=True)
                         break
                     syn_rows, real_rows = halves
                 started = time.perf_counter()
@@ -329,7 +344,8 @@ def table(files: list[Path], params: Params) -> pd.DataFrame:
         fd = (rel.get("metrics") or {}).get("fid", {}).get("relative") or {}
         rows.append({"pair": raw["pair"], "null": raw["null"], "n": raw["n"], **v,
                      "fd_ratio": fd.get("value"), "p": (raw["metrics"].get("two_sample_test") or {}).get("value")})
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=["pair", "null", "n", "metric_fail", "full_fail", "findings_fail", "failed",
+                                        "fd_ratio", "p"])
     summary_rows = []
     for (pair, null, n), g in frame.groupby(["pair", "null", "n"], sort=False):
         full = g[g["full_fail"].notna()]
@@ -342,6 +358,9 @@ def table(files: list[Path], params: Params) -> pd.DataFrame:
             "median FD ratio": g["fd_ratio"].median(),
             "median p": g["p"].median(),
         })
+    if not summary_rows:
+        return pd.DataFrame(columns=["set", "kind", "N/side", "pairs", "metric-gate fail", "full pairs", "full fail",
+                                     "findings fail", "median FD ratio", "median p"])
     return pd.DataFrame(summary_rows).sort_values(["kind", "set", "N/side"], ascending=[False, True, True])
 
 

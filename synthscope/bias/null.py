@@ -9,9 +9,19 @@ collections differ in their class counts too), runs every check on each pair (on
 in the synthetic role) and keeps, per measured row (check, attribute, metric, class), the
 distribution of its flagged value. The noise level of a row is
 ``max(largest null value, mean + null_z * sd)``; the flagged value becomes the excess
-over it, as a share of the headroom above it (:func:`excess_over`, :func:`calibrate`). The halves are half the size of the real set, so their noise
-is larger than that of a synthetic-vs-real comparison at the real set's size: the
-correction is conservative.
+over it, as a share of the headroom above it (:func:`excess_over`, :func:`calibrate`).
+
+The halves are half the size of the real set, so their spread is larger than that of the
+synthetic-vs-real comparison: a two-sample statistic's sampling noise goes as
+``sqrt(1/n_a + 1/n_b)``, which is ``sqrt(4/n_r)`` for two halves and ``sqrt(1/n_s + 1/n_r)``
+for the comparison (``size_scale``; class counts for a per-class row). Left as it is, equal
+sets would be judged against noise sqrt(2) too large, and a planted, perfect colour shortcut
+in a demo of 20 images per class stayed ``low``. So the spread above the null mean is scaled
+to the comparison's sizes; the mean (the level two real samples share: real near-copies,
+a real shortcut) is kept.
+
+A check that knows its exact null (``null_levels``: the imbalance check's class-count null,
+``bias.imbalance``) is not rerun on halves; its levels (``null_kind`` "counts") replace them.
 
 A row whose null could not be measured on at least ``min_null_splits`` splits (a class
 too small to appear on both sides, a real set too small to split) keeps its raw value,
@@ -30,6 +40,9 @@ from synthscope.params import ScanParams
 
 KEY = ("check", "attribute", "metric", "class")
 NO_NULL = "real-vs-real noise could not be estimated (too few real images to split), so at most low"
+# how each kind of null is named in a calibrated row's message
+NULL_WHERE = {"halves": "between two halves of the real set",
+              "counts": "from sampling alone at these class counts"}
 
 
 def real_halves(data: ScanData, seed: int) -> ScanData | None:
@@ -54,8 +67,33 @@ def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def size_scale(n_synthetic: np.ndarray, n_real: np.ndarray) -> np.ndarray:
+    """``sqrt((1/n_s + 1/n_r) / (2 / (n_r / 2)))``: the comparison's sampling noise over that of two
+    halves of the real set (about 0.71 at equal sizes, above 1 for a synthetic class smaller than
+    half its real class); 1 where a size is 0."""
+    s = np.asarray(n_synthetic, dtype=np.float64)
+    r = np.asarray(n_real, dtype=np.float64)
+    ok = (s > 0) & (r >= 2)
+    s, r = np.where(ok, s, 1.0), np.where(ok, r, 4.0)
+    return np.where(ok, np.sqrt((1.0 / s + 1.0 / r) * r / 4.0), 1.0)
+
+
+def _row_sizes(data: ScanData, classes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic and real image counts behind each row: the class's for a per-class row, all otherwise."""
+    def counts(frame: pd.DataFrame) -> pd.Series:
+        if "label" not in frame:
+            return pd.Series(dtype=np.float64)
+        return frame["label"].astype(str).value_counts()
+    syn, real = counts(data.synthetic), counts(data.real)
+    per_class = classes.astype(str) != ""
+    n_s = np.where(per_class, classes.astype(str).map(syn).fillna(0).to_numpy(dtype=np.float64), len(data.synthetic))
+    n_r = np.where(per_class, classes.astype(str).map(real).fillna(0).to_numpy(dtype=np.float64), len(data.real))
+    return n_s, n_r
+
+
 def null_levels(data: ScanData, params: ScanParams, score: Callable[[ScanData, ScanParams], pd.DataFrame]) -> pd.DataFrame:
-    """Per KEY: ``null_n`` (splits that measured it), ``null_mean``, ``null_sd``, ``noise``.
+    """Per KEY: ``null_n`` (splits that measured it), ``null_mean``, ``null_sd``, ``noise``
+    (the mean plus the spread above it scaled to the comparison's sizes, ``size_scale``).
 
     ``score``: the scan's scorer (every check; ``scan.score_all``), run on each null pair.
     An empty frame (with the columns) when the real set cannot be split.
@@ -67,16 +105,17 @@ def null_levels(data: ScanData, params: ScanParams, score: Callable[[ScanData, S
             break
         scores = score(halves, params)
         frames.append(_keyed(scores)[[*KEY, "flag_value"]])
-    columns = [*KEY, "null_n", "null_mean", "null_sd", "noise"]
+    columns = [*KEY, "null_n", "null_mean", "null_sd", "noise", "null_kind"]
     if not frames:
         return pd.DataFrame(columns=columns)
     values = pd.concat(frames, ignore_index=True)
     values = values[np.isfinite(values["flag_value"].to_numpy(dtype=np.float64))]
     stats = values.groupby(list(KEY))["flag_value"].agg(["count", "mean", "std", "max"]).reset_index()
     sd = stats["std"].fillna(0.0)
-    stats["noise"] = np.maximum(stats["max"], stats["mean"] + params.null_z * sd)
+    spread = np.maximum(stats["max"], stats["mean"] + params.null_z * sd) - stats["mean"]
+    stats["noise"] = stats["mean"] + size_scale(*_row_sizes(data, stats["class"])) * spread
     stats = stats.rename(columns={"count": "null_n", "mean": "null_mean", "std": "null_sd"})
-    return stats[columns]
+    return stats.assign(null_kind="halves")[columns]
 
 
 def excess_over(raw: np.ndarray, noise: np.ndarray) -> np.ndarray:
@@ -118,10 +157,11 @@ def calibrate(scores: pd.DataFrame, levels: pd.DataFrame, params: ScanParams,
     # beyond the noise the generator added to what the real data shows: introduced, even when
     # the real data shows some of it (a copied shortcut the generator made stronger)
     out.loc[flagged & ok & (excess > 0) & (origin == "copied"), "origin"] = "introduced"
+    kinds = merged["null_kind"] if "null_kind" in merged else pd.Series("halves", index=merged.index)
     messages = []
-    for message, f, o, r, z in zip(out["message"], flagged, ok, raw, noise, strict=True):
+    for message, f, o, r, z, k in zip(out["message"], flagged, ok, raw, noise, kinds.fillna("halves"), strict=True):
         if f and o and r > 0:
-            message = f"{message} [{r:.2f} against {z:.2f} between two halves of the real set]"
+            message = f"{message} [{r:.2f} against {z:.2f} {NULL_WHERE[k]}]"
         elif f and not o:
             message = f"{message} [{NO_NULL}]"
         messages.append(message)

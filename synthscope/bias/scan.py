@@ -34,18 +34,25 @@ def needs_labels(check: type) -> bool:
     return bool(getattr(check, "needs_labels", False))
 
 
+def own_null(check: type) -> bool:
+    """True for a check not rerun on halves of the real set: its value is a test already
+    (``null_by_test``) or it computes its own null (``null_levels``)."""
+    return bool(getattr(check, "null_by_test", False)) or hasattr(check, "null_levels")
+
+
 def score_all(data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_COPY,
               null_pair: bool = False) -> pd.DataFrame:
     """Concatenate the score frames of every registered check (``SCORE_COLUMNS``).
 
     ``null_pair``: ``data`` is two halves of the real set (``bias.null``); checks whose flagged
     value is already a test against the real-vs-real expectation (``null_by_test``: drift's
-    AUC lower bound against 0.5) are not rerun.
+    AUC lower bound against 0.5) and checks with their own exact null (``null_levels``:
+    imbalance's class counts) are not rerun.
     """
     syn_labelled = is_labelled(data.synthetic)
     unreferenced = replace(data, real=None, real_emb=None)  # a reference without labels compares no class
     frames = []
-    checks = [(n, c) for n, c in CHECKS if not (null_pair and getattr(c, "null_by_test", False))]
+    checks = [(n, c) for n, c in CHECKS if not (null_pair and own_null(c))]
     for _, check in progress(checks, "scan checks"):
         if needs_labels(check) and not syn_labelled:
             continue
@@ -64,6 +71,8 @@ def scan(data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_CO
     scores = score_all(data, params, near_copy)
     if data.has_reference and params.null_splits:
         levels = null_levels(data, params, lambda d, p: score_all(d, p, near_copy, null_pair=True))
+        exact = [c().null_levels(data, params) for _, c in CHECKS if hasattr(c, "null_levels")]
+        levels = pd.concat([f for f in (levels, *exact) if len(f)] or [levels], ignore_index=True)
         by_test = frozenset(n for n, c in CHECKS if getattr(c, "null_by_test", False))
         scores = calibrate(scores, levels, params, by_test)
     return flag(scores, params)

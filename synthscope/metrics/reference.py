@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from synthscope.metrics.features_to_stats import as_float64_2d
 
@@ -83,7 +84,11 @@ class Pooled:
     def kernel(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
         """KID's polynomial kernel (x.y / D + coef0) ** degree of rows p vs q."""
         raw = self.gram[np.ix_(p, q)] + self.offset[p, None] + self.offset[None, q] + self.mm
-        return (raw / self.dim + self.coef0) ** self.degree
+        base = raw / self.dim + self.coef0
+        out = base.copy()
+        for _ in range(self.degree - 1):  # repeated products: numpy's ** 3 goes through pow(), 10x slower
+            out *= base
+        return out if self.degree >= 1 else np.ones_like(base)
 
     def sq_dist(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
         d = np.diag(self.gram)
@@ -214,19 +219,20 @@ def real_vs_real(synthetic: np.ndarray, real: np.ndarray, splits: int = 10, seed
     real_rows = np.arange(pooled.n_syn, len(pooled.gram))
     per: dict[str, dict[str, list[float]]] = {key: {"matched": [], "reference": []} for key in RELATIVE}
     spread = []
-    for _ in range(splits):
-        order = rng.permutation(real_rows)
-        a, b = np.sort(order[:m]), np.sort(order[m:2 * m])
-        s = np.sort(rng.choice(syn_rows, m, replace=False))
-        k_bb = pooled.kernel(b, b)
-        spread.append(kernel_variance(k_bb))
-        d_bb = pooled.sq_dist(b, b)
-        for side, other in (("matched", s), ("reference", a)):
-            per["fid"][side].append(frechet_from_gram(pooled.gram, other, b))
-            per["kid"][side].append(mmd2_unbiased(pooled.kernel(other, other), k_bb, pooled.kernel(other, b)))
-            prdc = prdc_from_sq(d_bb, pooled.sq_dist(other, other), pooled.sq_dist(b, other), k)
-            for key, value in prdc.items():
-                per[key][side].append(value)
+    with threadpool_limits(1):  # SPLIT_THREADS: m x m eigensolves, 60x faster on one BLAS thread on a busy box
+        for _ in range(splits):
+            order = rng.permutation(real_rows)
+            a, b = np.sort(order[:m]), np.sort(order[m:2 * m])
+            s = np.sort(rng.choice(syn_rows, m, replace=False))
+            k_bb = pooled.kernel(b, b)
+            spread.append(kernel_variance(k_bb))
+            d_bb = pooled.sq_dist(b, b)
+            for side, other in (("matched", s), ("reference", a)):
+                per["fid"][side].append(frechet_from_gram(pooled.gram, other, b))
+                per["kid"][side].append(mmd2_unbiased(pooled.kernel(other, other), k_bb, pooled.kernel(other, b)))
+                prdc = prdc_from_sq(d_bb, pooled.sq_dist(other, other), pooled.sq_dist(b, other), k)
+                for key, value in prdc.items():
+                    per[key][side].append(value)
     var = float(np.mean(spread))
     out_metrics = {}
     for key, kind in RELATIVE.items():

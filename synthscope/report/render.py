@@ -7,7 +7,7 @@ scripts at all, and a Content-Security-Policy that forbids any network load.
 
 from __future__ import annotations
 
-import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,9 +58,19 @@ def render_html(report: ReportDocument, thumbnails: dict[str, str], charts: dict
     return environment().get_template("report.html.j2").render(r=report, thumbs=thumbnails, charts=charts)
 
 
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
 def md(text: Any) -> str:
-    """User text for Markdown: HTML-escaped (Prefect renders Markdown as HTML) and pipes escaped."""
-    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+    """User text for Markdown, readable as plain text too (summary.md is read raw as often as rendered).
+
+    Prefect renders Markdown as HTML, so no tag may get through: ``<`` becomes ``&lt;``, and an
+    ``&`` that would start an entity becomes ``&amp;`` (the text shows as written). Nothing else
+    is escaped: ``>`` and a bare ``&`` start no tag, and escaping them printed labels such as
+    "CAS synthetic-&gt;real" in the raw file. Pipes are escaped for tables; newlines become spaces.
+    """
+    text = _ENTITY.sub("&amp;", str(text)).replace("<", "&lt;")
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def summary_markdown(report: ReportDocument, report_link: str | None = None) -> str:

@@ -79,7 +79,6 @@ def _audit(tmp: Path, synthetic: Path, real: Path, store: Path) -> dict[str, Any
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="open (issue 18): the real-vs-real calibration of the imbalance check estimates the noise of a rare class's deficit near 1, so the planted imbalance knob (6 synthetic vs 40 real triangles) is not flagged; every other knob is")
 def test_each_knob_is_found_with_precision_and_recall_one(tmp_path):
     from synthscope.demo import generate
     n = 40

@@ -41,7 +41,6 @@ def test_debias_needs_the_scan(tmp_path, demo_dir):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="open (issues 18/19): with findings calibrated against real-vs-real noise and debias.min_severity at medium, the demo's colour findings no longer select the colour transform")
 def test_synthetic_set_is_repaired_into_a_new_dataset(tmp_path, demo_dir):
     inputs = {role: digests(demo_dir / role) for role in ("synthetic", "real")}
     config = audit(tmp_path, demo_dir / "synthetic", demo_dir / "real")

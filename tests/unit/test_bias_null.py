@@ -100,3 +100,45 @@ def test_a_planted_imbalance_is_still_found():
     assert set(hits["class"]) == {"triangle"} and set(hits["origin"]) == {"introduced"}
     square = flagged[(flagged["check"] == "imbalance") & (flagged["class"] == "square")].iloc[0]
     assert square["severity"] in ("info", "low") and square["raw_flag_value"] > 0.5
+
+
+def test_class_count_null_flags_a_rare_class_and_not_sampling_noise():
+    """The imbalance knob of the acceptance test (6 triangles against 40 real) is beyond the
+    class-count null; counts that are halves of one balanced set never are (the null-pair rule)."""
+    from synthscope.bias.imbalance import class_deficits, count_null
+    from synthscope.bias.null import excess_over
+
+    syn, real = np.array([40, 18, 6]), np.array([40, 40, 40])
+    _, _, noise = count_null(syn, real, P.null_z, seed=0)
+    excess = excess_over(class_deficits(syn, real), noise)
+    assert excess[2] >= P.imbalance_levels[1] and excess[0] == 0.0  # triangle: at least medium
+    rng = np.random.default_rng(5)
+    worst = 0.0
+    for _ in range(200):  # halves of 120 balanced real images, as the scan's null pairs draw them
+        labels = rng.permutation(np.repeat([0, 1, 2], 40))
+        a, b = np.bincount(labels[:60], minlength=3), np.bincount(labels[60:], minlength=3)
+        worst = max(worst, excess_over(class_deficits(a, b), count_null(a, b, P.null_z, seed=1)[2]).max())
+    assert worst < P.imbalance_levels[1]  # never above low
+
+
+def test_the_imbalance_row_says_which_null_calibrated_it():
+    syn = make_attributes({"circle": 60, "square": 27, "triangle": 9}, seed=1)
+    flagged = scan(ScanData(syn, make_attributes(60, seed=2, role="real")), P)
+    triangle = flagged[(flagged["check"] == "imbalance") & (flagged["class"] == "triangle")].iloc[0]
+    assert "from sampling alone at these class counts]" in triangle["message"]
+    assert 0.4 < triangle["null_noise"] < 0.7 and triangle["raw_flag_value"] == pytest.approx(1 - 9 / 60)
+
+
+def test_size_scale_is_the_ratio_of_two_sample_noise():
+    """Independent reference: the spread of a difference of means, simulated, synthetic (n_s) vs
+    real (n_r) against two halves of the real set, as the scan draws its null pairs."""
+    from synthscope.bias.null import size_scale
+
+    assert size_scale(np.array([60]), np.array([60]))[0] == pytest.approx(np.sqrt(0.5))
+    assert size_scale(np.array([0, 5]), np.array([10, 1])).tolist() == [1.0, 1.0]  # nothing to scale
+    rng = np.random.default_rng(0)
+    for n_s, n_r in ((60, 60), (20, 80), (9, 20)):
+        real = rng.normal(size=(4000, n_r))
+        halves = real[:, : n_r // 2].mean(1) - real[:, n_r // 2 : 2 * (n_r // 2)].mean(1)
+        compared = rng.normal(size=(4000, n_s)).mean(1) - real.mean(1)
+        assert compared.std() / halves.std() == pytest.approx(size_scale(np.array([n_s]), np.array([n_r]))[0], rel=0.05)

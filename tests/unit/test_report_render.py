@@ -78,10 +78,22 @@ def test_verdict_metrics_and_labels():
 def test_markdown_and_table_rows_escape_and_include_every_finding():
     r = report()
     text = summary_markdown(r, "report.html")
-    assert "<script" not in text and "&lt;script&gt;" in text
+    assert "<script" not in text and "&lt;script>" in text
     assert "**Verdict: FAIL**" in text and "[Full report](report.html)" in text
     rows = artifacts.findings_table(r)
     assert len(rows) == len(r.findings) == 1 and rows[0]["severity"] == "high"
+
+
+def test_markdown_reads_as_written_in_the_raw_file_and_lets_no_tag_through():
+    """summary.md is read raw as often as rendered: arrows and ampersands stay as written; only
+    what could open a tag or an entity is escaped (CommonMark renders both back as written)."""
+    r = report()
+    r["reasons"] = ["min_cas_ratio: CAS synthetic->real / real->real 0.61 < 0.8 (cats & dogs, A&amp;B)"]
+    r["metrics"][0]["label"] = "a -> b <img src=x onerror=alert(1)>"
+    text = summary_markdown(r, "report.html")
+    assert "- min_cas_ratio: CAS synthetic->real / real->real 0.61 &lt; 0.8 (cats & dogs, A&amp;amp;B)" in text
+    assert "| a -> b &lt;img src=x onerror=alert(1)> |" in text
+    assert "&gt;" not in text and "<img" not in text and "<script" not in text
 
 
 def test_missing_inputs_are_named_and_debias_rendered_when_present():
