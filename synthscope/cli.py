@@ -340,7 +340,7 @@ def fid(
     if save_stats is not None:
         write_stats(save_stats, stats_a)
     info = info_a or info_b
-    label = distance_label(info.model_dump()) if info else "Frechet distance (saved statistics)"
+    label = distance_label(info) if info else "Frechet distance (saved statistics)"
     sizes = " vs ".join(str(s.n) if s.n else "not recorded" for s in (stats_a, stats_b))  # old .npz: no n
     typer.echo(f"{label}; N = {sizes}")
     typer.echo(f"{frechet_distance(stats_a, stats_b):.6f}")
