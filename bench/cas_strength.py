@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from synthscope.datasets.image import load_rgb  # noqa: E402
+from synthscope.documents import dump  # noqa: E402
 from synthscope.features.extractors import resolve_extractor  # noqa: E402
 from synthscope.metrics.cas import (  # noqa: E402
     CasSettings,
@@ -124,7 +125,7 @@ def compare(name: str, synthetic: LabelledSet, real: LabelledSet, orientation_in
             syn, ref = with_x(synthetic, feats["synthetic"]), with_x(real, feats["real"])
         else:
             syn, ref = synthetic, real
-        cas = classification_accuracy_score(syn, ref, settings, FitCache())["cas"]
+        cas = dump(classification_accuracy_score(syn, ref, settings, FitCache())["cas"])
         rows.append((model, cas, time.perf_counter() - start))
     print(f"\n{name}: {len(real.ids)} real images, {len(set(real.labels.tolist()))} classes, "
           f"{cas['split']['n_test_real']} real test images")

@@ -18,6 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from synthscope.documents import ExtractorRef  # noqa: E402
 from synthscope.metrics.suite import METRICS, RoleData, ScoreInputs, score_all  # noqa: E402
 from synthscope.params import ScoreParams  # noqa: E402
 
@@ -38,7 +39,7 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=1280)
     args = ap.parse_args()
     inp = ScoreInputs(synthetic=role(args.n, args.dim, 1, 0.05), real=role(args.n, args.dim, 2),
-                      extractor={"name": "mobilenet-v2", "weights": "official", "sha256": "x"}, params=ScoreParams())
+                      extractor=ExtractorRef(name="mobilenet-v2", weights="official", sha256="x"), params=ScoreParams())
     print(f"{args.n} + {args.n} rows x {args.dim}, default score params")
     for name in METRICS.names():
         wall, cpu = time.perf_counter(), time.process_time()

@@ -18,10 +18,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from synthscope.documents import ExtractorRef, dump
 from synthscope.metrics.suite import METRICS, RoleData, ScoreInputs, score_all
 from synthscope.params import ScoreParams
 
-EXTRACTOR = {"name": "mobilenet-v2", "weights": "official", "sha256": "00" * 32}
+EXTRACTOR = ExtractorRef(name="mobilenet-v2", weights="official", sha256="00" * 32)
 
 
 def role(n: int, dim: int, classes: int, seed: int, shift: float) -> RoleData:
@@ -36,7 +37,7 @@ def role(n: int, dim: int, classes: int, seed: int, shift: float) -> RoleData:
 
 def timed(inp: ScoreInputs) -> tuple[float, dict]:
     start = time.perf_counter()
-    doc = score_all(inp)
+    doc = dump(score_all(inp))
     return time.perf_counter() - start, doc
 
 

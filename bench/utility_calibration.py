@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from synthscope.config import load_config
+from synthscope.documents import dump
 from synthscope.metrics.cas import CasSettings, LabelledSet, stratified_split
 from synthscope.metrics.utility import learning_curves
 from synthscope.paths import OutputPaths
@@ -67,7 +68,7 @@ def main() -> None:
                  f"{len(other.ids)} independent photos": other}
         for name, syn in cases.items():
             start = time.perf_counter()
-            u = learning_curves(syn, real, settings, FRACTIONS, 3)
+            u = dump(learning_curves(syn, real, settings, FRACTIONS, 3))
             eq = u["real_equivalent"]
             print(f"{name}: real training split {len(train)}; real-only curve "
                   f"{[(c['n_real'], round(c['real_only']['value'], 3)) for c in u['curve']]}; synthetic-only "

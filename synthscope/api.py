@@ -12,19 +12,22 @@ of the feature-based entries of ``metrics.json`` (``fid``, ``kid``, ``precision`
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from synthscope.errors import DataError
+from synthscope.io import JSONObject
 from synthscope.params import Params
 from synthscope.paths import OutputPaths
 
 Source = np.ndarray | str | Path
 FEATURE_METRICS = ("fid", "kid", "prdc")
-ARRAYS_EXTRACTOR = {"name": "unnamed network (features given as arrays)", "weights": "unknown", "sha256": None}
+
+if TYPE_CHECKING:
+    from synthscope.documents.stages import ExtractorInfo
 
 
 def read_features(path: Path) -> np.ndarray:
@@ -45,7 +48,8 @@ def read_features(path: Path) -> np.ndarray:
     raise DataError(f"{path}: expected an image folder, a .npy or an .npz file")
 
 
-def embed_through_store(folder: Path, params: Params, store_dir: Path) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+def embed_through_store(folder: Path, params: Params, store_dir: Path
+                        ) -> tuple[np.ndarray, np.ndarray, ExtractorInfo, JSONObject]:
     """An image folder -> (features (N, D) float32, labels str (N,), extractor info, store counts).
 
     Unlike ``synthscope fid`` (``stages.embed``, which embeds a folder directly, as the peers do),
@@ -69,10 +73,21 @@ def embed_through_store(folder: Path, params: Params, store_dir: Path) -> tuple[
         emb = load_embeddings(paths, store_dir)
     if len(emb.features) == 0:
         raise DataError(f"{folder} has no readable images; put images in it (flat, or <class>/<image>)")
-    return emb.features, emb.index["label"].astype(str).to_numpy(), dict(emb.extractor), counts
+    return emb.features, emb.index["label"].astype(str).to_numpy(), emb.extractor, counts
 
 
-def _side(source: Source, role: str, params: Params, store_dir: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: features (N, D), labels str (N,), the network (None: given as arrays)
+    and, for folders, the feature store's computed/cached counts."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    extractor: ExtractorInfo | None
+    store: JSONObject | None
+
+
+def _side(source: Source, role: str, params: Params, store_dir: Path) -> Side:
     if isinstance(source, np.ndarray):
         feats, labels, info, counts = source, None, None, None
     elif Path(source).is_dir() or Path(source).suffix.lower() in (".csv", ".parquet", ".arrow"):
@@ -89,7 +104,7 @@ def _side(source: Source, role: str, params: Params, store_dir: Path) -> dict[st
         labels = np.full(len(feats), "all")
     # float64 input stays float64 (PRDC is then identical to the prdc package); integers become floats
     feats = feats if np.issubdtype(feats.dtype, np.floating) else feats.astype(np.float64)
-    return {"features": feats, "labels": labels, "extractor": info, "store": counts}
+    return Side(feats, labels, info, counts)
 
 
 def compare(
@@ -101,7 +116,7 @@ def compare(
     k: int | None = None,
     store_dir: str | Path = "data/store",
     params: Params | None = None,
-) -> dict[str, Any]:
+) -> JSONObject:
     """FID (or the Frechet distance of the network used), KID, precision, recall, density and
     coverage of ``synthetic`` against ``real``, with 95% intervals.
 
@@ -109,7 +124,9 @@ def compare(
     ``score.prdc_k``; ``params`` defaults to ``./params.yaml`` (or the built-in defaults).
     """
     from synthscope.config import load_params
-    from synthscope.metrics.suite import RoleData, ScoreInputs, score_all
+    from synthscope.documents import dump
+    from synthscope.metrics.reference import DECISION_RULE
+    from synthscope.metrics.suite import UNNAMED, RoleData, ScoreInputs, score_entries
 
     params = params or load_params()
     feat = params.features
@@ -118,22 +135,29 @@ def compare(
     score = params.score if k is None else replace(params.score, prdc_k=k)
     params = replace(params, features=feat, score=score)
     sides = {role: _side(src, role, params, Path(store_dir)) for role, src in (("synthetic", synthetic), ("real", real))}
-    dims = {role: s["features"].shape[1] for role, s in sides.items()}
+    dims = {role: s.features.shape[1] for role, s in sides.items()}
     if dims["synthetic"] != dims["real"]:
         raise DataError(f"feature dimensions differ (synthetic {dims['synthetic']}, real {dims['real']}); "
                         "both sides must come from the same network")
-    info = sides["synthetic"]["extractor"] or sides["real"]["extractor"] or ARRAYS_EXTRACTOR
+    info = sides["synthetic"].extractor or sides["real"].extractor
 
-    def role_data(s: dict[str, Any]) -> RoleData:
-        n = len(s["features"])
-        return RoleData(ids=np.arange(n).astype(str), labels=s["labels"], features=s["features"],
+    def role_data(s: Side) -> RoleData:
+        n = len(s.features)
+        return RoleData(ids=np.arange(n).astype(str), labels=s.labels, features=s.features,
                         logits=np.empty((n, 0), dtype=np.float32))
 
-    out = score_all(ScoreInputs(synthetic=role_data(sides["synthetic"]), real=role_data(sides["real"]),
-                                extractor=info, params=score), only=FEATURE_METRICS)
-    if all(s["extractor"] is None for s in sides.values()):
+    syn, ref = role_data(sides["synthetic"]), role_data(sides["real"])
+    scores = score_entries(ScoreInputs(synthetic=syn, real=ref, extractor=info, params=score), only=FEATURE_METRICS)
+    # metrics.json's header; arrays name no network, which metrics.json (official|custom weights) cannot say
+    out: JSONObject = {
+        "extractor": {"name": UNNAMED, "weights": "unknown", "sha256": None} if info is None
+        else {"name": info.name, "weights": info.weights, "sha256": info.sha256},
+        "n_synthetic": len(syn.ids), "n_real": len(ref.ids), "skipped": scores.skipped, "decision_rule": DECISION_RULE,
+    }
+    out.update({key: dump(entry) for key, entry in scores.entries.items()})
+    if all(s.extractor is None for s in sides.values()):
         out["fid"].pop("per_class", None)  # arrays carry no labels: one "class" would repeat the total
-    stores = {role: s["store"] for role, s in sides.items() if s["store"] is not None}
+    stores = {role: s.store for role, s in sides.items() if s.store is not None}
     if stores:
         out["feature_store"] = {"dir": str(store_dir), **stores}
     return out

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import click
 import typer
@@ -286,7 +286,15 @@ def exit_on_verdict(cfg: AuditConfig, fail_on: str | None) -> None:
         raise typer.Exit(2)
 
 
-def _fid_side(path: Path, extractor: str, weights: Path | None, loader: dict[str, Any]):
+class Loader(TypedDict):
+    """How ``synthscope fid`` reads and embeds a folder (``stages.embed.embed_folder``'s keywords)."""
+
+    batch_size: int
+    num_workers: int
+    device: str
+
+
+def _fid_side(path: Path, extractor: str, weights: Path | None, loader: Loader):
     """A folder of images -> its statistics through the extractor; an .npz -> saved stats."""
     from synthscope.metrics.features_to_stats import features_to_stats, load_stats
 
@@ -334,13 +342,13 @@ def fid(
     if save_stats is not None and dir_a.suffix == ".npz":
         raise ConfigError(f"--save-stats: {dir_a} already is saved statistics; pass an image folder first")
     workers = min(8, os.cpu_count() or 1) if num_workers is None else num_workers
-    loader = {"batch_size": batch_size, "num_workers": workers, "device": _device(device)}
+    loader = Loader(batch_size=batch_size, num_workers=workers, device=_device(device))
     stats_a, info_a = _fid_side(dir_a, extractor, weights, loader)
     stats_b, info_b = _fid_side(dir_b, extractor, weights, loader)
     if save_stats is not None:
         write_stats(save_stats, stats_a)
     info = info_a or info_b
-    label = distance_label(info.model_dump()) if info else "Frechet distance (saved statistics)"
+    label = distance_label(info) if info else "Frechet distance (saved statistics)"
     sizes = " vs ".join(str(s.n) if s.n else "not recorded" for s in (stats_a, stats_b))  # old .npz: no n
     typer.echo(f"{label}; N = {sizes}")
     typer.echo(f"{frechet_distance(stats_a, stats_b):.6f}")

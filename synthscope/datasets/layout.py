@@ -13,9 +13,8 @@ An unlabelled set has the label "" on every row; checks that need labels then sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import pandas as pd
 
@@ -28,6 +27,7 @@ from synthscope.datasets.sources import (
     list_manifest,
     manifest_rows,
 )
+from synthscope.documents.stages import Layout
 from synthscope.errors import DataError
 from synthscope.names import is_text, text_form
 
@@ -51,7 +51,7 @@ class Listing:
 
     root: Path
     entries: list[Entry]
-    layout: dict[str, Any] = field(default_factory=dict)
+    layout: Layout
 
 
 def _images(entries: list[Entry], extensions: tuple[str, ...]) -> list[Entry]:
@@ -80,11 +80,11 @@ def _folder(path: Path, rule: LabelRule) -> Listing:
         line = f"{kind} {path}: labels from {len(classes)} class folder(s) ({shown}); --labels none if they are not classes"
         if top:
             line += f"; {top} image(s) directly in the folder are quarantined"
-        return Listing(path.resolve(), entries, {"kind": kind, "labels": "folder", "line": line})
+        return Listing(path.resolve(), entries, Layout(kind=kind, labels="folder", line=line))
     why = "--labels none" if rule.labels == "none" else (
         "no class folders" if kind == "flat-folder" else "one subfolder: no class meaning; --labels folder reads it as a class")
     line = f"{kind} {path}: {len(images)} image file(s), unlabelled ({why})"
-    return Listing(path.resolve(), _unlabelled(entries), {"kind": kind, "labels": "none", "line": line})
+    return Listing(path.resolve(), _unlabelled(entries), Layout(kind=kind, labels="none", line=line))
 
 
 def _metadata(path: Path, meta: Path, rule: LabelRule) -> Listing:
@@ -111,8 +111,8 @@ def _metadata(path: Path, meta: Path, rule: LabelRule) -> Listing:
             entries.append(Entry(extra.rel, "", problem or f"not listed in {meta.name}", extra.raw))
     how = f"labels from column {name!r}" if labelled else "unlabelled (no label column)"
     line = f"hf-imagefolder {path}: {len(table)} row(s) in {meta.name}, {how}"
-    return Listing(path.resolve(), entries, {"kind": "hf-imagefolder", "labels": "column" if labelled else "none",
-                                              "label_column": name if labelled else None, "line": line})
+    return Listing(path.resolve(), entries, Layout(kind="hf-imagefolder", labels="column" if labelled else "none",
+                                                   label_column=name if labelled else None, line=line))
 
 
 def _hf(path: Path, kind: str, rule: LabelRule, extract_dir: Path) -> Listing:
@@ -123,9 +123,9 @@ def _hf(path: Path, kind: str, rule: LabelRule, extract_dir: Path) -> Listing:
         entries = [e if e.problem or e.label.strip() else Entry(e.rel, "", "row has an empty label") for e in entries]
     how = f"labels from column {info['label_column']!r}" if labelled else "unlabelled (no label column)"
     line = f"{kind} {path}: {info['rows']} row(s), images from column {info['image_column']!r}, {how}"
-    return Listing(extract_dir.resolve(), entries, {
-        "kind": kind, "labels": "column" if labelled else "none", "label_column": info["label_column"],
-        "image_column": info["image_column"], "line": line})
+    return Listing(extract_dir.resolve(), entries, Layout(
+        kind=kind, labels="column" if labelled else "none", label_column=info["label_column"],
+        image_column=info["image_column"], line=line))
 
 
 def list_dataset(path: Path, rule: LabelRule | None = None, extract_dir: Path | None = None) -> Listing:
@@ -153,7 +153,7 @@ def list_dataset(path: Path, rule: LabelRule | None = None, extract_dir: Path | 
         column = rule.label_column or "label"
         entries = list_manifest(path, column, labelled)
         how = f"labels from column {column!r}" if labelled else "unlabelled (--labels none)"
-        return Listing(path.parent.resolve(), entries, {
-            "kind": "manifest", "labels": "column" if labelled else "none",
-            "label_column": column if labelled else None, "line": f"manifest {path}: {len(entries)} row(s), {how}"})
+        return Listing(path.parent.resolve(), entries, Layout(
+            kind="manifest", labels="column" if labelled else "none",
+            label_column=column if labelled else None, line=f"manifest {path}: {len(entries)} row(s), {how}"))
     raise DataError(f"dataset {path} is neither a folder, a .csv/.parquet manifest nor a Hugging Face dataset")

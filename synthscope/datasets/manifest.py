@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
+from synthscope.datasets.validate import ManifestRow
+from synthscope.documents.stages import RoleCounts
 from synthscope.schema import MANIFEST_COLUMNS
 
 
@@ -24,7 +24,7 @@ def mark_duplicates(frame: pd.DataFrame) -> pd.Series:
     return out
 
 
-def build_manifest(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def build_manifest(rows: list[ManifestRow]) -> pd.DataFrame:
     """Rows from ``inspect_file`` (plus ``role`` and ``root``) -> the manifest contract."""
     frame = pd.DataFrame(rows, columns=[c for c in MANIFEST_COLUMNS if c != "duplicate_of"])
     frame = frame.astype({"width": "int64", "height": "int64", "bytes": "int64"})
@@ -35,21 +35,21 @@ def build_manifest(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.loc[:, list(MANIFEST_COLUMNS)].reset_index(drop=True)
 
 
-def summarize(frame: pd.DataFrame) -> dict[str, Any]:
-    """Counts a person checks first: per role ok/quarantined, reasons, classes."""
-    summary: dict[str, Any] = {"roles": {}}
+def summarize(frame: pd.DataFrame) -> dict[str, RoleCounts]:
+    """Counts a person checks first (ingest.json ``roles``): per role ok/quarantined, reasons, classes."""
+    roles = {}
     for role, group in frame.groupby("role", sort=False):
         ok = group[group["status"] == "ok"]
         bad = group[group["status"] == "quarantined"]
-        summary["roles"][role] = {
-            "files": int(len(group)),
-            "ok": int(len(ok)),
-            "quarantined": int(len(bad)),
-            "exact_duplicates": int((ok["duplicate_of"] != "").sum()),
-            "classes": {str(k): int(v) for k, v in ok["label"].value_counts().sort_index().items()},
-            "reasons": {str(k): int(v) for k, v in bad["reason"].value_counts().items()},
-        }
-    return summary
+        roles[str(role)] = RoleCounts(
+            files=int(len(group)),
+            ok=int(len(ok)),
+            quarantined=int(len(bad)),
+            exact_duplicates=int((ok["duplicate_of"] != "").sum()),
+            classes={str(k): int(v) for k, v in ok["label"].value_counts().sort_index().items()},
+            reasons={str(k): int(v) for k, v in bad["reason"].value_counts().items()},
+        )
+    return roles
 
 
 def unusable(manifest: pd.DataFrame, role: str, source: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthscope.documents import json_number
+from synthscope.documents import extended, json_number
 from synthscope.documents.debias import CasChange, CopiesLeftOut, FindingChange, Gain, TrainAccuracy, TrainedOn
 from synthscope.metrics.cas import (
     CasSettings,
@@ -86,9 +86,9 @@ def cas_before_after(
         model=settings.model,
         n_test_real=int(len(split.test_idx)),
         trained_on=TrainedOn(before="real training split" if before is None else "synthetic", after="augmented"),
-        before=TrainAccuracy(**accuracy["before"], n_train=n_train["before"]),
-        after=TrainAccuracy(**accuracy["after"], n_train=n_train["after"]),
-        gain=Gain(**accuracy_entry(gain, settings.bootstrap_reps, settings.seed)),
+        before=extended(accuracy["before"], TrainAccuracy, n_train=n_train["before"]),
+        after=extended(accuracy["after"], TrainAccuracy, n_train=n_train["after"]),
+        gain=extended(accuracy_entry(gain, settings.bootstrap_reps, settings.seed), Gain),
         n_after_dropped_test_sources=int(after_leak.sum()),
         excluded_copies_of_test=CopiesLeftOut(before=int(before_leak.sum()), after=int(after_leak.sum())),
     )

@@ -15,14 +15,14 @@ import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
 from PIL import Image
 
 from synthscope.demo.shapes import CLASSES, hsv_to_rgb255, max_extent, render
-from synthscope.io import write_json, write_parquet
+from synthscope.io import JSONObject, write_json, write_parquet
 from synthscope.params import DemoParams
 
 # The colour each class takes when colour is tied to class: red circles, blue squares, green triangles.
@@ -63,21 +63,32 @@ KNOB_PRESETS: dict[str, Biases] = {
 DEMO_BIASES = Biases(color_shortcut=True, plain_background=True, imbalance=True, near_duplicates=0.1, memorize=0.05)
 
 
-def planted(biases: Biases) -> list[dict[str, Any]]:
+class Planted(TypedDict):
+    """One finding a correct scanner should report (``truth/<set>.json`` ``planted``)."""
+
+    knob: str  # the Biases field that plants it
+    check: str
+    attribute: str | None
+    classes: list[str] | None  # None: not tied to classes
+    origin: str | None  # introduced | copied; None: either is correct
+    primary: bool  # the bias itself (recall is measured on these), not a consequence of it
+
+
+def planted(biases: Biases) -> list[Planted]:
     """The findings a correct scanner should report for ``biases``.
 
     ``primary`` items are the bias itself (recall is measured on them); the others are
     direct consequences a correct scanner may also report (they count as correct, not missed).
     """
-    items: list[dict[str, Any]] = []
+    items: list[Planted] = []
 
     def add(knob: str, check: str, attribute: str | None, classes: list[str] | None, primary: bool = True,
             origin: str | None = "") -> None:
         """``origin=None``: either origin is correct for this item."""
         if origin == "":
             origin = "copied" if (knob == "color_shortcut" and biases.real_color_shortcut >= 0.5) else "introduced"
-        items.append({"knob": knob, "check": check, "attribute": attribute, "classes": classes,
-                      "origin": origin, "primary": primary})
+        items.append(Planted(knob=knob, check=check, attribute=attribute, classes=classes, origin=origin,
+                             primary=primary))
 
     if biases.color_shortcut:
         add("color_shortcut", "shortcut", "color", list(CLASSES))
@@ -206,7 +217,7 @@ def truth_paths(dataset_dir: Path) -> tuple[Path, Path]:
     return folder / f"{Path(dataset_dir).name}.json", folder / f"{Path(dataset_dir).name}.parquet"
 
 
-def read_truth(dataset_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+def read_truth(dataset_dir: Path) -> tuple[JSONObject, pd.DataFrame]:
     """The truth written by :func:`generate_dataset`: (info with ``planted``, per-image frame)."""
     json_path, parquet_path = truth_paths(dataset_dir)
     return json.loads(json_path.read_text()), pd.read_parquet(parquet_path)

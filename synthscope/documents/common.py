@@ -53,7 +53,7 @@ class ExtractorRef(Document):
 M = TypeVar("M", bound=BaseModel)
 
 
-def extended(doc: BaseModel, model: type[M], **extra: Any) -> M:
+def extended(doc: BaseModel, model: type[M], /, **extra: Any) -> M:
     """``doc`` as ``model``, a subclass with more fields (a finding with its words for the report),
     set from what ``doc`` set plus ``extra``, so :func:`dump` leaves out the same keys."""
     return model(**{name: getattr(doc, name) for name in doc.model_fields_set}, **extra)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from synthscope.documents import FeaturesDocument, dump, read_document
+from synthscope.documents import FeaturesDocument, read_document
+from synthscope.documents.stages import ExtractorInfo
 from synthscope.errors import StageInputError
 from synthscope.paths import OutputPaths
 from synthscope.store import FeatureStore
@@ -23,13 +23,13 @@ class Embeddings:
 
     ``features``: (N, D) float32 (pool3 2048-d for inception-fid, 1280-d for mobilenet-v2);
     ``logits``: (N, C) float32 ImageNet logits (1008 for inception-fid, 1000 for mobilenet-v2);
-    ``extractor``: ``name``, ``weights`` (official|custom), ``sha256``, ``key``, ``dim`` and more.
+    ``extractor``: features.json's description of the network (``name``, ``weights``, ``key``, ``dim`` ...).
     """
 
     index: pd.DataFrame
     features: np.ndarray
     logits: np.ndarray
-    extractor: dict[str, Any]
+    extractor: ExtractorInfo
 
 
 def load_embeddings(paths: OutputPaths, store_dir: Path) -> Embeddings:
@@ -40,18 +40,18 @@ def load_embeddings(paths: OutputPaths, store_dir: Path) -> Embeddings:
         raise StageInputError(f"{paths.manifest} is missing; run `synthscope stage ingest` first")
     summary = read_document(paths.features_summary, FeaturesDocument)
     assert summary is not None  # checked above
-    extractor = dump(summary.extractor)
+    extractor = summary.extractor
     manifest = pd.read_parquet(paths.manifest)
     index = manifest.loc[manifest["status"] == "ok", list(INDEX_COLUMNS)].reset_index(drop=True)
     ids = index["image_id"].tolist()
     if ids:
         arrays = FeatureStore(store_dir).read(
-            ids, extractor["key"], columns=["image_id", "features", "logits"]
+            ids, extractor.key, columns=["image_id", "features", "logits"]
         )
         features, logits = arrays["features"], arrays["logits"]
     else:
-        features = np.empty((0, extractor["dim"]), dtype=np.float32)
-        logits = np.empty((0, extractor["n_logits"]), dtype=np.float32)
+        features = np.empty((0, extractor.dim), dtype=np.float32)
+        logits = np.empty((0, extractor.n_logits), dtype=np.float32)
     return Embeddings(
         index, features.astype(np.float32, copy=False), logits.astype(np.float32, copy=False), extractor
     )

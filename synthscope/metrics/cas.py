@@ -25,6 +25,20 @@ from typing import Literal
 import numpy as np
 
 from synthscope.bias.duplicates import CopyKeys, near_copy_mask
+from synthscope.documents.common import Document, extended
+from synthscope.documents.metrics import (
+    Accuracy,
+    Augmentation,
+    AugmentationDecision,
+    Cas,
+    CasSplit,
+    ClassAccuracy,
+    Classifier,
+    DomainInceptionScore,
+    ProbeC,
+    TrainedAccuracy,
+    TrainSeconds,
+)
 from synthscope.errors import DataError
 from synthscope.metrics.bootstrap import METHOD as BOOTSTRAP_METHOD
 from synthscope.metrics.bootstrap import bootstrap_mean_ci
@@ -220,15 +234,14 @@ LINEAR_NO_AUGMENTATION = ("none: the linear probe trains on the stored embedding
 CANDIDATES = (("none", False, False), ("flip", True, False), ("flip+rot90", True, True))
 
 
-def _probe_c(split: RealSplit, settings: CasSettings, cache: FitCache | None) -> dict:
+def _probe_c(split: RealSplit, settings: CasSettings, cache: FitCache | None) -> ProbeC:
     train = split.train
 
-    def compute() -> tuple[dict, None]:
+    def compute() -> tuple[dict, None]:  # the fit cache stores arrays
         choice = choose_probe_c(train.x, split.codes(train.labels), settings.probe_cs, settings.probe_folds,
                                 settings.seed)
-        record = choice.to_dict()
-        return {"c": record["c"], "method": record["method"], "grid": np.asarray(record["grid"]),
-                "cv_accuracy": np.asarray(record["cv_accuracy"] if record["cv_accuracy"] else [])}, None
+        return {"c": choice.c, "method": choice.method, "grid": np.asarray(choice.grid),
+                "cv_accuracy": np.asarray(choice.cv_accuracy or [])}, None
 
     if cache is None:
         arrays = compute()[0]
@@ -237,22 +250,22 @@ def _probe_c(split: RealSplit, settings: CasSettings, cache: FitCache | None) ->
                      split.codes(train.labels))
         arrays = cache.get_or_compute(key, compute)[0]
     cv = [float(a) for a in np.atleast_1d(arrays["cv_accuracy"])]
-    return {"c": float(arrays["c"]), "method": str(arrays["method"]),
-            "grid": [float(g) for g in np.atleast_1d(arrays["grid"])], "cv_accuracy": cv or None}
+    return ProbeC(c=float(arrays["c"]), method=str(arrays["method"]),
+                  grid=[float(g) for g in np.atleast_1d(arrays["grid"])], cv_accuracy=cv or None)
 
 
-def _decide_augmentation(split: RealSplit, settings: CasSettings, cache: FitCache | None) -> dict:
+def _decide_augmentation(split: RealSplit, settings: CasSettings, cache: FitCache | None) -> AugmentationDecision:
     """The CNN's transforms, from ``orientation_invariant`` or, when that is None, from the real data:
     real->real accuracy of each candidate (none, flips, flips + 90-degree rotations) trained on 80%
     of the real training split and tested on the other 20% (the real test split is not looked at).
     Ties go to fewer transforms."""
     if settings.orientation_invariant is not None:
         name = "flip+rot90" if settings.orientation_invariant else "none"
-        return {"transforms": name, "decided_by": f"declared: score.orientation_invariant is "
-                f"{str(settings.orientation_invariant).lower()}", "validation": None}
+        return AugmentationDecision(transforms=name, decided_by=f"declared: score.orientation_invariant is "
+                                    f"{str(settings.orientation_invariant).lower()}", validation=None)
     if min(np.unique(split.train.labels, return_counts=True)[1]) < 2:
-        return {"transforms": "none", "decided_by": "too few real training images per class to decide; none, "
-                "which cannot change a label", "validation": None}
+        return AugmentationDecision(transforms="none", decided_by="too few real training images per class to "
+                                    "decide; none, which cannot change a label", validation=None)
     inner_train, inner_val = stratified_split(split.train.labels, 0.2, settings.seed + 1)
     inner = RealSplit(split.train, split.classes, inner_train, inner_val)
     scores = {}
@@ -261,79 +274,85 @@ def _decide_augmentation(split: RealSplit, settings: CasSettings, cache: FitCach
         scores[name] = float(train_and_test(inner.train, inner, trial, cache).correct.mean())
     best = max(scores.values())
     chosen = next(name for name, _, _ in CANDIDATES if scores[name] == best)
-    return {"transforms": chosen, "decided_by": "real->real accuracy with and without each transform, trained on "
-            f"80% of the real training split and tested on the other 20% ({len(inner_val)} images)",
-            "validation": scores}
+    return AugmentationDecision(transforms=chosen, decided_by="real->real accuracy with and without each transform, "
+                                f"trained on 80% of the real training split and tested on the other 20% "
+                                f"({len(inner_val)} images)", validation=scores)
 
 
 def resolve_classifier(split: RealSplit, settings: CasSettings, cache: FitCache | None = None
-                       ) -> tuple[CasSettings, dict]:
+                       ) -> tuple[CasSettings, Classifier]:
     """Fix what the settings leave open from the real training split only: the probe's C (by
     cross-validation) or the CNN's augmentation; return the settings and metrics.json ``classifier``."""
     if settings.model == "linear":
         if settings.probe_c is None:
             c_choice = _probe_c(split, settings, cache)
         else:
-            c_choice = {"c": settings.probe_c, "method": "given: score.cas_probe_c", "grid": [settings.probe_c],
-                        "cv_accuracy": None}
-        resolved = replace(settings, probe_c=c_choice["c"])
-        return resolved, {"name": "linear probe", "description": "L2-regularised multinomial logistic regression "
-                          "on standardised stored embeddings", "c": c_choice,
-                          "augmentation": {"transforms": "none", "decided_by": LINEAR_NO_AUGMENTATION,
-                                           "validation": None}}
+            c_choice = ProbeC(c=settings.probe_c, method="given: score.cas_probe_c", grid=[settings.probe_c],
+                              cv_accuracy=None)
+        resolved = replace(settings, probe_c=c_choice.c)
+        return resolved, Classifier(name="linear probe", description="L2-regularised multinomial logistic "
+                                    "regression on standardised stored embeddings", c=c_choice,
+                                    augmentation=AugmentationDecision(transforms="none",
+                                                                      decided_by=LINEAR_NO_AUGMENTATION,
+                                                                      validation=None))
     decision = _decide_augmentation(split, settings, cache)
-    flip, rotate = next((f, r) for n, f, r in CANDIDATES if n == decision["transforms"])
+    flip, rotate = next((f, r) for n, f, r in CANDIDATES if n == decision.transforms)
     resolved = replace(settings, cnn=replace(settings.cnn, flip=flip, rotate=rotate))
-    return resolved, {"name": "cnn", "description": f"small CNN trained from scratch on {settings.cnn.epochs}+ "
-                      "epochs of the images", "c": None, "augmentation": decision}
+    return resolved, Classifier(name="cnn", description=f"small CNN trained from scratch on {settings.cnn.epochs}+ "
+                                "epochs of the images", c=None, augmentation=decision)
 
 
-def accuracy_entry(correct: np.ndarray, reps: int, seed: int) -> dict:
-    """``{"value", "ci95", "method", "n"}`` of per-test-image correctness (bool or a paired difference)."""
-    return {
-        "value": float(np.mean(correct)),
-        "ci95": list(bootstrap_mean_ci(correct, reps, seed)),
-        "method": BOOTSTRAP_METHOD,
-        "n": int(len(correct)),
-    }
+def accuracy_entry(correct: np.ndarray, reps: int, seed: int) -> Accuracy:
+    """The mean of per-test-image correctness (bool or a paired difference), its bootstrap interval and ``n``."""
+    return Accuracy(
+        value=float(np.mean(correct)),
+        ci95=bootstrap_mean_ci(correct, reps, seed),
+        method=BOOTSTRAP_METHOD,
+        n=int(len(correct)),
+    )
 
 
-def _per_class(split: RealSplit, s2r: np.ndarray, r2r: np.ndarray) -> dict:
+def _trained(correct: np.ndarray, result: TestResult, reps: int, seed: int) -> TrainedAccuracy:
+    return extended(accuracy_entry(correct, reps, seed), TrainedAccuracy, train_seconds=result.seconds,
+                    n_train=result.n_train)
+
+
+def _per_class(split: RealSplit, s2r: np.ndarray, r2r: np.ndarray) -> dict[str, ClassAccuracy]:
     y_test = split.codes(split.test.labels)
     gap = r2r.astype(float) - s2r.astype(float)
     out = {}
     for i, name in enumerate(split.classes):
         mask = y_test == i
         if mask.any():
-            out[name] = {
-                "synthetic_to_real": float(s2r[mask].mean()),
-                "real_to_real": float(r2r[mask].mean()),
-                "gap": float(gap[mask].mean()),
-                "n_test": int(mask.sum()),
-            }
+            out[name] = ClassAccuracy(
+                synthetic_to_real=float(s2r[mask].mean()),
+                real_to_real=float(r2r[mask].mean()),
+                gap=float(gap[mask].mean()),
+                n_test=int(mask.sum()),
+            )
     return out
 
 
 def _domain_inception_score(predictor: Predictor, synthetic: LabelledSet, n_classes: int,
-                            settings: CasSettings) -> dict:
+                            settings: CasSettings) -> DomainInceptionScore:
     log_probs = np.log(np.clip(predictor(synthetic.x), 1e-12, None))
     score = inception_score(log_probs, settings.is_splits, settings.seed)
     ci = score.ci95()
-    return {
-        "value": score.mean,
-        "ci95": None if ci is None else list(ci),
-        "method": IS_METHOD,
-        "std": score.std,
-        "splits": len(score.scores),
-        "max": float(n_classes),
-        "label": f"domain Inception Score: from a {settings.model} classifier trained on the real split "
+    return DomainInceptionScore(
+        value=score.mean,
+        ci95=ci,
+        method=IS_METHOD,
+        std=score.std,
+        splits=len(score.scores),
+        max=float(n_classes),
+        label=f"domain Inception Score: from a {settings.model} classifier trained on the real split "
         f"({n_classes} classes), not comparable with ImageNet Inception Scores",
-    }
+    )
 
 
 def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, settings: CasSettings,
-                                  cache: FitCache | None = None) -> dict:
-    """Return {"cas": {...}, "domain_inception_score": {...}, "augmentation": {...} (if enabled)}.
+                                  cache: FitCache | None = None) -> dict[str, Document]:
+    """Return {"cas": Cas, "domain_inception_score": ..., "augmentation": ... (if enabled)}: metrics.json entries.
 
     Synthetic images that copy a real test image are left out of every training set (see
     :func:`copies_of_test`); ``cas.excluded_copies_of_test`` says how many. Accuracy CIs
@@ -348,41 +367,39 @@ def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, set
     ref = train_and_test(split.train, split, settings, cache, need_predictor=True)
     gap = ref.correct.astype(float) - syn.correct.astype(float)
     test_ids = "\n".join(sorted(split.test.ids.astype(str).tolist()))
-    out: dict = {
-        "cas": {
-            **accuracy_entry(syn.correct, reps, seed),
-            "synthetic_to_real": accuracy_entry(syn.correct, reps, seed),
-            "real_to_real": accuracy_entry(ref.correct, reps, seed),
-            "gap": accuracy_entry(gap, reps, seed),
-            "per_class": _per_class(split, syn.correct, ref.correct),
-            "confusion": confusion_entry(
+    out: dict[str, Document] = {
+        "cas": extended(
+            accuracy_entry(syn.correct, reps, seed), Cas,
+            synthetic_to_real=accuracy_entry(syn.correct, reps, seed),
+            real_to_real=accuracy_entry(ref.correct, reps, seed),
+            gap=accuracy_entry(gap, reps, seed),
+            per_class=_per_class(split, syn.correct, ref.correct),
+            confusion=confusion_entry(
                 confusion_counts(split.codes(split.test.labels), syn.predicted, len(split.classes)), split.classes),
-            "model": settings.model,
-            "classifier": classifier,
-            "excluded_copies_of_test": int(leak.sum()),
-            "train_seconds": {"synthetic": syn.seconds, "real": ref.seconds},
-            "split": {
-                "seed": settings.seed,
-                "test_fraction": settings.test_fraction,
-                "n_train_real": int(len(split.train_idx)),
-                "n_test_real": int(len(split.test_idx)),
-                "n_train_synthetic": syn.n_train,
-                "test_ids_sha256": hashlib.sha256(test_ids.encode()).hexdigest(),
-            },
-        }
+            model=settings.model,
+            classifier=classifier,
+            excluded_copies_of_test=int(leak.sum()),
+            train_seconds=TrainSeconds(synthetic=syn.seconds, real=ref.seconds),
+            split=CasSplit(
+                seed=settings.seed,
+                test_fraction=settings.test_fraction,
+                n_train_real=int(len(split.train_idx)),
+                n_test_real=int(len(split.test_idx)),
+                n_train_synthetic=syn.n_train,
+                test_ids_sha256=hashlib.sha256(test_ids.encode()).hexdigest(),
+            ),
+        )
     }
     out["domain_inception_score"] = _domain_inception_score(ref.predictor, synthetic, len(split.classes), settings)
     if settings.augmentation:
         aug = train_and_test(split.train.concat(clean), split, settings, cache)
         gain = aug.correct.astype(float) - ref.correct.astype(float)
-        out["augmentation"] = {
-            **accuracy_entry(gain, reps, seed),
-            "label": "accuracy on real test gained by adding the synthetic set to real training",
-            "excluded_copies_of_test": int(leak.sum()),
-            "real_only": {**accuracy_entry(ref.correct, reps, seed), "train_seconds": ref.seconds,
-                          "n_train": ref.n_train},
-            "real_plus_synthetic": {**accuracy_entry(aug.correct, reps, seed), "train_seconds": aug.seconds,
-                                    "n_train": aug.n_train},
-            "gain": accuracy_entry(gain, reps, seed),
-        }
+        out["augmentation"] = extended(
+            accuracy_entry(gain, reps, seed), Augmentation,
+            label="accuracy on real test gained by adding the synthetic set to real training",
+            excluded_copies_of_test=int(leak.sum()),
+            real_only=_trained(ref.correct, ref, reps, seed),
+            real_plus_synthetic=_trained(aug.correct, aug, reps, seed),
+            gain=accuracy_entry(gain, reps, seed),
+        )
     return out

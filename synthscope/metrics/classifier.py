@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -25,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 from torch import nn
 
+from synthscope.documents.metrics import ProbeC
 from synthscope.errors import DataError
 from synthscope.logs import progress
 
@@ -167,20 +167,6 @@ def train_linear_probe(
     return LinearProbe(scaler=scaler, model=model, n_classes=n_classes)
 
 
-@dataclass(frozen=True)
-class ProbeC:
-    """The probe's inverse L2 strength and how it was chosen (metrics.json ``cas.classifier``)."""
-
-    c: float
-    method: str
-    grid: tuple[float, ...]
-    cv_accuracy: tuple[float, ...] | None  # mean held-out-fold accuracy per grid value; None: not cross-validated
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"c": self.c, "method": self.method, "grid": list(self.grid),
-                "cv_accuracy": None if self.cv_accuracy is None else list(self.cv_accuracy)}
-
-
 def choose_probe_c(features: np.ndarray, labels: np.ndarray, grid: tuple[float, ...], folds: int,
                    seed: int, max_iter: int = 1000) -> ProbeC:
     """C by stratified ``folds``-fold cross-validation on a training set: the grid value with the best
@@ -194,8 +180,8 @@ def choose_probe_c(features: np.ndarray, labels: np.ndarray, grid: tuple[float, 
     counts = np.bincount(np.unique(labels, return_inverse=True)[1])
     k = min(folds, int(counts.min())) if len(counts) > 1 else 0
     if k < 2:
-        return ProbeC(grid[len(grid) // 2], "the grid's middle value: some class has fewer than 2 training "
-                      "images, too few to cross-validate", grid, None)
+        return ProbeC(c=grid[len(grid) // 2], method="the grid's middle value: some class has fewer than 2 "
+                      "training images, too few to cross-validate", grid=list(grid), cv_accuracy=None)
     correct = np.zeros(len(grid))
     for train, held in StratifiedKFold(k, shuffle=True, random_state=seed).split(features, labels):
         scaler = StandardScaler().fit(features[train])
@@ -206,5 +192,5 @@ def choose_probe_c(features: np.ndarray, labels: np.ndarray, grid: tuple[float, 
             correct[j] += float((model.predict(x_held) == labels[held]).sum())
     accuracy = correct / len(labels)
     best = int(np.flatnonzero(accuracy == accuracy.max())[0])
-    return ProbeC(grid[best], f"{k}-fold stratified cross-validation on the real training split (seed {seed})",
-                  grid, tuple(float(a) for a in accuracy))
+    return ProbeC(c=grid[best], method=f"{k}-fold stratified cross-validation on the real training split "
+                  f"(seed {seed})", grid=list(grid), cv_accuracy=[float(a) for a in accuracy])

@@ -8,9 +8,9 @@ into a finding.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+
+from synthscope.documents.metrics import Collapse, Confusion
 
 
 def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -20,24 +20,24 @@ def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> 
     return out
 
 
-def confusion_entry(counts: np.ndarray, classes: list[str]) -> dict[str, Any]:
+def confusion_entry(counts: np.ndarray, classes: list[str]) -> Confusion:
     """The metrics.json form: labels, counts and row shares (rows with no test image are 0)."""
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-    return {
-        "labels": list(classes),
-        "rows": "true class of the real test image",
-        "columns": "class predicted by the classifier trained on synthetic data",
-        "counts": counts.tolist(),
-        "shares": np.round(shares, 6).tolist(),
-    }
+    return Confusion(
+        labels=list(classes),
+        rows="true class of the real test image",
+        columns="class predicted by the classifier trained on synthetic data",
+        counts=counts.tolist(),
+        shares=np.round(shares, 6).tolist(),
+    )
 
 
 def _names(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def collapse_findings(confusion: dict[str, Any], min_share: float) -> list[dict[str, Any]]:
+def collapse_findings(confusion: Confusion, min_share: float) -> list[Collapse]:
     """Real classes whose test images mostly go to one other class, grouped by that class.
 
     A class collapses onto ``p`` when at least ``min_share`` of its real test images are
@@ -45,7 +45,7 @@ def collapse_findings(confusion: dict[str, Any], min_share: float) -> list[dict[
     with their pooled share: "the model trained on synthetic data calls 98% of real rock and
     scissors images 'paper'". Sorted by pooled count, largest first.
     """
-    labels, counts = confusion["labels"], np.asarray(confusion["counts"], dtype=np.int64)
+    labels, counts = confusion.labels, np.asarray(confusion.counts, dtype=np.int64)
     groups: dict[int, list[int]] = {}
     for i in range(len(labels)):
         total = counts[i].sum()
@@ -58,13 +58,13 @@ def collapse_findings(confusion: dict[str, Any], min_share: float) -> list[dict[
     for j, rows in groups.items():
         hits, total = int(counts[rows, j].sum()), int(counts[rows].sum())
         names = [str(labels[i]) for i in rows]
-        out.append({
-            "predicted": str(labels[j]),
-            "classes": names,
-            "share": hits / total,
-            "n_test": total,
-            "per_class": {str(labels[i]): float(counts[i, j] / counts[i].sum()) for i in rows},
-            "message": f"the model trained on synthetic data calls {round(100 * hits / total)}% of real "
-                       f"{_names(names)} images '{labels[j]}'",
-        })
-    return sorted(out, key=lambda f: (-f["share"] * f["n_test"], f["predicted"]))
+        out.append(Collapse(
+            predicted=str(labels[j]),
+            classes=names,
+            share=hits / total,
+            n_test=total,
+            per_class={str(labels[i]): float(counts[i, j] / counts[i].sum()) for i in rows},
+            message=f"the model trained on synthetic data calls {round(100 * hits / total)}% of real "
+                    f"{_names(names)} images '{labels[j]}'",
+        ))
+    return sorted(out, key=lambda f: (-f.share * f.n_test, f.predicted))

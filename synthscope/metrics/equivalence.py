@@ -13,11 +13,12 @@ the smallest subset.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from sklearn.isotonic import isotonic_regression
 
+from synthscope.documents.metrics import RealEquivalent
 from synthscope.metrics.bootstrap import percentile_interval
 
 Bound = Literal["at_least", "at_most"] | None
@@ -51,7 +52,7 @@ def describe(value: float, bound: Bound) -> str:
 
 
 def real_equivalent(sizes: np.ndarray, real_acc: np.ndarray, syn_acc: float,
-                    real_boot: np.ndarray, syn_boot: np.ndarray) -> dict[str, Any]:
+                    real_boot: np.ndarray, syn_boot: np.ndarray) -> RealEquivalent:
     """metrics.json ``utility.real_equivalent``.
 
     ``real_acc`` (S,) / ``syn_acc``: point accuracies; ``real_boot`` (S, R) / ``syn_boot`` (R,):
@@ -64,14 +65,14 @@ def real_equivalent(sizes: np.ndarray, real_acc: np.ndarray, syn_acc: float,
     reps = [invert_curve(sizes, real_boot[:, r], syn_boot[r]) for r in range(real_boot.shape[1])]
     values = np.array([v for v, _ in reps])
     bounds = [b for _, b in reps]
-    return {
-        "value": value,
-        "bound": bound,
-        "text": describe(value, bound),
-        "ci95": list(percentile_interval(values)),
-        "method": METHOD,
-        "replicates_above_range": bounds.count("at_least") / len(bounds),
-        "replicates_below_range": bounds.count("at_most") / len(bounds),
-        "measured_sizes": [int(s) for s in sizes],
-        "synthetic_accuracy": float(syn_acc),
-    }
+    return RealEquivalent(
+        value=value,
+        bound=bound,
+        text=describe(value, bound),
+        ci95=percentile_interval(values),
+        method=METHOD,
+        replicates_above_range=bounds.count("at_least") / len(bounds),
+        replicates_below_range=bounds.count("at_most") / len(bounds),
+        measured_sizes=[int(s) for s in sizes],
+        synthetic_accuracy=float(syn_acc),
+    )

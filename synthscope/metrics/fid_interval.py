@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from synthscope.documents.metrics import FidInfinity, FidPoint
 from synthscope.metrics.features_to_stats import as_float64_2d
 from synthscope.metrics.frechet_distance import frechet_distance_from_features
 
@@ -55,23 +56,21 @@ class FidInterval:
     se: float
     fid_inf: float
     slope: float
-    points: list[dict[str, float]]  # {"n_synthetic", "n_real", "x", "fid"} per fitted size
+    points: list[FidPoint]  # one per fitted size
     reliable: bool = True  # every fitted subset has at least as many rows as dimensions
 
-    def to_dict(self) -> dict:
-        return {
-            "fid_inf": {
-                "value": self.fid_inf,
-                "intercept": self.fid_inf,
-                "slope": self.slope,
-                "x": "1/n_synthetic + 1/n_real",
-                "extrapolation_reliable": self.reliable,
-                "points": self.points,
-                "method": "least-squares line of mean subset FID against 1/n_synthetic + 1/n_real, "
-                "evaluated at 0 (Chong & Forsyth 2020)",
-            },
-            "se": self.se,
-        }
+    def fid_infinity(self) -> FidInfinity:
+        """metrics.json ``fid.fid_inf``."""
+        return FidInfinity(
+            value=self.fid_inf,
+            intercept=self.fid_inf,
+            slope=self.slope,
+            x="1/n_synthetic + 1/n_real",
+            extrapolation_reliable=self.reliable,
+            points=self.points,
+            method="least-squares line of mean subset FID against 1/n_synthetic + 1/n_real, "
+            "evaluated at 0 (Chong & Forsyth 2020)",
+        )
 
 
 def _subset_fids(a: np.ndarray, b: np.ndarray, fraction: float, reps: int, rng: np.random.Generator) -> np.ndarray:
@@ -104,7 +103,7 @@ def fid_with_interval(
     value = frechet_distance_from_features(a, b)
     rng = np.random.default_rng(seed)
     xs, ys, points = [1 / len(a) + 1 / len(b)], [value], []
-    points.append({"n_synthetic": len(a), "n_real": len(b), "x": xs[0], "fid": value})
+    points.append(FidPoint(n_synthetic=len(a), n_real=len(b), x=xs[0], fid=value))
     half_fids = np.empty(0)
     for fraction, n_reps in zip(FRACTIONS, _allocate(reps), strict=True):
         fids = _subset_fids(a, b, fraction, n_reps, rng)
@@ -113,7 +112,7 @@ def fid_with_interval(
         m1, m2 = max(2, round(fraction * len(a))), max(2, round(fraction * len(b)))
         xs.append(1 / m1 + 1 / m2)
         ys.append(float(fids.mean()))
-        points.append({"n_synthetic": m1, "n_real": m2, "x": xs[-1], "fid": ys[-1]})
+        points.append(FidPoint(n_synthetic=m1, n_real=m2, x=xs[-1], fid=ys[-1]))
     slope, intercept = np.polyfit(np.asarray(xs), np.asarray(ys), 1)
     se = float(half_fids.std(ddof=1))
     z = float(norm.ppf(0.5 + level / 2))
@@ -126,6 +125,6 @@ def fid_with_interval(
         se=se,
         fid_inf=float(intercept),
         slope=float(slope),
-        points=sorted(points, key=lambda p: p["x"]),
+        points=sorted(points, key=lambda p: p.x),
         reliable=bool(reliable),
     )

@@ -41,6 +41,7 @@ import numpy as np
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from synthscope.documents.metrics import EffectSize, MatchedMetric, RealVsReal, Relative, Spread, TwoSampleTest
 from synthscope.metrics.features_to_stats import as_float64_2d
 
 DECISION_RULE = (
@@ -163,8 +164,8 @@ def prdc_from_sq(d_rr: np.ndarray, d_ff: np.ndarray, d_rf: np.ndarray, k: int) -
 SPREAD_METHOD = "2.5th-97.5th percentiles over the random splits"
 
 
-def _spread(values: np.ndarray) -> dict:
-    return {"value": float(values.mean()), "ci95": _interval(values), "method": SPREAD_METHOD}
+def _spread(values: np.ndarray) -> Spread:
+    return Spread(value=float(values.mean()), ci95=_interval(values), method=SPREAD_METHOD)
 
 
 def _interval(values: np.ndarray) -> list[float]:
@@ -199,19 +200,19 @@ def matched_size(n_syn: int, n_real: int, max_per_side: int) -> int:
 
 def real_vs_real(synthetic: np.ndarray, real: np.ndarray, splits: int = 10, seed: int = 0, k: int = 5,
                  degree: int = 3, coef0: float = 1.0, max_per_side: int = 1000, min_per_side: int = 10,
-                 pooled: Pooled | None = None) -> dict:
+                 pooled: Pooled | None = None) -> RealVsReal:
     """The ``real_vs_real`` entry of metrics.json (see the module docstring); ``available`` False with a
     ``note`` when the real set is too small to split into two parts of ``min_per_side`` rows."""
     n_syn, n_real = len(synthetic), len(real)
     m = matched_size(n_syn, n_real, max_per_side)
     base = {"n_synthetic": n_syn, "n_real": n_real, "splits": splits, "decision_rule": DECISION_RULE}
     if m < max(min_per_side, k + 2):
-        return base | {
-            "available": False, "n_per_side": None, "value": None, "ci95": None, "method": None,
-            "note": f"the real set ({n_real} images) is too small to split into two parts of at least "
-                    f"{max(min_per_side, k + 2)}: no real-vs-real reference, so the relative gates do not apply",
-            "metrics": {},
-        }
+        return RealVsReal(
+            **base, available=False, n_per_side=None, value=None, ci95=None, method=None,
+            note=f"the real set ({n_real} images) is too small to split into two parts of at least "
+                 f"{max(min_per_side, k + 2)}: no real-vs-real reference, so the relative gates do not apply",
+            metrics={},
+        )
     pooled = pooled or pool(synthetic, real, max_syn=min(n_syn, 2 * m), max_real=min(n_real, 2 * m),
                             seed=seed, degree=degree, coef0=coef0)
     rng = np.random.default_rng(seed + 1)
@@ -234,7 +235,7 @@ def real_vs_real(synthetic: np.ndarray, real: np.ndarray, splits: int = 10, seed
                 for key, value in prdc.items():
                     per[key][side].append(value)
     var = float(np.mean(spread))
-    out_metrics = {}
+    out_metrics: dict[str, MatchedMetric] = {}
     for key, kind in RELATIVE.items():
         matched, reference = np.asarray(per[key]["matched"]), np.asarray(per[key]["reference"])
         if kind == "ratio":
@@ -251,31 +252,29 @@ def real_vs_real(synthetic: np.ndarray, real: np.ndarray, splits: int = 10, seed
                           "(E k(x,x) - E k(x,x')), paired per split")
         relative = None
         if rel_value is not None and len(per_split) >= 2:
-            relative = {"value": rel_value, "ci95": widen(rel_value, _interval(per_split)),
-                        "method": f"{rel_method}; interval: {SPREAD_METHOD}, widened to hold the value, {WIDENED}",
-                        "kind": kind}
-        out_metrics[key] = {
-            "reference": _spread(reference),
-            "matched": _spread(matched),
-            "relative": relative,
-        }
+            relative = Relative(value=rel_value, ci95=widen(rel_value, _interval(per_split)),
+                                method=f"{rel_method}; interval: {SPREAD_METHOD}, widened to hold the value, "
+                                       f"{WIDENED}",
+                                kind=kind)
+        out_metrics[key] = MatchedMetric(reference=_spread(reference), matched=_spread(matched), relative=relative)
     note = None
     if m < min(n_syn, n_real):
         why = (f"the real set ({n_real}) holds fewer than 2 x {n_syn} images" if m == n_real // 2
                else f"score.reference_max_per_side caps it at {max_per_side}")
         note = (f"matched at {m} per side ({why}): the reference and the synthetic-vs-real numbers it is set "
                 f"against are both computed at {m} vs {m}")
-    fd = out_metrics["fid"]["relative"]
-    return base | {
-        "available": True,
-        "n_per_side": m,
-        "value": None if fd is None else fd["value"],
-        "ci95": None if fd is None else fd["ci95"],
-        "method": REFERENCE_METHOD.format(splits=splits, m=m),
-        "note": note,
-        "kernel_variance": var,
-        "metrics": out_metrics,
-    }
+    fd = out_metrics["fid"].relative
+    return RealVsReal(
+        **base,
+        available=True,
+        n_per_side=m,
+        value=None if fd is None else fd.value,
+        ci95=None if fd is None else fd.ci95,
+        method=REFERENCE_METHOD.format(splits=splits, m=m),
+        note=note,
+        kernel_variance=var,
+        metrics=out_metrics,
+    )
 
 
 def clopper_pearson(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
@@ -297,7 +296,7 @@ def _mmd2_of_labelling(kernel: np.ndarray, ka: np.ndarray, a: np.ndarray, diag: 
     return (aka - tr_a) / (n1 * (n1 - 1)) + (bkb - tr_b) / (n2 * (n2 - 1)) - 2.0 * akb / (n1 * n2)
 
 
-def permutation_test(pooled: Pooled, permutations: int = 500, seed: int = 0) -> dict:
+def permutation_test(pooled: Pooled, permutations: int = 500, seed: int = 0) -> TwoSampleTest:
     """The ``two_sample_test`` entry: can synthetic be told from real beyond sampling noise?"""
     n = len(pooled.gram)
     rows = np.arange(n)
@@ -315,13 +314,13 @@ def permutation_test(pooled: Pooled, permutations: int = 500, seed: int = 0) -> 
     syn, real = rows[: pooled.n_syn], rows[pooled.n_syn:]
     var = (kernel_variance(kernel[np.ix_(syn, syn)]) + kernel_variance(kernel[np.ix_(real, real)])) / 2.0
     lo, hi = clopper_pearson(1 + exceed, 1 + permutations)
-    return {
-        "value": p_value,
-        "ci95": [min(lo, p_value), max(hi, p_value)],
-        "method": TEST_METHOD.format(permutations=permutations),
-        "statistic": observed,
-        "permutations": permutations,
-        "n_synthetic": int(pooled.n_syn),
-        "n_real": int(n - pooled.n_syn),
-        "effect_size": {"value": float(observed / var) if var > 0 else 0.0, "method": EFFECT_METHOD},
-    }
+    return TwoSampleTest(
+        value=p_value,
+        ci95=(min(lo, p_value), max(hi, p_value)),
+        method=TEST_METHOD.format(permutations=permutations),
+        statistic=observed,
+        permutations=permutations,
+        n_synthetic=int(pooled.n_syn),
+        n_real=int(n - pooled.n_syn),
+        effect_size=EffectSize(value=float(observed / var) if var > 0 else 0.0, method=EFFECT_METHOD),
+    )

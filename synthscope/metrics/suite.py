@@ -1,7 +1,7 @@
 """The metric registry: each entry turns a synthetic (and optional real) set into metrics.json objects.
 
-Every entry returns ``{key: {"value": x, "ci95": [lo, hi] | None, ...}}``; the score stage
-merges them. Entries that need a real reference are skipped, and said to be skipped, when
+Every entry returns ``{key: model}``, each model a field of :class:`MetricsDocument` (an
+``Estimate``: ``value``, ``ci95``, ...); :func:`score_all` builds the document from them. Entries that need a real reference are skipped, and said to be skipped, when
 there is none. One contract test runs over every entry (tests/unit/test_suite.py).
 """
 
@@ -12,6 +12,18 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from synthscope.documents.common import Document, ExtractorRef, extended
+from synthscope.documents.metrics import (
+    Cas,
+    ClassDistance,
+    FrechetDistance,
+    InceptionScore,
+    KernelDistance,
+    MetricsDocument,
+    NeighbourMetric,
+    RealVsReal,
+    Reference,
+)
 from synthscope.logs import progress
 from synthscope.metrics.cas import CasSettings, LabelledSet, classification_accuracy_score
 from synthscope.metrics.classifier import CnnSettings
@@ -51,7 +63,7 @@ class ScoreInputs:
 
     synthetic: RoleData
     real: RoleData | None
-    extractor: dict
+    extractor: ExtractorRef | None  # None: features given as arrays, from no named network
     params: ScoreParams
     images: Callable[[str], np.ndarray] | None = None
     copies: CopyRule = NEAR_COPY.memorization  # CAS leaves out near copies of real test images
@@ -62,23 +74,33 @@ class ScoreInputs:
 @dataclass(frozen=True)
 class Metric:
     needs_reference: bool
-    compute: Callable[[ScoreInputs], dict[str, dict]]
+    compute: Callable[[ScoreInputs], dict[str, Document]]  # metrics.json key -> its entry
     needs_labels: bool = False  # trains a classifier on the synthetic labels and tests on the real ones
 
 
 METRICS: Registry[Metric] = Registry("metric")
 
 
-def distance_label(extractor: dict) -> str:
+UNNAMED = "unnamed network (features given as arrays)"
+
+
+def network(extractor: ExtractorRef | None) -> str:
+    return UNNAMED if extractor is None else extractor.name
+
+
+def official_fid(extractor: ExtractorRef | None) -> bool:
+    return extractor is not None and extractor.name == FID_NETWORK and extractor.weights == "official"
+
+
+def distance_label(extractor: ExtractorRef | None) -> str:
     """'FID' only for Inception v3 FID weights that verified as official; otherwise name the space."""
-    name = extractor.get("name", "unknown")
-    if name == FID_NETWORK and extractor.get("weights") == "official":
+    if official_fid(extractor):
         return "FID"
-    suffix = " (custom weights)" if extractor.get("weights") == "custom" else ""
-    return f"Frechet distance in {name}{suffix} space"
+    suffix = " (custom weights)" if extractor is not None and extractor.weights == "custom" else ""
+    return f"Frechet distance in {network(extractor)}{suffix} space"
 
 
-def _per_class(inp: ScoreInputs) -> dict[str, dict]:
+def _per_class(inp: ScoreInputs) -> dict[str, ClassDistance]:
     """Per-class Fréchet distances, each flagged ``small_n`` below ``fid_min_samples`` per side."""
     p, syn, real = inp.params, inp.synthetic, inp.real
     assert real is not None
@@ -90,17 +112,17 @@ def _per_class(inp: ScoreInputs) -> dict[str, dict]:
         syn.features, syn.labels, real.features, real.labels, p.per_class_min_samples
     )
     return {
-        k: {
-            "value": v["value"],
-            "n_synthetic": v["n_a"],
-            "n_real": v["n_b"],
-            "small_n": min(v["n_a"], v["n_b"]) < p.fid_min_samples,  # type: ignore[operator]
-        }
+        k: ClassDistance(
+            value=v["value"],
+            n_synthetic=v["n_a"],
+            n_real=v["n_b"],
+            small_n=min(v["n_a"], v["n_b"]) < p.fid_min_samples,  # type: ignore[operator]
+        )
         for k, v in per_class.items()
     }
 
 
-def _fid(inp: ScoreInputs) -> dict[str, dict]:
+def _fid(inp: ScoreInputs) -> dict[str, Document]:
     p, syn, real = inp.params, inp.synthetic, inp.real
     assert real is not None
     res = fid_with_interval(syn.features, real.features, p.fid_subsample_reps, p.seed)
@@ -119,29 +141,30 @@ def _fid(inp: ScoreInputs) -> dict[str, dict]:
             f"interval's lower end is 0"
         )
     per_class = _per_class(inp)
-    if any(v["small_n"] and v["value"] is not None for v in per_class.values()):  # None: no value to doubt
+    if any(v.small_n and v.value is not None for v in per_class.values()):  # None: no value to doubt
         warnings.append(
             f"per-class values come from fewer than {p.fid_min_samples} samples per side (small_n): "
             f"they are biased upwards and only comparable between classes of equal size"
         )
     return {
-        "fid": {
-            "value": res.value,
-            "ci95": list(res.ci95),
-            "method": FID_METHOD,
-            **res.to_dict(),
-            "network": inp.extractor.get("name"),
-            "label": distance_label(inp.extractor),
-            "n_synthetic": len(syn.ids),
-            "n_real": len(real.ids),
-            "warnings": warnings,
-            "per_class_min_samples": p.fid_min_samples,
-            "per_class": per_class,
-        }
+        "fid": FrechetDistance(
+            value=res.value,
+            ci95=res.ci95,
+            method=FID_METHOD,
+            fid_inf=res.fid_infinity(),
+            se=res.se,
+            network=network(inp.extractor),
+            label=distance_label(inp.extractor),
+            n_synthetic=len(syn.ids),
+            n_real=len(real.ids),
+            warnings=warnings,
+            per_class_min_samples=p.fid_min_samples,
+            per_class=per_class,
+        )
     }
 
 
-def _kid(inp: ScoreInputs) -> dict[str, dict]:
+def _kid(inp: ScoreInputs) -> dict[str, Document]:
     p = inp.params
     assert inp.real is not None
     res = kernel_inception_distance(
@@ -155,43 +178,43 @@ def _kid(inp: ScoreInputs) -> dict[str, dict]:
     )
     n_min = min(len(inp.synthetic.ids), len(inp.real.ids))
     return {
-        "kid": {
-            "value": res.mean,
-            "std": res.std,
-            "ci95": list(res.ci95(n_min)),
-            "method": KID_METHOD,
-            "subsets": len(res.mmds),
-            "subset_size": res.subset_size,
-            "network": inp.extractor.get("name"),
-        }
+        "kid": KernelDistance(
+            value=res.mean,
+            std=res.std,
+            ci95=res.ci95(n_min),
+            method=KID_METHOD,
+            subsets=len(res.mmds),
+            subset_size=res.subset_size,
+            network=network(inp.extractor),
+        )
     }
 
 
-def _inception_score(inp: ScoreInputs) -> dict[str, dict]:
-    p, name = inp.params, inp.extractor.get("name")
+def _inception_score(inp: ScoreInputs) -> dict[str, Document]:
+    p, name = inp.params, network(inp.extractor)
     logits = inp.synthetic.logits
     res = inception_score(logits, p.is_splits, p.seed)
     ci = res.ci95()
     label = (
         "Inception Score"
-        if name == FID_NETWORK and inp.extractor.get("weights") == "official"
+        if official_fid(inp.extractor)
         else f"ImageNet-class score from {name} logits (not comparable with published Inception Scores)"
     )
     return {
-        "inception_score": {
-            "value": res.mean,
-            "std": res.std,
-            "ci95": None if ci is None else list(ci),
-            "method": IS_METHOD,
-            "logits": "pool3 @ W, no fc bias" if name == FID_NETWORK else f"{name} classifier",
-            "splits": len(res.scores),
-            "network": name,
-            "label": label,
-        }
+        "inception_score": InceptionScore(
+            value=res.mean,
+            std=res.std,
+            ci95=ci,
+            method=IS_METHOD,
+            logits="pool3 @ W, no fc bias" if name == FID_NETWORK else f"{name} classifier",
+            splits=len(res.scores),
+            network=name,
+            label=label,
+        )
     }
 
 
-def _prdc(inp: ScoreInputs) -> dict[str, dict]:
+def _prdc(inp: ScoreInputs) -> dict[str, Document]:
     p = inp.params
     assert inp.real is not None
     nb = neighbourhoods(inp.synthetic.features, inp.real.features, p.prdc_k)
@@ -199,13 +222,8 @@ def _prdc(inp: ScoreInputs) -> dict[str, dict]:
     intervals = jackknife_intervals(nb, p.prdc_jackknife_groups, p.seed)
     method = INTERVAL_METHOD.format(groups=p.prdc_jackknife_groups)
     return {
-        key: {
-            "value": values[key],
-            "ci95": intervals[key],
-            "method": method,
-            "k": p.prdc_k,
-            "network": inp.extractor.get("name"),
-        }
+        key: NeighbourMetric(value=values[key], ci95=intervals[key], method=method, k=p.prdc_k,
+                             network=network(inp.extractor))
         for key in KEYS
     }
 
@@ -253,15 +271,19 @@ def _labelled_sets(inp: ScoreInputs, model: str) -> tuple[LabelledSet, LabelledS
     return sets[0], sets[1]
 
 
-def _cas(inp: ScoreInputs) -> dict[str, dict]:
+def _cas(inp: ScoreInputs) -> dict[str, Document]:
     settings = _settings(inp)
     out = classification_accuracy_score(*_labelled_sets(inp, settings.model), settings, inp.fits)
-    out["cas"]["model_choice"] = f"score.cas_model is {settings.model}"
-    out["cas"]["collapse"] = collapse_findings(out["cas"]["confusion"], inp.params.collapse_share)
+    cas = out["cas"]
+    assert isinstance(cas, Cas) and cas.confusion is not None
+    out["cas"] = cas.model_copy(update={
+        "model_choice": f"score.cas_model is {settings.model}",
+        "collapse": collapse_findings(cas.confusion, inp.params.collapse_share),
+    })
     return out
 
 
-def _utility(inp: ScoreInputs) -> dict[str, dict]:
+def _utility(inp: ScoreInputs) -> dict[str, Document]:
     """Learning curves with CAS's split and classifier; the linear probe unless ``curve_model: cas``."""
     p = inp.params
     if not p.curves:
@@ -273,7 +295,7 @@ def _utility(inp: ScoreInputs) -> dict[str, dict]:
                                        p.curve_fractions, p.curve_repeats, inp.fits)}
 
 
-def _real_vs_real(inp: ScoreInputs) -> dict[str, dict]:
+def _real_vs_real(inp: ScoreInputs) -> dict[str, Document]:
     """Real-vs-real references at matched N and the permutation two-sample test, from one Gram matrix
     (``synthscope.metrics.reference``)."""
     p, syn, real = inp.params, inp.synthetic, inp.real
@@ -310,50 +332,66 @@ def unlabelled_reason(inp: ScoreInputs) -> str | None:
     return None
 
 
-def attach_references(out: dict) -> dict:
+def attach_references(entries: dict[str, Document]) -> dict[str, Document]:
     """Put each metric's real-vs-real reference beside its value (``fid.reference``, ...), so every
     gated number reads "synthetic vs real X; real vs real at the same N Y [lo, hi]"."""
-    block = out.get("real_vs_real")
-    if not block or not block.get("available"):
-        return out
+    block = entries.get("real_vs_real")
+    if not isinstance(block, RealVsReal) or not block.available or block.n_per_side is None:
+        return entries
+    out = dict(entries)
     for key in RELATIVE:
-        if key in out and key in block["metrics"]:
-            entry = block["metrics"][key]
-            out[key]["reference"] = {
-                **entry["reference"],
-                "n_per_side": block["n_per_side"],
-                "synthetic_vs_real": entry["matched"],
-                "relative": entry["relative"],
-            }
+        if key in out and key in block.metrics:
+            entry = block.metrics[key]  # type: ignore[index]
+            reference = extended(entry.reference, Reference, n_per_side=block.n_per_side,
+                                 synthetic_vs_real=entry.matched, relative=entry.relative)
+            out[key] = out[key].model_copy(update={"reference": reference})
     return out
 
 
 LABELLED = ("cas", "utility")  # metrics that train a classifier on the labels
 
 
-def score_all(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> dict:
-    """Run every registered metric (or those named in ``only``) that the inputs allow -> the
-    metrics.json document."""
-    out: dict = {
-        "extractor": {k: inp.extractor.get(k) for k in ("name", "weights", "sha256")},
-        "n_synthetic": len(inp.synthetic.ids),
-        "n_real": 0 if inp.real is None else len(inp.real.ids),
-        "skipped": {},
-        "decision_rule": DECISION_RULE,
-    }
+@dataclass(frozen=True)
+class Scores:
+    """What the metrics computed: ``entries`` (metrics.json key -> its model, references attached) and
+    ``skipped`` (metric -> why it was not computed)."""
+
+    entries: dict[str, Document]
+    skipped: dict[str, str]
+
+
+def score_entries(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> Scores:
+    """Run every registered metric (or those named in ``only``) that the inputs allow."""
+    entries: dict[str, Document] = {}
+    skipped: dict[str, str] = {}
     for name, metric in progress(list(METRICS), "score metrics"):
         if only is not None and name not in only:
             continue
         if metric.needs_reference and inp.real is None:
-            out["skipped"][name] = "no real reference: pass --real (or real: in the config) to compute it"
+            skipped[name] = "no real reference: pass --real (or real: in the config) to compute it"
             continue
         if metric.needs_labels and (why := unlabelled_reason(inp)) is not None:
-            out["skipped"][name] = why
+            skipped[name] = why
             continue
         if name in LABELLED and inp.real is not None and len(set(inp.real.labels.tolist())) < 2:
-            out["skipped"][name] = "the real set has one class: a classifier has nothing to tell apart"
+            skipped[name] = "the real set has one class: a classifier has nothing to tell apart"
             continue
-        out.update(metric.compute(inp))
+        entries.update(metric.compute(inp))
     if inp.real is not None and (why := unlabelled_reason(inp)) is not None and (only is None or "fid" in only):
-        out["skipped"]["per_class_fid"] = why
-    return attach_references(out)
+        skipped["per_class_fid"] = why
+    return Scores(attach_references(entries), skipped)
+
+
+def score_all(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> MetricsDocument:
+    """The metrics.json document: every registered metric (or those named in ``only``) that the inputs allow."""
+    if inp.extractor is None:
+        raise ValueError("metrics.json names its network: pass ScoreInputs.extractor (score_entries takes none)")
+    scores = score_entries(inp, only)
+    return MetricsDocument(
+        extractor=ExtractorRef(name=inp.extractor.name, weights=inp.extractor.weights, sha256=inp.extractor.sha256),
+        n_synthetic=len(inp.synthetic.ids),
+        n_real=0 if inp.real is None else len(inp.real.ids),
+        skipped=scores.skipped,
+        decision_rule=DECISION_RULE,
+        **scores.entries,
+    )

@@ -16,10 +16,11 @@ by every curve point, so differences (``gain``) and the real-image equivalent
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from synthscope.documents.common import Estimate, extended
+from synthscope.documents.metrics import CurvePoint, CurveSeconds, Gain, SyntheticOnly, Utility
 from synthscope.metrics.bootstrap import percentile_interval
 from synthscope.metrics.cas import (
     CasSettings,
@@ -41,14 +42,16 @@ class CurvePoints:
     """Per-test-image correctness of every trained model: ``real`` / ``mixed`` float (S, Nt) (mean over
     repeats, S = distinct sizes), ``synthetic`` float (Nt,); ``fractions`` and ``sizes`` int (S,): the real
     training images of each point;
-    ``seconds`` mean training seconds per point (``real``/``mixed`` (S,), ``synthetic`` float)."""
+    ``*_seconds`` mean training seconds (``real``/``mixed`` one per point, ``synthetic`` one)."""
 
     fractions: tuple[float, ...]
     sizes: np.ndarray
     real: np.ndarray
     mixed: np.ndarray
     synthetic: np.ndarray
-    seconds: dict[str, Any]
+    real_seconds: tuple[float, ...]
+    mixed_seconds: tuple[float, ...]
+    synthetic_seconds: float
     n_synthetic_trained: int = 0  # synthetic rows trained on (copies of real test images left out)
 
 
@@ -105,7 +108,7 @@ def curve_points(synthetic: LabelledSet, real: LabelledSet, settings: CasSetting
     return CurvePoints(
         fractions=tuple(kept), sizes=np.array(sizes, dtype=np.int64), real=np.array(real_rows), mixed=np.array(mixed_rows),
         synthetic=syn_correct,
-        seconds={"real_only": real_s, "real_plus_synthetic": mixed_s, "synthetic_only": syn_seconds},
+        real_seconds=tuple(real_s), mixed_seconds=tuple(mixed_s), synthetic_seconds=syn_seconds,
         n_synthetic_trained=len(clean.ids),
     )
 
@@ -127,12 +130,12 @@ def paired_bootstrap_means(contributions: np.ndarray, reps: int, seed: int) -> n
     return means
 
 
-def _point(value: float, replicates: np.ndarray) -> dict[str, Any]:
-    return {"value": float(value), "ci95": list(percentile_interval(replicates)), "method": CI_METHOD}
+def _point(value: float, replicates: np.ndarray) -> Estimate:
+    return Estimate(value=float(value), ci95=percentile_interval(replicates), method=CI_METHOD)
 
 
 def learning_curves(synthetic: LabelledSet, real: LabelledSet, settings: CasSettings,
-                    fractions: tuple[float, ...], repeats: int, cache: FitCache | None = None) -> dict[str, Any]:
+                    fractions: tuple[float, ...], repeats: int, cache: FitCache | None = None) -> Utility:
     """metrics.json ``utility``: the curves, ``gain`` per real size and ``real_equivalent``."""
     pts = curve_points(synthetic, real, settings, fractions, repeats, cache)
     s = len(pts.sizes)
@@ -141,32 +144,31 @@ def learning_curves(synthetic: LabelledSet, real: LabelledSet, settings: CasSett
     point = stack.mean(axis=1)
     curve = []
     for i, (fraction, size) in enumerate(zip(pts.fractions, pts.sizes, strict=True)):
-        curve.append({
-            "fraction": float(fraction),
-            "n_real": int(size),
-            "repeats": 1 if fraction >= 1.0 else repeats,
-            "real_only": _point(point[i], boot[i]),
-            "real_plus_synthetic": _point(point[s + i], boot[s + i]),
-            "train_seconds": {"real_only": pts.seconds["real_only"][i],
-                              "real_plus_synthetic": pts.seconds["real_plus_synthetic"][i]},
-        })
-    gain = [{"n_real": int(size), "fraction": float(f), **_point(point[2 * s + i], boot[2 * s + i])}
+        curve.append(CurvePoint(
+            fraction=float(fraction),
+            n_real=int(size),
+            repeats=1 if fraction >= 1.0 else repeats,
+            real_only=_point(point[i], boot[i]),
+            real_plus_synthetic=_point(point[s + i], boot[s + i]),
+            train_seconds=CurveSeconds(real_only=pts.real_seconds[i], real_plus_synthetic=pts.mixed_seconds[i]),
+        ))
+    gain = [extended(_point(point[2 * s + i], boot[2 * s + i]), Gain, n_real=int(size), fraction=float(f))
             for i, (f, size) in enumerate(zip(pts.fractions, pts.sizes, strict=True))]
     equivalent = real_equivalent(pts.sizes, point[:s], point[-1], boot[:s], boot[-1])
-    return {
+    return Utility(
         # the headline number, in the registry's {"value", "ci95"} form
-        "value": equivalent["value"],
-        "ci95": equivalent["ci95"],
-        "label": "real training images the synthetic set is worth (real_equivalent)",
-        "model": settings.model,
-        "n_synthetic": int(len(synthetic.ids)),
-        "n_test_real": int(pts.synthetic.shape[0]),
-        "curve": curve,
-        "synthetic_only": {**_point(point[-1], boot[-1]), "n_train": pts.n_synthetic_trained,
-                           "train_seconds": pts.seconds["synthetic_only"]},
-        "gain": gain,
-        "real_equivalent": equivalent,
-        "method": f"{settings.model} classifier as CAS (split seed {settings.seed}, test fraction "
-                  f"{settings.test_fraction}, the same C or transforms, synthetic copies of real test images left "
-                  f"out); real subsets nested per class, {repeats} seeded subsets per fraction below 1",
-    }
+        value=equivalent.value,
+        ci95=equivalent.ci95,
+        label="real training images the synthetic set is worth (real_equivalent)",
+        model=settings.model,
+        n_synthetic=int(len(synthetic.ids)),
+        n_test_real=int(pts.synthetic.shape[0]),
+        curve=curve,
+        synthetic_only=extended(_point(point[-1], boot[-1]), SyntheticOnly, n_train=pts.n_synthetic_trained,
+                                  train_seconds=pts.synthetic_seconds),
+        gain=gain,
+        real_equivalent=equivalent,
+        method=f"{settings.model} classifier as CAS (split seed {settings.seed}, test fraction "
+               f"{settings.test_fraction}, the same C or transforms, synthetic copies of real test images left "
+               f"out); real subsets nested per class, {repeats} seeded subsets per fraction below 1",
+    )

@@ -7,7 +7,7 @@ trend over earlier runs of the same config. Re-rendering the report on unchanged
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -17,20 +17,32 @@ from synthscope.documents.report import HistoryRun
 from synthscope.report.headlines import metric_entry
 
 HISTORY_METRICS = ("fid", "kid", "cas_ratio", "precision", "recall", "density", "coverage")
-HISTORY_COLUMNS = (
-    "config",
-    "timestamp",
-    "inputs_sha256",
-    "verdict",
-    "extractor",
-    *HISTORY_METRICS,
-    "fid_ci_lo",
-    "fid_ci_hi",
-    "n_findings",
-    "n_high",
-    "n_medium",
-    "worst_severity",
-)
+
+
+class HistoryRow(TypedDict):
+    """One row of history.parquet; a missing metric is NaN (Parquet keeps it as null)."""
+
+    config: str
+    timestamp: str
+    inputs_sha256: str
+    verdict: str
+    extractor: str  # "" without metrics
+    fid: float
+    kid: float
+    cas_ratio: float
+    precision: float
+    recall: float
+    density: float
+    coverage: float
+    fid_ci_lo: float
+    fid_ci_hi: float
+    n_findings: int
+    n_high: int
+    n_medium: int
+    worst_severity: str  # "" without findings
+
+
+HISTORY_COLUMNS = tuple(HistoryRow.__annotations__)
 
 
 def headline_row(
@@ -40,27 +52,25 @@ def headline_row(
     verdict: str,
     metrics: MetricsDocument | None,
     findings: list[Finding],
-) -> dict[str, Any]:
+) -> HistoryRow:
     """One history row. Missing metrics are NaN (Parquet keeps them as nulls)."""
-    row: dict[str, Any] = {
-        "config": config,
-        "timestamp": timestamp,
-        "inputs_sha256": inputs_sha256,
-        "verdict": verdict,
-        "extractor": metrics.extractor.name if metrics else "",
-    }
-    for key in HISTORY_METRICS:
+
+    def value(key: str) -> float:
         entry = metric_entry(metrics, key)
-        row[key] = np.nan if entry is None else entry.value
+        return np.nan if entry is None else entry.value
+
     fid = metric_entry(metrics, "fid")
-    ci = list(fid.ci95) if fid and fid.ci95 else [np.nan, np.nan]
-    row["fid_ci_lo"], row["fid_ci_hi"] = ci
+    lo, hi = fid.ci95 if fid and fid.ci95 else (np.nan, np.nan)
     severities = [f.severity for f in findings]
-    row["n_findings"] = len(findings)
-    row["n_high"] = severities.count("high")
-    row["n_medium"] = severities.count("medium")
-    row["worst_severity"] = findings[0].severity if findings else ""
-    return row
+    return HistoryRow(
+        config=config, timestamp=timestamp, inputs_sha256=inputs_sha256, verdict=verdict,
+        extractor=metrics.extractor.name if metrics else "",
+        fid=value("fid"), kid=value("kid"), cas_ratio=value("cas_ratio"), precision=value("precision"),
+        recall=value("recall"), density=value("density"), coverage=value("coverage"),
+        fid_ci_lo=lo, fid_ci_hi=hi,
+        n_findings=len(findings), n_high=severities.count("high"), n_medium=severities.count("medium"),
+        worst_severity=findings[0].severity if findings else "",
+    )
 
 
 def empty_history() -> pd.DataFrame:
@@ -78,7 +88,7 @@ def empty_history() -> pd.DataFrame:
     )
 
 
-def append_run(history: pd.DataFrame | None, row: dict[str, Any]) -> pd.DataFrame:
+def append_run(history: pd.DataFrame | None, row: HistoryRow) -> pd.DataFrame:
     """``history`` with ``row`` added (or replacing this config's latest row if its inputs match).
 
     Columns that older histories lack are added as nulls, so the table can grow new metrics.

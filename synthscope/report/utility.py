@@ -9,7 +9,7 @@ and the Prefect artifact show.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,46 @@ from synthscope.documents import MetricsDocument
 from synthscope.documents.metrics import Utility
 from synthscope.documents.report import UtilitySection
 from synthscope.params import UtilityParams
+
+
+class CostSentence(TypedDict, total=False):
+    """report.json ``utility.cost``: the sentence and the numbers behind it (costs only when given)."""
+
+    n_synthetic: int
+    train_seconds: dict[str, float]  # synthetic, real_equivalent (training_seconds)
+    decision: str | None  # saves | does not save | uncertain; None without costs
+    break_even_ratio: list[float] | None
+    synthetic_cost: float
+    real_cost_ci95: list[float | None]  # the high end None when real_equivalent is "at least"
+    sentence: str
+
+
+class GalleryImage(TypedDict):
+    image_id: str
+    path: str
+    root: str
+    label: str
+    role: str
+
+
+class GalleryPair(TypedDict):
+    """A synthetic image beside its nearest real one."""
+
+    query: GalleryImage
+    neighbour: GalleryImage
+    realism: float | None  # None: +inf (on a real sample), not JSON inf
+    distance: float
+    outlier: bool
+
+
+class GalleryClass(TypedDict):
+    """report.json ``utility.realism``, one per class."""
+
+    label: str
+    n: int
+    n_outliers: int
+    least: list[GalleryPair]
+    most: list[GalleryPair]
 
 
 def _interp_log(sizes: list[float], values: list[float], n: float) -> float:
@@ -37,7 +77,7 @@ def training_seconds(utility: Utility) -> dict[str, float]:
             "real_equivalent": _interp_log(sizes, real, utility.real_equivalent.value)}
 
 
-def cost_sentence(utility: Utility, costs: UtilityParams) -> dict[str, Any]:
+def cost_sentence(utility: Utility, costs: UtilityParams) -> CostSentence:
     """One sentence: does the synthetic set save resources against real data of the same value?
 
     Synthetic cost = n_synthetic / 1000 * ``cost_per_1k_synthetic``; real cost of the same value
@@ -55,8 +95,8 @@ def cost_sentence(utility: Utility, costs: UtilityParams) -> dict[str, Any]:
     worth += " or more)" if eq.bound == "at_least" or eq.replicates_above_range > 0.025 else ")"
     train = (f"training on them took {seconds['synthetic']:.2g} s against {seconds['real_equivalent']:.2g} s for "
              "real data of the same value")
-    out: dict[str, Any] = {"n_synthetic": n_syn, "train_seconds": seconds, "decision": None,
-                           "break_even_ratio": [lo / n_syn, hi / n_syn] if n_syn else None}
+    out: CostSentence = {"n_synthetic": n_syn, "train_seconds": seconds, "decision": None,
+                         "break_even_ratio": [lo / n_syn, hi / n_syn] if n_syn else None}
     c_syn, c_real = costs.cost_per_1k_synthetic, costs.cost_per_1k_real
     if c_syn is None or c_real is None:
         ratio = eq.value / n_syn if n_syn else float("nan")
@@ -80,7 +120,7 @@ def cost_sentence(utility: Utility, costs: UtilityParams) -> dict[str, Any]:
     return _available(out, costs, n_syn)
 
 
-def _available(out: dict[str, Any], costs: UtilityParams, n_syn: int) -> dict[str, Any]:
+def _available(out: CostSentence, costs: UtilityParams, n_syn: int) -> CostSentence:
     more = costs.synthetic_images_available
     if more is not None and more > n_syn:
         out["sentence"] += (f" {more:,} synthetic images are available; the value of more than the {n_syn:,} "
@@ -88,7 +128,7 @@ def _available(out: dict[str, Any], costs: UtilityParams, n_syn: int) -> dict[st
     return out
 
 
-def realism_gallery(table: pd.DataFrame, index: pd.DataFrame, per_class: int) -> list[dict[str, Any]]:
+def realism_gallery(table: pd.DataFrame, index: pd.DataFrame, per_class: int) -> list[GalleryClass]:
     """Per class, the ``per_class`` least and most realistic synthetic images with their nearest real image.
 
     ``table``: realism.parquet; ``index``: ok manifest rows (``image_id``, ``path``, ``root``, ``label``,
@@ -96,7 +136,7 @@ def realism_gallery(table: pd.DataFrame, index: pd.DataFrame, per_class: int) ->
     """
     scored = table[table["realism"].notna()]
     roots = index.drop_duplicates(["image_id", "role"]).set_index(["image_id", "role"])["root"]
-    out = []
+    out: list[GalleryClass] = []
     for label, part in scored.groupby("label", sort=True):
         part = part.sort_values(["realism", "image_id"], kind="mergesort")
         least = part.head(per_class)
@@ -107,8 +147,8 @@ def realism_gallery(table: pd.DataFrame, index: pd.DataFrame, per_class: int) ->
     return out
 
 
-def _pair(row: Any, roots: pd.Series) -> dict[str, Any]:
-    def ref(image_id: str, path: str, role: str, label: str) -> dict[str, Any]:
+def _pair(row: Any, roots: pd.Series) -> GalleryPair:
+    def ref(image_id: str, path: str, role: str, label: str) -> GalleryImage:
         return {"image_id": image_id, "path": path, "root": str(roots.get((image_id, role), "")),
                 "label": label, "role": role}
 

@@ -29,7 +29,7 @@ IMAGE_SUFFIXES = frozenset({".bmp", ".jpg", ".jpeg", ".pgm", ".png", ".ppm", ".t
 
 @dataclass(frozen=True)
 class EmbeddedFolder:
-    """``features`` float32 (N, dim) in ``files`` order; ``extractor`` the network's info dict."""
+    """``features`` float32 (N, dim) in ``files`` order; ``extractor`` the network's description (ExtractorInfo)."""
 
     files: list[Path]
     features: np.ndarray

@@ -12,15 +12,15 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import current_process, get_context
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from synthscope.config import AuditConfig
 from synthscope.datasets.layout import LabelRule, list_dataset
 from synthscope.datasets.manifest import build_manifest, summarize, unusable
-from synthscope.datasets.validate import inspect_file, inspect_many
+from synthscope.datasets.validate import ManifestRow, inspect_file, inspect_many, record
 from synthscope.documents import IngestDocument, write_document
+from synthscope.documents.stages import Layout
 from synthscope.errors import DataError
 from synthscope.io import write_parquet
 from synthscope.logs import log, progress
@@ -33,7 +33,7 @@ POOL_MIN_FILES = 256
 CHUNK = 64
 
 
-def inspect_all(jobs: list[tuple], workers: int) -> list[dict[str, Any]]:
+def inspect_all(jobs: list[tuple], workers: int) -> list[ManifestRow]:
     """``inspect_file`` over ``jobs`` in order, in ``workers`` spawned processes when worth it."""
     # A Dask worker process is daemonic and may not have children: decode in-process there.
     if workers <= 1 or len(jobs) < POOL_MIN_FILES or current_process().daemon:
@@ -52,14 +52,14 @@ def label_rule(params: IngestParams) -> LabelRule:
 
 def ingest_rows(
     datasets: dict[str, Path], params: IngestParams, extract_root: Path | None = None,
-    layouts: dict[str, dict[str, Any]] | None = None, keep: Callable[[str], bool] | None = None,
-) -> list[dict[str, Any]]:
+    layouts: dict[str, Layout] | None = None, keep: Callable[[str], bool] | None = None,
+) -> list[ManifestRow]:
     """Manifest rows of every role. Hugging Face datasets' images are written under
     ``extract_root/<role>``; ``layouts`` (if given) receives what each role's path was read as;
     ``keep``: only entries whose relative path it accepts (a monitor batch)."""
     jobs: list[tuple] = []
     meta: list[tuple[str, str]] = []
-    pre_quarantined: list[dict[str, Any]] = []
+    pre_quarantined: list[ManifestRow] = []
     extensions = tuple(e.lower() for e in params.extensions)
     max_bytes = int(params.max_file_mb * 2**20)
     for role, path in datasets.items():
@@ -74,11 +74,8 @@ def ingest_rows(
             if keep is not None and not keep(entry.rel):
                 continue
             if entry.problem:
-                pre_quarantined.append({
-                    "image_id": "", "label": entry.label, "path": entry.rel, "width": 0, "height": 0,
-                    "mode": "", "status": "quarantined", "reason": entry.problem, "format": "", "bytes": 0,
-                    "role": role, "root": str(root), "path_bytes": entry.raw,
-                })
+                pre_quarantined.append(record(entry.rel, entry.label, reason=entry.problem, role=role,
+                                              root=str(root), path_bytes=entry.raw))
                 continue
             jobs.append((str(root), entry.rel, entry.label, extensions, max_bytes, params.max_pixels, params.min_side))
             meta.append((role, str(root)))
@@ -91,18 +88,20 @@ def ingest_rows(
 def run(config: AuditConfig, keep: Callable[[str], bool] | None = None) -> list[Path]:
     paths = OutputPaths(config.output_dir)
     start = time.perf_counter()
-    layouts: dict[str, dict[str, Any]] = {}
+    layouts: dict[str, Layout] = {}
     rows = ingest_rows(config.datasets(), config.params.ingest, paths.extracted, layouts, keep)
     for role, layout in layouts.items():
-        log.info("%s: %s", role, layout["line"])
+        log.info("%s: %s", role, layout.line)
     manifest = build_manifest(rows)
     seconds = time.perf_counter() - start
-    summary = summarize(manifest)
-    summary["seconds"] = round(seconds, 3)
-    summary["files_per_second"] = round(len(manifest) / seconds, 1) if seconds > 0 else None
-    summary["layouts"] = layouts
+    summary = IngestDocument(
+        roles=summarize(manifest),
+        layouts=layouts,
+        seconds=round(seconds, 3),
+        files_per_second=round(len(manifest) / seconds, 1) if seconds > 0 else None,
+    )
     write_parquet(paths.manifest, manifest)
-    write_document(paths.ingest_summary, IngestDocument.model_validate(summary))
+    write_document(paths.ingest_summary, summary)
     usable_or_raise(manifest, config.datasets(), config.params.ingest.labels, paths.manifest)
     quarantined = int((manifest["status"] == "quarantined").sum())
     log.info("ingest: %d files, %d quarantined, %.1f files/s", len(manifest), quarantined,

@@ -184,7 +184,7 @@ def run(synthetic: Path, real: Path | None, incoming: Path, output_dir: Path, st
     ext = train_emb.extractor
     doc = result.document.model_copy(update={
         "n_quarantined": int((manifest["status"] == "quarantined").sum()),
-        "extractor": ExtractorRef(name=ext["name"], weights=ext["weights"], sha256=ext.get("sha256")),
+        "extractor": ExtractorRef(name=ext.name, weights=ext.weights, sha256=ext.sha256),
     })
     write_parquet(paths.novelty, result.table)
     write_document(paths.monitor_json, doc)

@@ -67,12 +67,12 @@ def run(config: AuditConfig) -> list[Path]:
     def images(role: str) -> np.ndarray:
         return load_images(emb.index[emb.index["role"] == role], params.cas_image_size)
 
-    metrics = MetricsDocument.model_validate(score_all(
+    metrics = score_all(
         ScoreInputs(
-            synthetic=synthetic, real=real, extractor=dict(emb.extractor), params=params, images=images,
+            synthetic=synthetic, real=real, extractor=emb.extractor, params=params, images=images,
             copies=config.params.near_copy.memorization, fits=FitCache(fits_dir(config.store_dir)),
         )
-    ))
+    )
     for warning in metrics.fid.warnings if metrics.fid else []:
         log.warning("score: %s", warning)
     table = realism_table(emb.index, emb.features, params.realism_k, params.realism_outlier_below)

@@ -158,6 +158,7 @@ def build_outputs(tmp: Path, with_real: bool = True, with_optional: bool = True)
 def utility_outputs(frame: pd.DataFrame, out: OutputPaths) -> dict[str, Any]:
     """Real learning curves, confusion matrix and realism.parquet computed by the library on the
     fixture's pixels (flattened, as stand-in embeddings); returns the metrics.json entries."""
+    from synthscope.documents import dump
     from synthscope.metrics.cas import CasSettings, LabelledSet, classification_accuracy_score
     from synthscope.metrics.confusion import collapse_findings
     from synthscope.metrics.realism import realism, realism_frame
@@ -174,8 +175,9 @@ def utility_outputs(frame: pd.DataFrame, out: OutputPaths) -> dict[str, Any]:
     cas = classification_accuracy_score(syn, real, settings)["cas"]
     table = realism_frame(syn_rows, real_rows, realism(real.x, syn.x, k=2), outlier_below=1.0)
     write_parquet(out.realism, table)
-    return {
-        "utility": learning_curves(syn, real, settings, (0.5, 1.0), 2),
-        "cas": {**metrics_json()["cas"], "confusion": cas["confusion"], "model": "linear",
-                "collapse": collapse_findings(cas["confusion"], 0.5)},
+    assert cas.confusion is not None
+    return {  # the fixture writes JSON: the entries as metrics.json holds them
+        "utility": dump(learning_curves(syn, real, settings, (0.5, 1.0), 2)),
+        "cas": {**metrics_json()["cas"], "confusion": dump(cas.confusion), "model": "linear",
+                "collapse": [dump(f) for f in collapse_findings(cas.confusion, 0.5)]},
     }

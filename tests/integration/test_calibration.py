@@ -20,14 +20,14 @@ import pytest
 from PIL import Image
 
 from synthscope.config import load_params
-from synthscope.documents import MetricsDocument
+from synthscope.documents import ExtractorRef
 from synthscope.metrics.suite import RoleData, ScoreInputs, score_all
 from synthscope.report.gates import evaluate_gates
 from synthscope.report.verdict import verdict_sentence
 from tests.shared_data import REPO, cifar_sample
 
 PARAMS = load_params(REPO / "params.yaml")
-EXTRACTOR = {"name": "pixels-8x8", "weights": "official", "sha256": None}
+EXTRACTOR = ExtractorRef(name="pixels-8x8", weights="official", sha256=None)
 
 
 def pixel_features(images: list[np.ndarray]) -> np.ndarray:
@@ -47,11 +47,11 @@ def role(features: np.ndarray, labels: np.ndarray, rows: np.ndarray, tag: str) -
 
 
 def verdict(features_s, labels_s, rows_s, features_r, labels_r, rows_r) -> tuple[str, str]:
-    metrics = MetricsDocument.model_validate(score_all(
+    metrics = score_all(
         ScoreInputs(synthetic=role(features_s, labels_s, rows_s, "s"), real=role(features_r, labels_r, rows_r, "r"),
                     extractor=EXTRACTOR, params=PARAMS.score),
         only=("real_vs_real",),
-    ))
+    )
     gates = ("max_fd_ratio", "max_kid_excess", "min_coverage_ratio")
     result = evaluate_gates(metrics, None, PARAMS.gates)
     checks = [c for c in result.checks if c.gate in gates]

@@ -1,13 +1,11 @@
 """The score stage end to end on a fake feature store.
 
-``synthscope.features.load`` (the features branch) is replaced by a double returning a
+``synthscope.features.load.load_embeddings`` (the features branch) is replaced by a double returning a
 seeded ``Embeddings``-shaped object (and writes the features stage's ``attributes.parquet``
 with seeded dhashes), so this test exercises only the score stage's reading, role split and
 writing.
 """
 
-import sys
-import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +13,7 @@ import pandas as pd
 import pytest
 
 from synthscope.config import load_config
+from synthscope.documents import ExtractorRef
 from synthscope.io import read_json
 from synthscope.stages import run_stage
 
@@ -24,7 +23,7 @@ class FakeEmbeddings:
     index: pd.DataFrame
     features: np.ndarray
     logits: np.ndarray
-    extractor: dict
+    extractor: ExtractorRef
 
 
 def fake_embeddings(n_syn: int, n_real: int) -> FakeEmbeddings:
@@ -45,7 +44,7 @@ def fake_embeddings(n_syn: int, n_real: int) -> FakeEmbeddings:
         index,
         feats.astype(np.float32),
         rng.normal(size=(len(roles), 12)).astype(np.float32),
-        {"name": "mobilenet-v2", "weights": "official", "sha256": "cd" * 32, "key": "x", "dim": 64},
+        ExtractorRef(name="mobilenet-v2", weights="official", sha256="cd" * 32),
     )
 
 
@@ -61,9 +60,7 @@ def store(monkeypatch):
         pd.DataFrame({"image_id": ids, "dhash": dhash}).to_parquet(paths.attributes)
         return emb
 
-    module = types.ModuleType("synthscope.features.load")
-    module.load_embeddings = load_embeddings
-    monkeypatch.setitem(sys.modules, "synthscope.features.load", module)
+    monkeypatch.setattr("synthscope.features.load.load_embeddings", load_embeddings)
     return holder
 
 

@@ -69,18 +69,18 @@ def test_cas_orders_useful_above_useless_synthetic(model):
     # the bad set's CAS (and augmentation); real->real (and C) are served
     assert cache.misses == trained + (2 if model == "linear" else 1)
     g, b = good["cas"], bad["cas"]
-    assert g["value"] > 0.85 > 0.6 > b["value"]
-    assert g["real_to_real"]["value"] == b["real_to_real"]["value"]  # same split, same baseline model
-    assert g["split"] == {**b["split"]}
-    assert g["ci95"][0] <= g["value"] <= g["ci95"][1]
-    assert set(g["per_class"]) == set(CLASSES)
-    assert b["gap"]["value"] == pytest.approx(b["real_to_real"]["value"] - b["value"])
+    assert g.value > 0.85 > 0.6 > b.value
+    assert g.real_to_real.value == b.real_to_real.value  # same split, same baseline model
+    assert g.split == b.split
+    assert g.ci95[0] <= g.value <= g.ci95[1]
+    assert set(g.per_class) == set(CLASSES)
+    assert b.gap.value == pytest.approx(b.real_to_real.value - b.value)
     if model == "linear":
         aug = good["augmentation"]
-        assert aug["real_plus_synthetic"]["n_train"] == aug["real_only"]["n_train"] + 90
-        assert aug["real_only"]["train_seconds"] > 0
+        assert aug.real_plus_synthetic.n_train == aug.real_only.n_train + 90
+        assert aug.real_only.train_seconds > 0
     # a classifier trained on real data finds the good set's classes clearly, the bad set's barely
-    assert good["domain_inception_score"]["value"] > bad["domain_inception_score"]["value"]
+    assert good["domain_inception_score"].value > bad["domain_inception_score"].value
 
 
 def blob_features(n: int, seed: int, shift: float = 0.0, d: int = 64) -> tuple[np.ndarray, np.ndarray]:
@@ -107,16 +107,16 @@ def test_copies_of_the_real_data_cannot_beat_real_to_real():
     syn_ids = np.array([f"b{i}" for i in range(75)] + list(real.ids) + [f"n{i}" for i in range(150)])
     syn = LabelledSet(syn_ids, CLASSES[np.concatenate([biased_y, real_y, real_y])], syn_x, emb=syn_x)
     out = classification_accuracy_score(syn, real, settings)
-    cas, n_test = out["cas"], out["cas"]["split"]["n_test_real"]
-    assert cas["excluded_copies_of_test"] == 2 * n_test  # the exact and the near copy of each test image
-    assert out["augmentation"]["excluded_copies_of_test"] == 2 * n_test
-    assert cas["split"]["n_train_synthetic"] == 375 - 2 * n_test
-    assert cas["value"] <= cas["real_to_real"]["ci95"][1], (cas["value"], cas["real_to_real"])
+    cas, n_test = out["cas"], out["cas"].split.n_test_real
+    assert cas.excluded_copies_of_test == 2 * n_test  # the exact and the near copy of each test image
+    assert out["augmentation"].excluded_copies_of_test == 2 * n_test
+    assert cas.split.n_train_synthetic == 375 - 2 * n_test
+    assert cas.value <= cas.real_to_real.ci95[1], (cas.value, cas.real_to_real)
     # Without the exclusion (no copy keys, other ids) the same data does leak: the check has teeth.
     blind = LabelledSet(np.array([f"x{i}" for i in range(375)]), syn.labels, syn_x)
     leaky = classification_accuracy_score(blind, real, settings)["cas"]
-    assert leaky["excluded_copies_of_test"] == 0
-    assert leaky["value"] > cas["real_to_real"]["ci95"][1], (leaky["value"], cas["real_to_real"])
+    assert leaky.excluded_copies_of_test == 0
+    assert leaky.value > cas.real_to_real.ci95[1], (leaky.value, cas.real_to_real)
 
 
 def test_probe_c_is_chosen_by_cross_validation_on_the_training_side_only():
@@ -144,8 +144,8 @@ def test_probe_c_is_chosen_by_cross_validation_on_the_training_side_only():
     settings = CasSettings(model="linear")
     _, record = resolve_classifier(split, settings)
     _, again = resolve_classifier(RealSplit(noisy, list(CLASSES), train, test), settings)
-    assert record == again and record["c"]["method"].startswith("3-fold stratified cross-validation")
-    assert record["augmentation"]["transforms"] == "none"
+    assert record == again and record.c.method.startswith("3-fold stratified cross-validation")
+    assert record.augmentation.transforms == "none"
     tiny = choose_probe_c(x[:4], np.array([0, 1, 2, 0]), grid, 3, seed=0)  # one image of a class: no CV
     assert tiny.cv_accuracy is None and tiny.c == 1e-2 and "fewer than 2" in tiny.method
 
@@ -171,11 +171,11 @@ def test_cnn_flips_and_rotations_are_decided_from_the_real_data_or_declared():
     split = RealSplit(real, list(CLASSES[:2]), train, test)
     cnn = CnnSettings(epochs=6, batch_size=16, width=8, min_steps=0)
     resolved, record = resolve_classifier(split, CasSettings(model="cnn", cnn=cnn))
-    decision = record["augmentation"]
-    assert decision["transforms"] == "none" and not (resolved.cnn.flip or resolved.cnn.rotate)
-    assert set(decision["validation"]) == {"none", "flip", "flip+rot90"}
-    assert decision["validation"]["none"] > decision["validation"]["flip"] + 0.15, decision  # flips swap labels
-    assert "80% of the real training split" in decision["decided_by"]
+    decision = record.augmentation
+    assert decision.transforms == "none" and not (resolved.cnn.flip or resolved.cnn.rotate)
+    assert set(decision.validation) == {"none", "flip", "flip+rot90"}
+    assert decision.validation["none"] > decision.validation["flip"] + 0.15, decision  # flips swap labels
+    assert "80% of the real training split" in decision.decided_by
     resolved, record = resolve_classifier(split, CasSettings(model="cnn", cnn=cnn, orientation_invariant=True))
-    assert resolved.cnn.flip and resolved.cnn.rotate and record["augmentation"]["validation"] is None
-    assert record["augmentation"]["decided_by"] == "declared: score.orientation_invariant is true"
+    assert resolved.cnn.flip and resolved.cnn.rotate and record.augmentation.validation is None
+    assert record.augmentation.decided_by == "declared: score.orientation_invariant is true"

@@ -54,7 +54,7 @@ def test_real_equivalent_interval_comes_from_the_replicates():
     # three replicates: the synthetic accuracy sits at the n=10, n=100 and above-range points
     boot = np.repeat(acc[:, None], 3, axis=1)
     out = real_equivalent(SIZES, acc, 0.7, boot, np.array([0.5, 0.7, 0.95]))
-    assert (out["value"], out["bound"], out["text"]) == (100.0, None, "about 100")
-    assert out["ci95"] == [pytest.approx(np.percentile([10, 100, 1000], 2.5)),
-                           pytest.approx(np.percentile([10, 100, 1000], 97.5))]
-    assert out["replicates_above_range"] == pytest.approx(1 / 3) and out["method"]
+    assert (out.value, out.bound, out.text) == (100.0, None, "about 100")
+    assert list(out.ci95) == [pytest.approx(np.percentile([10, 100, 1000], 2.5)),
+                              pytest.approx(np.percentile([10, 100, 1000], 97.5))]
+    assert out.replicates_above_range == pytest.approx(1 / 3) and out.method

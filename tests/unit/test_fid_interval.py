@@ -15,16 +15,16 @@ def test_value_fit_and_interval_are_consistent():
     lo, hi = res.ci95
     assert 0 <= lo <= res.value <= hi
     # One full-sample point and one per subset size, without duplicated rows: m = f * n.
-    sizes = {(p["n_synthetic"], p["n_real"]) for p in res.points}
+    sizes = {(p.n_synthetic, p.n_real) for p in res.points}
     assert sizes == {(120, 90)} | {(round(f * 120), round(f * 90)) for f in FRACTIONS}
-    xs = np.array([p["x"] for p in res.points])
-    ys = np.array([p["fid"] for p in res.points])
+    xs = np.array([p.x for p in res.points])
+    ys = np.array([p.fid for p in res.points])
     slope, intercept = np.polyfit(xs, ys, 1)
     assert (res.slope, res.fid_inf) == pytest.approx((slope, intercept))
     assert res.slope > 0  # smaller subsets, larger FID: the small-sample bias the fit removes
     assert res.fid_inf < res.value
-    doc = res.to_dict()
-    assert doc["fid_inf"]["value"] == res.fid_inf and len(doc["fid_inf"]["points"]) == len(FRACTIONS) + 1
+    fid_inf = res.fid_infinity()
+    assert fid_inf.value == res.fid_inf and len(fid_inf.points) == len(FRACTIONS) + 1
     assert fid_with_interval(a, b, reps=12, seed=3) == res  # seeded
 
 
@@ -46,5 +46,5 @@ def test_below_the_one_over_n_regime_the_lower_end_is_zero():
     a, b = rng.normal(size=(60, 64)), rng.normal(size=(60, 64)) + 1.0
     res = fid_with_interval(a, b, reps=8, seed=0)
     assert not res.reliable and res.ci95[0] == 0.0 and res.ci95[1] >= res.value
-    assert res.to_dict()["fid_inf"]["extrapolation_reliable"] is False
+    assert res.fid_infinity().extrapolation_reliable is False
     assert fid_with_interval(rng.normal(size=(300, 8)), rng.normal(size=(300, 8)), reps=8).reliable

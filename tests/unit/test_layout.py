@@ -10,6 +10,7 @@ import pytest
 
 from synthscope.config import load_config
 from synthscope.datasets.layout import LabelRule, list_dataset
+from synthscope.documents import dump
 from synthscope.errors import DataError
 from synthscope.stages import features, ingest
 from tests.cli_run import run_cli
@@ -49,12 +50,13 @@ def test_class_folders_are_labels_and_a_loose_image_is_quarantined(tmp_path):
 
 def test_nested_folders_follow_the_explicit_rule(tmp_path):
     root = images(tmp_path / "ds", ["run1/x/a.png", "run1/x/b.png", "run2/c.png"])
-    assert list_dataset(root).layout["labels"] == "folder"  # auto: two subfolders read as classes
+    assert list_dataset(root).layout.labels == "folder"  # auto: two subfolders read as classes
     unlabelled = list_dataset(root, LabelRule(labels="none"))
     assert {e.label for e in unlabelled.entries} == {""} and not any(e.problem for e in unlabelled.entries)
     one = images(tmp_path / "one", ["samples/a.png", "samples/b.png"])
-    assert list_dataset(one).layout == {"kind": "nested-folder", "labels": "none", "line": list_dataset(one).layout["line"]}
-    assert "one subfolder" in list_dataset(one).layout["line"]
+    layout = list_dataset(one).layout
+    assert dump(layout) == {"kind": "nested-folder", "labels": "none", "line": layout.line}  # ingest.json's keys
+    assert "one subfolder" in layout.line
 
 
 def test_labels_folder_on_a_flat_folder_quarantines_every_file_and_features_names_the_reasons(tmp_path):
@@ -73,7 +75,7 @@ def test_metadata_csv_imagefolder_takes_labels_from_its_column(tmp_path):
     by = {e.rel: e for e in listing.entries}
     assert by["a.png"].label == "cat" and by["c.png"].label == "dog"
     assert by["extra.png"].problem == "not listed in metadata.csv"
-    assert listing.layout["kind"] == "hf-imagefolder" and listing.layout["label_column"] == "kind"
+    assert listing.layout.kind == "hf-imagefolder" and listing.layout.label_column == "kind"
     with pytest.raises(DataError, match="no label column 'label'.*--label-column NAME"):
         list_dataset(root, LabelRule(labels="manifest"))
 

@@ -39,39 +39,39 @@ def test_gram_routes_match_the_direct_computations():
 def test_reference_is_centred_on_one_under_the_null_and_far_from_it_under_a_shift():
     x, y = sets(200, 200, 0.0, seed=1)
     same = real_vs_real(x, y, splits=10, seed=0)
-    assert same["available"] and same["n_per_side"] == 100 and "2 x 200" in same["note"]
-    fid = same["metrics"]["fid"]
-    assert 0.8 < fid["relative"]["value"] < 1.25
-    assert fid["relative"]["ci95"][0] < 1 < fid["relative"]["ci95"][1]
-    assert abs(same["metrics"]["kid"]["relative"]["value"]) < 0.05
+    assert same.available and same.n_per_side == 100 and "2 x 200" in same.note
+    fid = same.metrics["fid"]
+    assert 0.8 < fid.relative.value < 1.25
+    assert fid.relative.ci95[0] < 1 < fid.relative.ci95[1]
+    assert abs(same.metrics["kid"].relative.value) < 0.05
     moved = real_vs_real(*sets(200, 200, 1.0, seed=1), splits=10, seed=0)
-    assert moved["metrics"]["fid"]["relative"]["ci95"][0] > 2
-    assert moved["metrics"]["coverage"]["relative"]["ci95"][1] < 0.8
-    for entry in moved["metrics"].values():  # every interval holds its value
-        lo, hi = entry["relative"]["ci95"]
-        assert lo <= entry["relative"]["value"] <= hi
+    assert moved.metrics["fid"].relative.ci95[0] > 2
+    assert moved.metrics["coverage"].relative.ci95[1] < 0.8
+    for entry in moved.metrics.values():  # every interval holds its value
+        lo, hi = entry.relative.ci95
+        assert lo <= entry.relative.value <= hi
 
 
 def test_too_small_a_real_set_says_so():
     x, y = sets(50, 15, 0.0)
     out = real_vs_real(x, y)
-    assert not out["available"] and "too small to split" in out["note"] and out["value"] is None
+    assert not out.available and "too small to split" in out.note and out.value is None
 
 
 def test_permutation_test_calibration_and_power():
     """Under the null the p-value is uniform-ish (never tiny on these seeds); a shift gives p at its floor."""
-    null_p = [permutation_test(pool(*sets(60, 60, 0.0, seed=s), 60, 60, seed=s), 200, seed=s)["value"]
+    null_p = [permutation_test(pool(*sets(60, 60, 0.0, seed=s), 60, 60, seed=s), 200, seed=s).value
               for s in range(10)]
     assert min(null_p) > 0.01 and 0.2 < np.mean(null_p) < 0.8
     shifted = permutation_test(pool(*sets(60, 60, 0.8), 60, 60, seed=0), 200, seed=0)
-    assert shifted["value"] == pytest.approx(1 / 201) and shifted["effect_size"]["value"] > 0.1
-    lo, hi = shifted["ci95"]
-    assert lo <= shifted["value"] <= hi
+    assert shifted.value == pytest.approx(1 / 201) and shifted.effect_size.value > 0.1
+    lo, hi = shifted.ci95
+    assert lo <= shifted.value <= hi
 
 
 def test_permutation_statistic_is_the_unbiased_mmd():
     x, y = sets(30, 40, 0.5)
     pooled = pool(x, y, 30, 40, seed=0)
     out = permutation_test(pooled, 20, seed=0)
-    assert out["statistic"] == pytest.approx(
+    assert out.statistic == pytest.approx(
         mmd2_unbiased(polynomial_kernel(x, x), polynomial_kernel(y, y), polynomial_kernel(x, y)), rel=1e-8)

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from synthscope.documents import ExtractorRef, dump
 from synthscope.metrics.suite import METRICS, RoleData, ScoreInputs, distance_label, score_all
 from synthscope.params import ScoreParams
 
@@ -17,7 +18,7 @@ PARAMS = ScoreParams(
     cas_model="linear",
     per_class_min_samples=5,
 )
-EXTRACTOR = {"name": "mobilenet-v2", "weights": "official", "sha256": "ab" * 32, "key": "k", "dim": 6}
+EXTRACTOR = ExtractorRef(name="mobilenet-v2", weights="official", sha256="ab" * 32)
 
 
 def role(n: int, seed: int, shift: float = 0.0) -> RoleData:
@@ -56,9 +57,9 @@ def with_ci(obj) -> list[dict]:
 def test_every_metric_entry_honours_the_contract(name):
     metric = METRICS.get(name)
     inp = ScoreInputs(synthetic=role(40, 0, 0.5), real=role(50, 1), extractor=EXTRACTOR, params=PARAMS)
-    out = metric.compute(inp)
+    out = {key: dump(entry) for key, entry in metric.compute(inp).items()}  # as metrics.json holds them
     assert out and without_timings(out) == without_timings(
-        metric.compute(inp)
+        {key: dump(entry) for key, entry in metric.compute(inp).items()}
     )  # seeded: identical on a re-run
     json.dumps(out, allow_nan=False)
     for obj in out.values():
@@ -76,9 +77,9 @@ def test_every_metric_entry_honours_the_contract(name):
 
 
 def test_score_all_document_and_no_reference():
-    doc = score_all(
+    doc = dump(score_all(
         ScoreInputs(synthetic=role(40, 0, 0.5), real=role(50, 1), extractor=EXTRACTOR, params=PARAMS)
-    )
+    ))
     for key in ("fid", "kid", "inception_score", "cas", "precision", "recall", "density", "coverage"):
         assert "value" in doc[key] and "ci95" in doc[key], key
     assert {"synthetic_to_real", "real_to_real", "per_class"} <= set(doc["cas"])
@@ -88,7 +89,7 @@ def test_score_all_document_and_no_reference():
     assert {"value", "slope", "points"} <= set(doc["fid"]["fid_inf"])
     assert all(v["small_n"] for v in doc["fid"]["per_class"].values())  # 20-25 per class < 2048
     assert isinstance(doc["cas"]["excluded_copies_of_test"], int)
-    alone = score_all(ScoreInputs(synthetic=role(40, 0), real=None, extractor=EXTRACTOR, params=PARAMS))
+    alone = dump(score_all(ScoreInputs(synthetic=role(40, 0), real=None, extractor=EXTRACTOR, params=PARAMS)))
     assert "inception_score" in alone and "fid" not in alone and "fid" in alone["skipped"]
 
 
@@ -100,16 +101,17 @@ def test_the_small_n_warning_needs_a_per_class_value():
         real = RoleData(ids=real.ids, labels=real_labels, features=real.features, logits=real.logits)
         out = METRICS.get("fid").compute(ScoreInputs(synthetic=role(40, 0), real=real, extractor=EXTRACTOR,
                                                      params=PARAMS))
-        return [w for w in out["fid"]["warnings"] if "per-class" in w]
+        return [w for w in out["fid"].warnings if "per-class" in w]
 
     assert per_class_warnings(np.array(["c", "d"])[np.arange(50) % 2]) == []  # no class in common
     assert len(per_class_warnings(np.array(["a", "b"])[np.arange(50) % 2])) == 1
 
 
 def test_only_official_inception_is_called_fid():
-    assert distance_label({"name": "inception-fid", "weights": "official"}) == "FID"
-    assert "custom" in distance_label({"name": "inception-fid", "weights": "custom"})
-    assert distance_label({"name": "mobilenet-v2", "weights": "official"}).startswith("Frechet distance in")
+    assert distance_label(ExtractorRef(name="inception-fid", weights="official")) == "FID"
+    assert "custom" in distance_label(ExtractorRef(name="inception-fid", weights="custom"))
+    assert distance_label(ExtractorRef(name="mobilenet-v2", weights="official")).startswith("Frechet distance in")
+    assert distance_label(None) == "Frechet distance in unnamed network (features given as arrays) space"
 
 
 def test_the_default_classifier_is_a_cross_validated_probe_and_no_fit_is_trained_twice():
@@ -121,7 +123,7 @@ def test_the_default_classifier_is_a_cross_validated_probe_and_no_fit_is_trained
     cache = FitCache()
     params = replace(PARAMS, cas_model="linear", curve_fractions=(0.5, 1.0), curve_repeats=1)
     inp = ScoreInputs(synthetic=role(60, 0), real=role(50, 1), extractor=EXTRACTOR, params=params, fits=cache)
-    doc = score_all(inp, only=("cas", "utility"))
+    doc = dump(score_all(inp, only=("cas", "utility")))
     c = doc["cas"]["classifier"]["c"]
     assert c["c"] in c["grid"] and c["cv_accuracy"][c["grid"].index(c["c"])] == max(c["cv_accuracy"])
     assert doc["cas"]["classifier"]["augmentation"]["transforms"] == "none"

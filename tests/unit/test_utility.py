@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from synthscope.documents import dump
 from synthscope.metrics.bootstrap import bootstrap_mean_ci, percentile_interval
 from synthscope.metrics.cas import CasSettings, LabelledSet, classification_accuracy_score, stratified_split
 from synthscope.metrics.utility import learning_curves, nested_subset, paired_bootstrap_means
@@ -60,29 +61,29 @@ def test_paired_bootstrap_rows_equal_bootstrap_mean_ci():
 def test_a_copy_of_the_real_training_split_is_worth_the_real_training_size():
     copy = LabelledSet(REAL.ids[TRAIN], REAL.labels[TRAIN], REAL.x[TRAIN])
     out = learning_curves(copy, REAL, SETTINGS, FRACTIONS, 3)
-    eq, n_train = out["real_equivalent"], len(TRAIN)
-    assert out["curve"][-1]["n_real"] == n_train == 420
-    assert eq["ci95"][0] <= n_train <= eq["ci95"][1]
-    assert eq["value"] == pytest.approx(n_train, rel=0.05)
-    assert_every_value_has_an_interval(out)
-    values = [c["real_only"]["value"] for c in out["curve"]]
+    eq, n_train = out.real_equivalent, len(TRAIN)
+    assert out.curve[-1].n_real == n_train == 420
+    assert eq.ci95[0] <= n_train <= eq.ci95[1]
+    assert eq.value == pytest.approx(n_train, rel=0.05)
+    assert_every_value_has_an_interval(dump(out))  # as metrics.json holds it
+    values = [c.real_only.value for c in out.curve]
     assert values == sorted(values) and values[-1] - values[0] > 0.1  # the curve rises: the test is informative
 
 
 def test_an_independent_sample_of_half_the_size_is_worth_about_half():
     half = gauss(len(TRAIN) // 2, 5)
-    eq = learning_curves(half, REAL, SETTINGS, FRACTIONS, 3)["real_equivalent"]
-    assert eq["bound"] is None
-    assert eq["ci95"][0] <= len(TRAIN) // 2 <= eq["ci95"][1]
-    assert eq["ci95"][0] < len(TRAIN)  # it is told apart from the whole training split
+    eq = learning_curves(half, REAL, SETTINGS, FRACTIONS, 3).real_equivalent
+    assert eq.bound is None
+    assert eq.ci95[0] <= len(TRAIN) // 2 <= eq.ci95[1]
+    assert eq.ci95[0] < len(TRAIN)  # it is told apart from the whole training split
 
 
 def test_whole_split_points_are_cas_and_the_augmentation_comparison():
     synthetic = gauss(150, 9, sep=0.2)
     out = learning_curves(synthetic, REAL, SETTINGS, FRACTIONS, 2)
     cas = classification_accuracy_score(synthetic, REAL, SETTINGS)
-    assert out["synthetic_only"]["value"] == cas["cas"]["synthetic_to_real"]["value"]
-    assert out["curve"][-1]["real_only"]["value"] == cas["cas"]["real_to_real"]["value"]
-    assert out["curve"][-1]["real_plus_synthetic"]["value"] == cas["augmentation"]["real_plus_synthetic"]["value"]
-    assert out["gain"][-1]["value"] == pytest.approx(cas["augmentation"]["gain"]["value"])
-    assert out["gain"][-1]["ci95"] == pytest.approx(cas["augmentation"]["gain"]["ci95"])
+    assert out.synthetic_only.value == cas["cas"].synthetic_to_real.value
+    assert out.curve[-1].real_only.value == cas["cas"].real_to_real.value
+    assert out.curve[-1].real_plus_synthetic.value == cas["augmentation"].real_plus_synthetic.value
+    assert out.gain[-1].value == pytest.approx(cas["augmentation"].gain.value)
+    assert out.gain[-1].ci95 == pytest.approx(cas["augmentation"].gain.ci95)
