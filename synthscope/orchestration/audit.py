@@ -83,9 +83,9 @@ def run_plan(cfg: AuditConfig, pipe: Pipeline) -> list[str]:
 @flow(name="synthscope-audit", log_prints=False)
 def audit_flow(
     config: str | None = "configs/demo.yaml",
-    overrides: JSONObject | None = None,
+    overrides: dict[str, Any] | None = None,  # spelt out: a served run resolves the signature from the file alone
     params_file: str | None = None,
-    param_overrides: JSONObject | None = None,
+    param_overrides: dict[str, Any] | None = None,
 ) -> list[str]:
     """Run every stage for one audit config; returns the paths written (as strings).
 

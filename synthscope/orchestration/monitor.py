@@ -15,6 +15,7 @@ import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import flow, task
@@ -67,8 +68,8 @@ def run_monitor_stages(config: MonitorConfig) -> list[str]:
 
 @flow(name="synthscope-monitor", log_prints=False)
 def monitor_flow(synthetic: str, watch: str, output_dir: str, real: str | None = None, store_dir: str = "data/store",
-                 params_file: str | None = None, param_overrides: JSONObject | None = None,
-                 settle_seconds: float = 2.0) -> JSONObject:
+                 params_file: str | None = None, param_overrides: dict[str, Any] | None = None,
+                 settle_seconds: float = 2.0) -> JSONObject:  # parameters spelt out: a served run reads them from the file
     """Score the files of ``watch`` not taken by an earlier run; returns the batch's summary."""
     out = Path(output_dir)
     params = load_params(Path(params_file) if params_file else None, param_overrides or {})

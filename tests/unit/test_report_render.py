@@ -88,8 +88,10 @@ def test_markdown_reads_as_written_in_the_raw_file_and_lets_no_tag_through():
     """summary.md is read raw as often as rendered: arrows and ampersands stay as written; only
     what could open a tag or an entity is escaped (CommonMark renders both back as written)."""
     r = report()
-    r["reasons"] = ["min_cas_ratio: CAS synthetic->real / real->real 0.61 < 0.8 (cats & dogs, A&amp;B)"]
-    r["metrics"][0]["label"] = "a -> b <img src=x onerror=alert(1)>"
+    metric = r.metrics[0].model_copy(update={"label": "a -> b <img src=x onerror=alert(1)>"})
+    r = r.model_copy(update={
+        "reasons": ["min_cas_ratio: CAS synthetic->real / real->real 0.61 < 0.8 (cats & dogs, A&amp;B)"],
+        "metrics": [metric, *r.metrics[1:]]})
     text = summary_markdown(r, "report.html")
     assert "- min_cas_ratio: CAS synthetic->real / real->real 0.61 &lt; 0.8 (cats & dogs, A&amp;amp;B)" in text
     assert "| a -> b &lt;img src=x onerror=alert(1)> |" in text
