@@ -54,3 +54,12 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow end-to-end tests first: under `make test`'s pytest-xdist workers a long test collected last
+    (the DVC repro, the served deployments) would otherwise run alone at the end on an idle machine."""
+    def rank(item: pytest.Item) -> int:
+        return 0 if item.get_closest_marker("service") else 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=rank)
