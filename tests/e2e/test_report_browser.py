@@ -7,27 +7,14 @@ the DevTools protocol is spoken with ``websockets``, already installed with Pref
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from synthscope.config import load_config
 from synthscope.paths import OutputPaths
 from synthscope.stages import report as report_stage
-from tests.integration.headless_chromium import chromium_path, visit
+from tests.integration.headless_chromium import visit
 from tests.integration.report_fixture import HOSTILE, build_outputs
-
-INSTALL = Path(__file__).with_name("install_chromium.sh")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    if chromium_path() is None:
-        subprocess.run(["bash", str(INSTALL)], check=True, timeout=900)
-    path = chromium_path()
-    assert path, "chromium is not installed; run tests/e2e/install_chromium.sh as root"
-    return path
 
 
 @pytest.fixture(scope="module")

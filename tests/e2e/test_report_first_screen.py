@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 import string
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +26,11 @@ from synthscope.documents import dump
 from synthscope.io import write_json
 from synthscope.paths import OutputPaths
 from tests.documents_fakes import metrics_doc
-from tests.integration.headless_chromium import chromium_path, visit
+from tests.integration.headless_chromium import visit
 from tests.shared_data import shared_dir
 
 GLYPHS = string.digits + string.ascii_uppercase[:24]  # 34 classes: 0-9, A-X
 PER_CLASS = 5
-INSTALL = Path(__file__).with_name("install_chromium.sh")
 
 
 def glyph(char: str, side: int, ink: tuple[int, int, int], background: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -110,15 +108,6 @@ def test_first_screen_structure_on_34_classes(glyph_report):
     assert len(re.findall(r'class="metric[ "]', screen)) == len(report["metrics"]) >= 7
     assert "per class:" not in screen and "CI:" not in screen  # method text and per-class values are below
     assert screen.count("<tr><td><span class=\"pill") == len(shown)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    if chromium_path() is None:
-        subprocess.run(["bash", str(INSTALL)], check=True, timeout=900)
-    path = chromium_path()
-    assert path, "chromium is not installed; run tests/e2e/install_chromium.sh as root"
-    return path
 
 
 @pytest.mark.slow
