@@ -8,7 +8,7 @@ separate flagging step in :mod:`synthscope.bias.flag`, with thresholds from ``pa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Protocol, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,12 @@ SCORE_COLUMNS = (
     "origin",  # introduced | copied | unknown
     "message",  # one sentence with the numbers
 )
+
+# One row of a score frame, before it is a frame (``class`` is a keyword: the functional form).
+ScoreRow = TypedDict("ScoreRow", {
+    "check": str, "attribute": str | None, "class": str | None, "metric": str, "score": float,
+    "reference_score": float, "flag_value": float, "origin": str, "message": str,
+})
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ def score_row(
     flag_value: float = float("nan"),
     origin: str = "unknown",
     message: str = "",
-) -> dict[str, Any]:
+) -> ScoreRow:
     """One row of a check's score frame (keys are ``SCORE_COLUMNS``)."""
     return {
         "check": check,
@@ -87,7 +93,7 @@ def score_row(
     }
 
 
-def score_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def score_frame(rows: list[ScoreRow]) -> pd.DataFrame:
     """Rows -> a frame with exactly ``SCORE_COLUMNS`` (an empty frame keeps the columns)."""
     frame = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
     for col in ("score", "reference_score", "flag_value"):

@@ -20,7 +20,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from threadpoolctl import threadpool_limits
 
-from synthscope.bias.base import CHECKS, ScanData, classes_of, score_frame, score_row
+from synthscope.bias.base import CHECKS, ScanData, ScoreRow, classes_of, score_frame, score_row
 from synthscope.bias.describe import color_names, unit_rgb
 from synthscope.bias.masked import confident, coverage, coverage_sentence
 from synthscope.features.attributes import rgb_to_hsv
@@ -117,7 +117,7 @@ def direction(group: str, syn: pd.DataFrame, real: pd.DataFrame, sides: tuple[st
 
 
 def group_rows(group: str, label: str | None, syn: pd.DataFrame, real: pd.DataFrame,
-               params: ScanParams, measured: str, comparisons: int, sides: tuple[str, str] = SIDES) -> dict | None:
+               params: ScanParams, measured: str, comparisons: int, sides: tuple[str, str] = SIDES) -> ScoreRow | None:
     """One score row of one group on one subset, or None when a side has too few images."""
     if min(len(syn), len(real)) < params.min_class_size:
         return None
@@ -152,8 +152,8 @@ def embedding_fit(data: ScanData, params: ScanParams) -> tuple[float, np.ndarray
     return auc, proba
 
 
-def embedding_row(data: ScanData, params: ScanParams, group_rows_: list[dict],
-                  sides: tuple[str, str] = SIDES) -> dict | None:
+def embedding_row(data: ScanData, params: ScanParams, group_rows_: list[ScoreRow],
+                  sides: tuple[str, str] = SIDES) -> ScoreRow | None:
     """Overall gap from the embeddings, naming the groups with the largest drift."""
     if data.synthetic_emb is None or data.real_emb is None:
         return None
@@ -187,7 +187,7 @@ class Drift:
             return score_frame([])
         syn, real = data.synthetic, data.real
         labels = [c for c in classes_of(syn, params.min_class_size) if c in set(classes_of(real, params.min_class_size))]
-        rows: list[dict] = []
+        rows: list[ScoreRow] = []
         for group in DRIFT_GROUPS:
             s_all, r_all = (confident(syn, params), confident(real, params)) if group in ATTRIBUTE_GROUPS else (syn, real)
             measured = ""

@@ -9,22 +9,21 @@ drift section). The report shows these lists; it never recomputes them.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from synthscope.bias.base import ScanData
 from synthscope.bias.drift import embedding_fit
 from synthscope.bias.duplicates import CopyKeys, near_copy_mask
+from synthscope.documents.bias import DriftExample, ImageRef, MemorizedExample
 from synthscope.params import CopyRule, ScanParams
 
 BLOCK = 512  # synthetic rows per block: block x N_real distances at a time
 
 
-def _ref(frame: pd.DataFrame, i: int) -> dict[str, str]:
-    return {"image_id": str(frame["image_id"].iat[i]), "path": str(frame["path"].iat[i]),
-            "label": str(frame["label"].iat[i])}
+def _ref(frame: pd.DataFrame, i: int) -> ImageRef:
+    return ImageRef(image_id=str(frame["image_id"].iat[i]), path=str(frame["path"].iat[i]),
+                    label=str(frame["label"].iat[i]))
 
 
 def _nearest(data: ScanData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -58,14 +57,13 @@ def _nearest(data: ScanData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return nearest, ham, cos
 
 
-def memorised_examples(data: ScanData, rule: CopyRule) -> list[dict[str, Any]]:
+def memorised_examples(data: ScanData, rule: CopyRule) -> list[MemorizedExample]:
     """Every synthetic image the memorisation check counts, with its nearest real image.
 
-    Dicts of ``bias.json``'s ``MemorizedExample`` shape, byte-identical copies first, then by
-    cosine distance (or Hamming distance without embeddings), then synthetic path; [] without
-    a real reference.
+    Byte-identical copies first, then by cosine distance (or Hamming distance without
+    embeddings), then synthetic path; [] without a real reference.
     """
-    if not data.has_reference:
+    if data.real is None or not data.has_reference:
         return []
     real = data.real
     mask = near_copy_mask(CopyKeys.of(data.synthetic, data.synthetic_emb), CopyKeys.of(real, data.real_emb),
@@ -75,21 +73,21 @@ def memorised_examples(data: ScanData, rule: CopyRule) -> list[dict[str, Any]]:
     out = []
     for k, i in enumerate(rows):
         syn_ref, real_ref = _ref(data.synthetic, int(i)), _ref(real, int(nearest[k]))
-        out.append({
-            "synthetic": syn_ref, "real": real_ref, "exact": syn_ref["image_id"] == real_ref["image_id"],
-            "hamming": int(ham[k]), "cosine_distance": None if cos is None else max(round(float(cos[k]), 6), 0.0),
-        })
-    out.sort(key=lambda e: (not e["exact"], e["cosine_distance"] if cos is not None else e["hamming"],
-                            e["synthetic"]["path"]))
+        out.append(MemorizedExample(
+            synthetic=syn_ref, real=real_ref, exact=syn_ref.image_id == real_ref.image_id,
+            hamming=int(ham[k]), cosine_distance=None if cos is None else max(round(float(cos[k]), 6), 0.0),
+        ))
+    out.sort(key=lambda e: (not e.exact, e.hamming if e.cosine_distance is None else e.cosine_distance,
+                            e.synthetic.path))
     return out
 
 
-def drift_examples(data: ScanData, params: ScanParams, limit: int) -> list[dict[str, Any]] | None:
+def drift_examples(data: ScanData, params: ScanParams, limit: int) -> list[DriftExample] | None:
     """Up to ``limit`` synthetic images the drift check's embedding classifier finds most synthetic-looking.
 
-    Dicts of ``bias.json``'s ``DriftExample`` shape, highest probability first (ties by
-    synthetic row), each with its nearest real image by cosine; None without a real set or
-    embeddings, [] when ``limit`` is 0 or the classifier cannot be fitted (too few rows).
+    Highest probability first (ties by synthetic row), each with its nearest real image by
+    cosine; None without a real set or embeddings, [] when ``limit`` is 0 or the classifier
+    cannot be fitted (too few rows).
     """
     if not data.has_reference or data.synthetic_emb is None or data.real_emb is None:
         return None
@@ -109,6 +107,6 @@ def drift_examples(data: ScanData, params: ScanParams, limit: int) -> list[dict[
         a, b = data.synthetic_emb[i].astype(np.float64), data.real_emb[j].astype(np.float64)
         return float(1.0 - np.sum(a * b))
 
-    return [{"synthetic": _ref(data.synthetic, int(i)), "real": _ref(data.real, int(j)),
-             "probability": float(proba[i]), "cosine_distance": distance(int(i), int(j))}
+    return [DriftExample(synthetic=_ref(data.synthetic, int(i)), real=_ref(data.real, int(j)),
+                         probability=float(proba[i]), cosine_distance=distance(int(i), int(j)))
             for i, j in zip(order, best, strict=True)]

@@ -6,13 +6,13 @@ Thresholds come only from ``params.yaml`` (``scan.<check>_levels``). A row whose
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from synthscope.bias.groups import with_ids
-from synthscope.documents import FINDING_KEYS, json_number
+from synthscope.documents import json_number
+from synthscope.documents.bias import BiasSummary, Finding, MemorizedExample, ObjectCoverage, Role
+from synthscope.documents.stages import ExtractorInfo
 from synthscope.params import ScanParams
 from synthscope.schema import CHECKS, SEVERITIES, severity_rank
 
@@ -46,9 +46,9 @@ def flag(scores: pd.DataFrame, params: ScanParams) -> pd.DataFrame:
 
 
 def findings(
-    flagged: pd.DataFrame, examples: list[dict[str, Any]] | None = None, max_examples: int = 0
-) -> list[dict[str, Any]]:
-    """The rows above ``info`` in bias.json's finding shape (``documents.Finding``).
+    flagged: pd.DataFrame, examples: list[MemorizedExample] | None = None, max_examples: int = 0
+) -> list[Finding]:
+    """The rows above ``info``, as bias.json's findings.
 
     ``examples`` (``bias.examples.memorised_examples``, most certain first): each memorisation
     finding lists up to ``max_examples`` of them, those of its class for a per-class finding.
@@ -56,30 +56,39 @@ def findings(
     rows = flagged[flagged["severity"] != "info"]
     out = []
     for rec in rows.to_dict("records"):
-        item = {k: rec[k] for k in FINDING_KEYS}
-        item["score"] = json_number(rec["score"])
-        item["reference_score"] = json_number(rec["reference_score"])
+        label = rec["class"]
+        mine = None
         if rec["check"] == "memorization" and examples is not None:
-            mine = [e for e in examples if rec["class"] is None or e["synthetic"]["label"] == rec["class"]]
-            item["examples"] = mine[:max_examples]
-        out.append(item)
+            mine = [e for e in examples if label is None or e.synthetic.label == label][:max_examples]
+        out.append(Finding(
+            check=rec["check"], attribute=rec["attribute"], class_=label, severity=rec["severity"],
+            score=json_number(rec["score"]), reference_score=json_number(rec["reference_score"]),
+            origin=rec["origin"], message=rec["message"], metric=rec["metric"], id=rec["id"],
+            **({} if mine is None else {"examples": mine}),  # only memorisation findings carry the key
+        ))
     return out
 
 
-def summary(flagged: pd.DataFrame, n_synthetic: int, n_real: int, params: ScanParams | None = None) -> dict[str, Any]:
+def summary(flagged: pd.DataFrame, n_synthetic: int, n_real: int, extractor: ExtractorInfo,
+            params: ScanParams | None = None,
+            object_attributes: dict[Role, ObjectCoverage] | None = None) -> BiasSummary:
     """Counts by severity and check, the worst severity, and what the scan compared against
     (with ``params``: how many real-vs-real pairs calibrated it, ``null_pairs``)."""
     above = flagged[flagged["severity"] != "info"]
     worst = max((severity_rank(s) for s in flagged["severity"]), default=0)
     calibrated = params is not None and n_real >= 4 and "null_ok" in flagged
-    extra = {"null_pairs": params.null_splits if calibrated else 0} if params is not None else {}
-    return extra | {
-        "n_synthetic": int(n_synthetic),
-        "n_real": int(n_real),
-        "reference": "real" if n_real else "none",
-        "n_measured": int(len(flagged)),
-        "n_findings": int(len(above)),
-        "by_severity": {s: int((above["severity"] == s).sum()) for s in SEVERITIES[1:]},
-        "by_check": {c: int((above["check"] == c).sum()) for c in CHECKS},
-        "max_severity": SEVERITIES[worst],
-    }
+    # keys a caller did not give stay unset, so bias.json leaves them out (documents.dump)
+    optional = ({} if params is None else {"null_pairs": params.null_splits if calibrated else 0}) | (
+        {} if object_attributes is None else {"object_attributes": object_attributes})
+    return BiasSummary(
+        n_synthetic=int(n_synthetic),
+        n_real=int(n_real),
+        reference="real" if n_real else "none",
+        n_measured=int(len(flagged)),
+        n_findings=int(len(above)),
+        by_severity={s: int((above["severity"] == s).sum()) for s in SEVERITIES[1:]},
+        by_check={c: int((above["check"] == c).sum()) for c in CHECKS},
+        max_severity=SEVERITIES[worst],
+        extractor=extractor,
+        **optional,
+    )

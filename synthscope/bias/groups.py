@@ -67,7 +67,7 @@ def _strip_class(message: str, label: str | None) -> str:
     return message[len(prefix):] if label is not None and message.startswith(prefix) else message
 
 
-def group_findings(flagged: pd.DataFrame) -> list[dict[str, Any]]:
+def group_findings(flagged: pd.DataFrame) -> list[FindingGroup]:
     """bias.json ``groups``: one per (check, attribute) with a finding above ``info``, ranked.
 
     ``flagged``: the scan's table with ``severity`` and ``id`` (:func:`with_ids`), every
@@ -95,28 +95,28 @@ def group_findings(flagged: pd.DataFrame) -> list[dict[str, Any]]:
         if hit and classes:
             summary = f"in {len(hit)} of {len(classes)} classes: {summary}"
         flag_values = members["flag_value"].to_numpy(dtype=np.float64)
-        groups.append({
-            "id": f"{check}.{attribute or 'all'}",
-            "check": check,
-            "attribute": attribute,
-            "severity": SEVERITIES[int(ranks.max())],
-            "head": None if head is None else str(head["id"]),
-            "members": [str(i) for i in members["id"]],
-            "classes": hit,
-            "n_classes": len(hit),
-            "n_classes_measured": len(classes),
-            "origin": str(head["origin"] if head is not None else worst["origin"]),
-            "gap_share": float(shares.get(attribute, 0.0)) if check == "drift" or attribute else 0.0,
-            "max_flag_value": float(np.nanmax(flag_values)) if np.isfinite(flag_values).any() else None,
-            "message": summary,
-        })
+        groups.append(FindingGroup(
+            id=f"{check}.{attribute or 'all'}",
+            check=check,
+            attribute=attribute,
+            severity=SEVERITIES[int(ranks.max())],
+            head=None if head is None else str(head["id"]),
+            members=[str(i) for i in members["id"]],
+            classes=hit,
+            n_classes=len(hit),
+            n_classes_measured=len(classes),
+            origin=str(head["origin"] if head is not None else worst["origin"]),
+            gap_share=float(shares.get(attribute, 0.0)) if check == "drift" or attribute else 0.0,
+            max_flag_value=float(np.nanmax(flag_values)) if np.isfinite(flag_values).any() else None,
+            message=summary,
+        ))
     groups.sort(key=lambda g: (
-        -severity_rank(g["severity"]),
-        -g["gap_share"],
-        g["attribute"] is not None,  # at equal share, the whole-set group (embeddings) leads
-        -(g["n_classes"] / g["n_classes_measured"] if g["n_classes_measured"] else 1.0),
-        -(g["max_flag_value"] or 0.0),
-        CHECKS.index(g["check"]),
+        -severity_rank(g.severity),
+        -g.gap_share,
+        g.attribute is not None,  # at equal share, the whole-set group (embeddings) leads
+        -(g.n_classes / g.n_classes_measured if g.n_classes_measured else 1.0),
+        -(g.max_flag_value or 0.0),
+        CHECKS.index(g.check),
     ))
     return groups
 

@@ -14,6 +14,7 @@ import pandas as pd
 from synthscope.bias.base import CHECKS, SCORE_COLUMNS, ScanData, is_labelled
 from synthscope.bias.flag import flag
 from synthscope.bias.null import calibrate, null_levels
+from synthscope.documents.bias import NotChecked
 from synthscope.logs import progress
 from synthscope.params import NEAR_COPY, NearCopyParams, ScanParams
 
@@ -78,13 +79,13 @@ def scan(data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_CO
     return flag(scores, params)
 
 
-def not_checked(data: ScanData) -> list[dict[str, str]]:
+def not_checked(data: ScanData) -> list[NotChecked]:
     """bias.json's ``not_checked``: the label-needing checks an unlabelled set leaves out, and why."""
     if not is_labelled(data.synthetic):
         why = f"{NEEDS_LABELS} (the synthetic set is unlabelled)"
-        return [{"check": c, "what": w, "stage": s, "reason": why} for c, w, s in LABEL_CHECKS]
+        return [NotChecked(check=c, what=w, stage=s, reason=why) for c, w, s in LABEL_CHECKS]
     if data.has_reference and not is_labelled(data.real):
         why = f"{NEEDS_LABELS} on the real set too (the real set is unlabelled): no per-class comparison with real"
-        return [{"check": c, "what": w, "stage": s, "reason": why} for c, w, s in LABEL_CHECKS
+        return [NotChecked(check=c, what=w, stage=s, reason=why) for c, w, s in LABEL_CHECKS
                 if c in ("consistency", "shortcut", "imbalance", "cas", "utility")]
     return []

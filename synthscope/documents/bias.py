@@ -16,6 +16,7 @@ from synthscope.schema import CHECKS, FINDING_ATTRIBUTES, ORIGINS, SEVERITIES
 
 Check = Literal[CHECKS]
 Severity = Literal[SEVERITIES]
+Role = Literal["synthetic", "real"]  # the two sides a scan compares
 
 
 class ImageRef(Document):
@@ -118,7 +119,7 @@ class BiasSummary(Document):
     by_check: dict[Check, int]
     max_severity: Severity
     extractor: ExtractorInfo
-    object_attributes: dict[Literal["synthetic", "real"], ObjectCoverage] | None = None
+    object_attributes: dict[Role, ObjectCoverage] | None = None
     # pairs of disjoint halves of the real set every check also ran on (bias/null.py); 0: not
     # calibrated (no real set, too small to split, or scan.null_splits 0); absent in older files
     null_pairs: int | None = None

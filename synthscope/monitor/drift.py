@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthscope.bias.base import ScanData, score_frame
+from synthscope.bias.base import ScanData, ScoreRow, score_frame
 from synthscope.bias.drift import embedding_row, group_rows
 from synthscope.bias.flag import severity_of
 from synthscope.bias.masked import confident, coverage, coverage_sentence
@@ -26,7 +26,7 @@ SIDES = ("incoming", "training")
 def drift_rows(incoming: pd.DataFrame, training: pd.DataFrame, inc_emb: np.ndarray | None,
                train_emb: np.ndarray | None, params: ScanParams) -> pd.DataFrame:
     """Score rows (``bias.base.SCORE_COLUMNS``) plus ``severity``, one per group and one for the embeddings."""
-    rows: list[dict] = []
+    rows: list[ScoreRow] = []
     for group in DRIFT_GROUPS:
         inc, train = (confident(incoming, params), confident(training, params)) if group in ATTRIBUTE_GROUPS \
             else (incoming, training)

@@ -19,6 +19,6 @@ def drift_section(findings: list[ReportFinding], summary: BiasSummary | None, pa
     return DriftSection(
         compared=summary is not None and summary.reference == "real",  # the scan had a real set to compare with
         findings=[f for f in findings if f.check == "drift"],
-        coverage=[coverage_sentence(counts.model_dump(), role) for role, counts in cover.items()],
+        coverage=[coverage_sentence(counts, role) for role, counts in cover.items()],
         examples=pairs,
     )

@@ -40,14 +40,14 @@ def run(config: AuditConfig) -> list[Path]:
     near_copy = config.params.near_copy
     flagged = scan(data, params, near_copy)
     n_real = 0 if data.real is None else len(data.real)
-    result = BiasDocument.model_validate({
-        "findings": findings(flagged, memorised_examples(data, near_copy.memorization), params.mem_examples),
-        "groups": group_findings(flagged),
-        "not_checked": not_checked(data),
-        "summary": summary(flagged, len(data.synthetic), n_real, params) | {
-            "extractor": embeddings.extractor, "object_attributes": object_coverage(data, params)},
-        "drift_examples": drift_examples(data, params, params.drift_examples),
-    })
+    result = BiasDocument(
+        findings=findings(flagged, memorised_examples(data, near_copy.memorization), params.mem_examples),
+        groups=group_findings(flagged),
+        not_checked=not_checked(data),
+        summary=summary(flagged, len(data.synthetic), n_real, embeddings.extractor, params,
+                        object_coverage(data, params)),
+        drift_examples=drift_examples(data, params, params.drift_examples),
+    )
     for item in result.not_checked:
         log.info("scan: %s: %s", item.what, item.reason)
     write_document(paths.bias_json, result)

@@ -9,10 +9,13 @@ import pytest
 from synthscope.bias import CHECKS, SCORE_COLUMNS, ScanData, findings, scan, summary
 from synthscope.bias.flag import severity_of
 from synthscope.bias.imbalance import imbalance_ratio, normalised_entropy
+from synthscope.documents import dump
+from synthscope.documents.stages import ExtractorInfo
 from synthscope.errors import ConfigError
 from synthscope.params import ScanParams, build_section
 from synthscope.schema import CHECKS as CHECK_NAMES
 from tests.bias_fakes import make_attributes
+from tests.documents_fakes import INFO
 
 P = ScanParams()
 COLOR = {"circle": 0.0, "square": 220.0, "triangle": 120.0}
@@ -125,7 +128,7 @@ def test_flagging_uses_the_params_thresholds_and_json_shape(real):
     strict = build_section(ScanParams, {"shortcut_levels": [0.99, 0.995, 0.999]}, "scan")
     flagged = scan(ScanData(make_attributes(60, seed=1, hue_by_class=COLOR), real), strict)
     items = findings(flagged)
-    assert all(i["check"] != "shortcut" or i["severity"] in ("low", "medium", "high") for i in items)
+    assert all(i.check != "shortcut" or i.severity in ("low", "medium", "high") for i in items)
     assert {
         "check",
         "attribute",
@@ -135,9 +138,10 @@ def test_flagging_uses_the_params_thresholds_and_json_shape(real):
         "reference_score",
         "origin",
         "message",
-    } <= set(items[0])
-    s = summary(flagged, 180, 180)
-    assert s["n_findings"] == len(items) and s["reference"] == "real"
+    } <= set(dump(items[0]))
+    s = summary(flagged, 180, 180, ExtractorInfo.model_validate(INFO))
+    assert s.n_findings == len(items) and s.reference == "real"
+    assert "null_pairs" not in dump(s) and "object_attributes" not in dump(s)  # not given: left out of bias.json
 
 
 def test_bad_levels_name_the_key():

@@ -6,7 +6,6 @@ import pandas as pd
 
 from synthscope.bias.base import score_frame, score_row
 from synthscope.bias.groups import finding_id, group_findings, group_phrase, with_ids
-from synthscope.documents.bias import FindingGroup
 
 CLASSES = [str(i) for i in range(34)]
 
@@ -44,35 +43,35 @@ def glyphs_vs_photos() -> pd.DataFrame:
 
 def test_per_class_findings_are_grouped_under_the_dataset_level_one():
     flagged = glyphs_vs_photos()
-    groups = {g["id"]: g for g in group_findings(flagged)}
+    groups = {g.id: g for g in group_findings(flagged)}
     assert set(groups) == {"drift.all", "drift.color", "drift.size", "consistency.color"}
     color = groups["drift.color"]
-    assert color["head"] == finding_id("drift", "color", "classifier_auc", None)
-    assert len(color["members"]) == 35 and color["head"] in color["members"]  # 34 classes + the head
-    assert color["n_classes"] == 34 and color["n_classes_measured"] == 34
-    assert color["message"].startswith("in 34 of 34 classes: synthetic objects are black (RGB 0,0,0)")
+    assert color.head == finding_id("drift", "color", "classifier_auc", None)
+    assert len(color.members) == 35 and color.head in color.members  # 34 classes + the head
+    assert color.n_classes == 34 and color.n_classes_measured == 34
+    assert color.message.startswith("in 34 of 34 classes: synthetic objects are black (RGB 0,0,0)")
     # no dataset-level size finding above info: the group is worded from its worst class, class name dropped
     size = groups["drift.size"]
-    assert size["head"] is None and size["n_classes"] == 2 and size["severity"] == "medium"
-    assert size["message"] == "in 2 of 34 classes: synthetic objects cover 20% of the image, real ones 40%"
-    assert groups["consistency.color"]["n_classes"] == 30
+    assert size.head is None and size.n_classes == 2 and size.severity == "medium"
+    assert size.message == "in 2 of 34 classes: synthetic objects cover 20% of the image, real ones 40%"
+    assert groups["consistency.color"].n_classes == 30
     # every finding above info is in exactly one group
     above = set(flagged.loc[flagged["severity"] != "info", "id"])
-    members = [m for g in groups.values() for m in g["members"]]
+    members = [m for g in groups.values() for m in g.members]
     assert sorted(members) == sorted(above)
 
 
 def test_groups_rank_by_severity_then_share_of_the_gap():
-    order = [g["id"] for g in group_findings(glyphs_vs_photos())]
+    order = [g.id for g in group_findings(glyphs_vs_photos())]
     # high first: the embeddings explain all of the gap, colour 98% of it, consistency of colour as much
     # (its attribute's share) but in fewer classes; then the medium size group
     assert order == ["drift.all", "drift.color", "consistency.color", "drift.size"]
     groups = group_findings(glyphs_vs_photos())
-    assert groups[0]["gap_share"] == 1.0 and 0.97 < groups[1]["gap_share"] < 0.99
+    assert groups[0].gap_share == 1.0 and 0.97 < groups[1].gap_share < 0.99
 
 
 def test_group_phrase_names_the_group_not_a_class():
-    groups = {g["id"]: FindingGroup.model_validate(g) for g in group_findings(glyphs_vs_photos())}
+    groups = {g.id: g for g in group_findings(glyphs_vs_photos())}
     assert group_phrase(groups["drift.color"]) == "high drift / color in 34 of 34 classes"
     assert group_phrase(groups["drift.all"]) == "high drift (embeddings) (whole dataset)"
 

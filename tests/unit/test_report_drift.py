@@ -10,15 +10,13 @@ import pandas as pd
 from synthscope.bias.base import ScanData
 from synthscope.bias.drift import Drift
 from synthscope.bias.examples import drift_examples
-from synthscope.documents.bias import BiasDocument, ObjectCoverage
+from synthscope.documents.bias import ObjectCoverage
 from synthscope.documents.report import ReportFinding
 from synthscope.neighbours import l2_normalise
 from synthscope.params import ScanParams
 from synthscope.report.drift import drift_section
 from synthscope.report.sections import drift_pairs
 from tests.documents_fakes import bias_doc, finding
-
-SUMMARY = bias_doc([]).summary.model_dump()
 
 
 def scan_data(n: int = 20) -> ScanData:
@@ -42,8 +40,8 @@ def test_the_scan_lists_the_far_off_images_first_with_their_nearest_real(monkeyp
     monkeypatch.setattr(drift, "classifier_auc", lambda *a, **k: fits.append(k.get("linear")) or real_fit(*a, **k))
     data, params = scan_data(), ScanParams()
     Drift().score(data, params)
-    examples = BiasDocument.model_validate({"findings": [], "summary": SUMMARY,
-                                            "drift_examples": drift_examples(data, params, 3)}).drift_examples
+    examples = drift_examples(data, params, 3)
+    assert examples is not None
     assert fits.count(True) == 1  # the check's embedding classifier, fitted once for the check and the list
     assert len(examples) == 3 and {e.synthetic.image_id for e in examples} <= {f"s{i}" for i in range(14, 20)}
     probs = [e.probability for e in examples]
@@ -64,8 +62,7 @@ def test_no_examples_without_embeddings_or_real_images() -> None:
 
 def test_the_report_reads_the_scans_examples_and_skips_images_gone_from_the_manifest() -> None:
     data = scan_data()
-    bias = BiasDocument.model_validate({"findings": [], "summary": SUMMARY,
-                                        "drift_examples": drift_examples(data, ScanParams(), 4)})
+    bias = bias_doc([]).model_copy(update={"drift_examples": drift_examples(data, ScanParams(), 4)})
     index = pd.concat([data.synthetic, data.real], ignore_index=True).assign(root="/data")
     gone = bias.drift_examples[0].synthetic.image_id
     pairs = drift_pairs(bias, index[index["image_id"] != gone].reset_index(drop=True), limit=2)
