@@ -337,7 +337,7 @@ def fid(
 
     from synthscope.metrics.features_to_stats import save_stats as write_stats
     from synthscope.metrics.frechet_distance import frechet_distance
-    from synthscope.metrics.suite import distance_label
+    from synthscope.metrics.metric import distance_label
 
     if save_stats is not None and dir_a.suffix == ".npz":
         raise ConfigError(f"--save-stats: {dir_a} already is saved statistics; pass an image folder first")

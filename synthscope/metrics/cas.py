@@ -12,6 +12,9 @@ memorisation scan's criterion, ``bias.duplicates.near_copy_mask`` with ``near_co
 left out of CAS training and of the augmentation comparison; otherwise a set of copies
 of the real data could score above real->real. The debias evaluation uses the same
 :func:`real_split`, :func:`copies_of_test` and :func:`train_and_test`.
+
+The metric ``cas`` (metrics.json ``cas``, ``domain_inception_score``, ``augmentation``) is
+registered here, with its settings :class:`CasSettings` (``CasSettings.from_params``).
 """
 
 from __future__ import annotations
@@ -49,10 +52,12 @@ from synthscope.metrics.classifier import (
     train_cnn,
     train_linear_probe,
 )
-from synthscope.metrics.confusion import confusion_counts, confusion_entry
+from synthscope.metrics.confusion import collapse_findings, confusion_counts, confusion_entry
 from synthscope.metrics.fits import FitCache, digest
 from synthscope.metrics.inception_score import METHOD as IS_METHOD
 from synthscope.metrics.inception_score import inception_score
+from synthscope.metrics.metric import Metric, ScoreInputs, register_metric
+from synthscope.params import CopyRule, ScoreParams
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 
@@ -72,6 +77,30 @@ class CasSettings:
     probe_folds: int = 3
     orientation_invariant: bool | None = None  # the CNN's flips and rotations; None: decided from the real data
     cnn: CnnSettings = field(default_factory=CnnSettings)
+    collapse_share: float = 0.5  # a real class given to one other class this often is a "collapse" finding
+
+    @classmethod
+    def from_params(cls, p: ScoreParams, copies: CopyRule) -> CasSettings:
+        """The CAS settings of this audit (the probe's C and the CNN's transforms are resolved later,
+        from the real training split: :func:`resolve_classifier`); ``copies``: ``near_copy.memorization``,
+        the near copies of real test images left out of training."""
+        return cls(
+            mem_hamming=copies.hamming,
+            mem_cosine=copies.cosine,
+            model=p.cas_model,
+            test_fraction=p.cas_test_fraction,
+            seed=p.seed,
+            bootstrap_reps=p.bootstrap_reps,
+            is_splits=p.is_splits,
+            augmentation=p.augmentation,
+            probe_c=p.cas_probe_c,
+            probe_cs=tuple(p.cas_probe_cs),
+            probe_folds=p.cas_probe_folds,
+            orientation_invariant=p.orientation_invariant,
+            cnn=CnnSettings(epochs=p.cas_epochs, batch_size=p.cas_batch_size, lr=p.cas_lr, width=p.cas_width,
+                            min_steps=p.cas_min_steps),
+            collapse_share=p.collapse_share,
+        )
 
 
 @dataclass(frozen=True)
@@ -403,3 +432,37 @@ def classification_accuracy_score(synthetic: LabelledSet, real: LabelledSet, set
             gain=accuracy_entry(gain, reps, seed),
         )
     return out
+
+
+def labelled_sets(inp: ScoreInputs, model: str) -> tuple[LabelledSet, LabelledSet]:
+    """(synthetic, real) as the classifier's input: images for the CNN, embeddings for the probe;
+    dhash and embeddings for leaving near copies of real test images out of training."""
+    assert inp.real is not None
+    sets = []
+    for role, data in (("synthetic", inp.synthetic), ("real", inp.real)):
+        if model == "cnn":
+            if inp.images is None:
+                raise ValueError("the CNN needs images; pass ScoreInputs.images")
+            x = inp.images(role)
+        else:
+            x = data.features
+        sets.append(LabelledSet(ids=data.ids, labels=data.labels, x=x, dhash=data.dhash, emb=data.features))
+    return sets[0], sets[1]
+
+
+def cas_metric(inp: ScoreInputs) -> dict[str, Document]:
+    """metrics.json ``cas`` (with why this model and the collapsed classes), ``domain_inception_score``
+    and, with ``score.augmentation``, ``augmentation``."""
+    settings = CasSettings.from_params(inp.params, inp.copies)
+    out = classification_accuracy_score(*labelled_sets(inp, settings.model), settings, inp.fits)
+    cas = out["cas"]
+    assert isinstance(cas, Cas) and cas.confusion is not None
+    out["cas"] = cas.model_copy(update={
+        "model_choice": f"score.cas_model is {settings.model}",
+        "collapse": collapse_findings(cas.confusion, settings.collapse_share),
+    })
+    return out
+
+
+register_metric("cas", Metric(compute=cas_metric, outputs=("cas", "domain_inception_score", "augmentation"),
+                              needs_reference=True, needs_labels=True))

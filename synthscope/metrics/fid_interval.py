@@ -27,6 +27,9 @@ same bias: its interval sat above its own estimate (issue 12). Here instead:
 
 Coverage of the population (closed-form) FID is checked by simulation in
 ``tests/stats/test_interval_coverage.py``.
+
+The metric ``fid`` (metrics.json ``fid``: the value, this interval, FID-inf and per-class
+distances) is registered here, with its settings :class:`FidSettings`.
 """
 
 from __future__ import annotations
@@ -36,9 +39,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from synthscope.documents.metrics import FidInfinity, FidPoint
+from synthscope.documents.common import Document
+from synthscope.documents.metrics import ClassDistance, FidInfinity, FidPoint, FrechetDistance
 from synthscope.metrics.features_to_stats import as_float64_2d
-from synthscope.metrics.frechet_distance import frechet_distance_from_features
+from synthscope.metrics.frechet_distance import frechet_distance_from_features, per_class_frechet_distance
+from synthscope.metrics.metric import Metric, ScoreInputs, distance_label, labelled, network, register_metric
+from synthscope.params import ScoreParams
 
 FRACTIONS = (0.5, 0.625, 0.75, 0.875)  # subset sizes for the 1/N fit; 0.5 also gives the spread
 METHOD = (
@@ -128,3 +134,86 @@ def fid_with_interval(
         points=sorted(points, key=lambda p: p.x),
         reliable=bool(reliable),
     )
+
+
+@dataclass(frozen=True)
+class FidSettings:
+    """``score.fid_*`` and ``score.per_class_min_samples``: what the FID metric reads."""
+
+    subsample_reps: int
+    min_samples: int  # below this per side the value is biased upwards: a warning, per-class small_n
+    per_class_min_samples: int  # fewer per side: no per-class value
+    seed: int
+
+    @classmethod
+    def from_params(cls, p: ScoreParams) -> FidSettings:
+        return cls(subsample_reps=p.fid_subsample_reps, min_samples=p.fid_min_samples,
+                   per_class_min_samples=p.per_class_min_samples, seed=p.seed)
+
+
+def per_class_distances(inp: ScoreInputs, settings: FidSettings) -> dict[str, ClassDistance]:
+    """Per-class Fréchet distances, each flagged ``small_n`` below ``fid_min_samples`` per side."""
+    syn, real = inp.synthetic, inp.real
+    assert real is not None
+    if not (labelled(syn.labels) and labelled(real.labels)):
+        return {}  # an unlabelled side: score_all records why in "skipped"
+    if len(set(syn.labels.tolist()) | set(real.labels.tolist())) < 2:
+        return {}  # one class (or unlabelled arrays): its "per-class" value would repeat the total
+    per_class = per_class_frechet_distance(
+        syn.features, syn.labels, real.features, real.labels, settings.per_class_min_samples
+    )
+    return {
+        k: ClassDistance(
+            value=v["value"],
+            n_synthetic=v["n_a"],
+            n_real=v["n_b"],
+            small_n=min(v["n_a"], v["n_b"]) < settings.min_samples,  # type: ignore[operator]
+        )
+        for k, v in per_class.items()
+    }
+
+
+def fid_metric(inp: ScoreInputs) -> dict[str, Document]:
+    """metrics.json ``fid``: the full-sample value with its interval, FID-inf, per-class values and warnings."""
+    settings, syn, real = FidSettings.from_params(inp.params), inp.synthetic, inp.real
+    assert real is not None
+    res = fid_with_interval(syn.features, real.features, settings.subsample_reps, settings.seed)
+    n_min = min(len(syn.ids), len(real.ids))
+    warnings = []
+    if n_min < settings.min_samples:
+        warnings.append(
+            f"only {n_min} samples on one side (< {settings.min_samples}): the Frechet distance is "
+            f"biased upwards at small N (FID-inf {res.fid_inf:.4g} extrapolates it to infinite N); "
+            f"compare only values computed with the same N, or use KID"
+        )
+    if not res.reliable:
+        warnings.append(
+            f"half of the smaller set ({n_min // 2}) is below the feature dimension "
+            f"({syn.features.shape[1]}): the 1/N extrapolation (FID-inf) is unreliable, so the "
+            f"interval's lower end is 0"
+        )
+    per_class = per_class_distances(inp, settings)
+    if any(v.small_n and v.value is not None for v in per_class.values()):  # None: no value to doubt
+        warnings.append(
+            f"per-class values come from fewer than {settings.min_samples} samples per side (small_n): "
+            f"they are biased upwards and only comparable between classes of equal size"
+        )
+    return {
+        "fid": FrechetDistance(
+            value=res.value,
+            ci95=res.ci95,
+            method=METHOD,
+            fid_inf=res.fid_infinity(),
+            se=res.se,
+            network=network(inp.extractor),
+            label=distance_label(inp.extractor),
+            n_synthetic=len(syn.ids),
+            n_real=len(real.ids),
+            warnings=warnings,
+            per_class_min_samples=settings.min_samples,
+            per_class=per_class,
+        )
+    }
+
+
+register_metric("fid", Metric(compute=fid_metric, outputs=("fid",), needs_reference=True))

@@ -14,6 +14,9 @@ estimates of the expected score of ``n / splits`` images (the quantity IS denote
 N and split count). So ``mean +- t_{splits-1} * std(ddof=1) / sqrt(splits)`` is a t interval
 for it; no resampling, and no duplicated rows (which would shift the class marginal).
 Coverage is checked in tests/stats/test_interval_coverage.py.
+
+The metric ``inception_score`` (the extractor's own logits; no real set needed) is registered
+here, with its settings :class:`IsSettings`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_softmax
 from scipy.stats import t as student_t
+
+from synthscope.documents import metrics as doc
+from synthscope.documents.common import Document
+from synthscope.metrics.metric import Metric, ScoreInputs, network, official_fid, register_metric
+from synthscope.params import ScoreParams
+from synthscope.schema import FID_NETWORK
 
 METHOD = "mean +- t(splits-1) * std(split scores) / sqrt(splits): splits are disjoint, so iid"
 
@@ -62,3 +71,42 @@ def inception_score(logits: np.ndarray, splits: int = 10, seed: int | None = 0) 
         kl = (p[lo:hi] * (log_p[lo:hi] - log_q)).sum(axis=1).mean()
         scores[i] = np.exp(kl)
     return InceptionScore(mean=float(scores.mean()), std=float(scores.std()), scores=scores)
+
+
+@dataclass(frozen=True)
+class IsSettings:
+    """``score.is_splits`` and the seed of the shuffle before splitting."""
+
+    splits: int
+    seed: int
+
+    @classmethod
+    def from_params(cls, p: ScoreParams) -> IsSettings:
+        return cls(splits=p.is_splits, seed=p.seed)
+
+
+def inception_score_metric(inp: ScoreInputs) -> dict[str, Document]:
+    """metrics.json ``inception_score`` from the extractor's logits, named after the network that gave them."""
+    s, name = IsSettings.from_params(inp.params), network(inp.extractor)
+    res = inception_score(inp.synthetic.logits, s.splits, s.seed)
+    label = (
+        "Inception Score"
+        if official_fid(inp.extractor)
+        else f"ImageNet-class score from {name} logits (not comparable with published Inception Scores)"
+    )
+    return {
+        "inception_score": doc.InceptionScore(
+            value=res.mean,
+            std=res.std,
+            ci95=res.ci95(),
+            method=METHOD,
+            logits="pool3 @ W, no fc bias" if name == FID_NETWORK else f"{name} classifier",
+            splits=len(res.scores),
+            network=name,
+            label=label,
+        )
+    }
+
+
+register_metric("inception_score", Metric(compute=inception_score_metric, outputs=("inception_score",),
+                                          needs_reference=False))

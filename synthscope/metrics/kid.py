@@ -14,6 +14,8 @@ of the mean over distinct subsets). With ``m <= n_min / 2`` there are always k >
 distinct subsets; with ``m = n_min`` every subset is the whole set and the spread says nothing
 about sampling error (issue 12), so the subset size is capped at half the smaller set.
 Coverage against a large-sample MMD^2 is checked in tests/stats/test_interval_coverage.py.
+
+The metric ``kid`` is registered here, with its settings :class:`KidSettings`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import t as student_t
 
+from synthscope.documents.common import Document
+from synthscope.documents.metrics import KernelDistance
 from synthscope.metrics.features_to_stats import as_float64_2d
+from synthscope.metrics.metric import Metric, ScoreInputs, network, register_metric
+from synthscope.params import ScoreParams
 
 METHOD = (
     "mean +- t(k-1) * std(subset MMD^2) / sqrt(k): standard error of the mean over k = n_min // m "
@@ -84,3 +90,42 @@ def kernel_inception_distance(
             polynomial_kernel(ys, ys, degree, coef0),
         )
     return KidResult(mean=float(mmds.mean()), std=float(mmds.std()), mmds=mmds, subset_size=m)
+
+
+@dataclass(frozen=True)
+class KidSettings:
+    """``score.kid_*``: subsets, their size, the polynomial kernel; and the seed."""
+
+    subsets: int
+    subset_size: int
+    degree: int
+    coef0: float
+    seed: int
+
+    @classmethod
+    def from_params(cls, p: ScoreParams) -> KidSettings:
+        return cls(subsets=p.kid_subsets, subset_size=p.kid_subset_size, degree=p.kid_degree, coef0=p.kid_coef0,
+                   seed=p.seed)
+
+
+def kid_metric(inp: ScoreInputs) -> dict[str, Document]:
+    """metrics.json ``kid``: the mean subset MMD^2 with its interval over distinct subsets."""
+    s = KidSettings.from_params(inp.params)
+    assert inp.real is not None
+    res = kernel_inception_distance(inp.synthetic.features, inp.real.features, s.subsets, s.subset_size,
+                                    s.degree, s.coef0, s.seed)
+    n_min = min(len(inp.synthetic.ids), len(inp.real.ids))
+    return {
+        "kid": KernelDistance(
+            value=res.mean,
+            std=res.std,
+            ci95=res.ci95(n_min),
+            method=METHOD,
+            subsets=len(res.mmds),
+            subset_size=res.subset_size,
+            network=network(inp.extractor),
+        )
+    }
+
+
+register_metric("kid", Metric(compute=kid_metric, outputs=("kid",), needs_reference=True))

@@ -26,6 +26,8 @@ per-sample contributions held the manifolds fixed: its 95% interval held the tru
 67-93% of simulated repetitions depending on the metric (coverage worst); resampling with
 replacement puts zero-distance duplicates into the radii. The jackknife covered 97-100% (it is
 conservative); tests/unit/test_prdc_interval.py measures it.
+
+The metric ``prdc`` (the four keys) is registered here, with its settings :class:`PrdcSettings`.
 """
 
 from __future__ import annotations
@@ -35,8 +37,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from synthscope.documents.common import Document
+from synthscope.documents.metrics import NeighbourMetric
 from synthscope.logs import progress
+from synthscope.metrics.metric import Metric, ScoreInputs, network, register_metric
 from synthscope.neighbours import as_float64, knn, squared_distance_blocks, strict_sq_threshold
+from synthscope.params import ScoreParams
 
 KEYS = ("precision", "recall", "density", "coverage")
 INTERVAL_METHOD = "grouped jackknife (delete-1-of-{groups} groups per set, radii recomputed), t interval"
@@ -194,3 +200,34 @@ def jackknife_intervals(nb: Neighbourhoods, groups: int, seed: int, level: float
         hi = full[key] + half if key == "density" else min(1.0, full[key] + half)
         out[key] = [max(0.0, full[key] - half), float(hi)]
     return out
+
+
+@dataclass(frozen=True)
+class PrdcSettings:
+    """``score.prdc_k`` (the ball's neighbour), ``score.prdc_jackknife_groups`` and the seed."""
+
+    k: int
+    jackknife_groups: int
+    seed: int
+
+    @classmethod
+    def from_params(cls, p: ScoreParams) -> PrdcSettings:
+        return cls(k=p.prdc_k, jackknife_groups=p.prdc_jackknife_groups, seed=p.seed)
+
+
+def prdc_metric(inp: ScoreInputs) -> dict[str, Document]:
+    """metrics.json ``precision``, ``recall``, ``density``, ``coverage``, each with its jackknife interval."""
+    s = PrdcSettings.from_params(inp.params)
+    assert inp.real is not None
+    nb = neighbourhoods(inp.synthetic.features, inp.real.features, s.k)
+    values = prdc_of_subset(nb).values
+    intervals = jackknife_intervals(nb, s.jackknife_groups, s.seed)
+    method = INTERVAL_METHOD.format(groups=s.jackknife_groups)
+    return {
+        key: NeighbourMetric(value=values[key], ci95=intervals[key], method=method, k=s.k,
+                             network=network(inp.extractor))
+        for key in KEYS
+    }
+
+
+register_metric("prdc", Metric(compute=prdc_metric, outputs=KEYS, needs_reference=True))

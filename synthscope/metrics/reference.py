@@ -31,6 +31,9 @@ observed labelling against ``permutations`` random relabellings (all computed as
 product), p = (1 + #{perm >= observed}) / (1 + permutations), with a Clopper-Pearson interval
 for the Monte Carlo error of p. Its effect size is the MMD^2 over the mean within-set kernel
 variance ``E k(x,x) - E k(x,x')``: a scale-free number (0 = same distribution).
+
+The metric ``real_vs_real`` (both keys) is registered here, with its settings
+:class:`ReferenceSettings`; :func:`attach_references` then sets each reference beside its metric.
 """
 
 from __future__ import annotations
@@ -41,8 +44,19 @@ import numpy as np
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from synthscope.documents.metrics import EffectSize, MatchedMetric, RealVsReal, Relative, Spread, TwoSampleTest
+from synthscope.documents.common import Document, extended
+from synthscope.documents.metrics import (
+    EffectSize,
+    MatchedMetric,
+    RealVsReal,
+    Reference,
+    Relative,
+    Spread,
+    TwoSampleTest,
+)
 from synthscope.metrics.features_to_stats import as_float64_2d
+from synthscope.metrics.metric import Metric, ScoreInputs, register_metric
+from synthscope.params import ScoreParams
 
 DECISION_RULE = (
     "A gate fails only when the metric's 95% interval lies wholly beyond its limit, warns when the "
@@ -324,3 +338,54 @@ def permutation_test(pooled: Pooled, permutations: int = 500, seed: int = 0) -> 
         n_real=int(n - pooled.n_syn),
         effect_size=EffectSize(value=float(observed / var) if var > 0 else 0.0, method=EFFECT_METHOD),
     )
+
+
+@dataclass(frozen=True)
+class ReferenceSettings:
+    """``score.reference_*`` and ``score.permutations``; the references are computed with the same
+    PRDC ``k`` and KID kernel as the metrics they stand beside, so those are read too."""
+
+    splits: int
+    max_per_side: int
+    permutations: int
+    prdc_k: int
+    kid_degree: int
+    kid_coef0: float
+    seed: int
+
+    @classmethod
+    def from_params(cls, p: ScoreParams) -> ReferenceSettings:
+        return cls(splits=p.reference_splits, max_per_side=p.reference_max_per_side, permutations=p.permutations,
+                   prdc_k=p.prdc_k, kid_degree=p.kid_degree, kid_coef0=p.kid_coef0, seed=p.seed)
+
+
+def real_vs_real_metric(inp: ScoreInputs) -> dict[str, Document]:
+    """metrics.json ``real_vs_real`` (references at matched N) and ``two_sample_test``, from one Gram matrix."""
+    s, syn, real = ReferenceSettings.from_params(inp.params), inp.synthetic, inp.real
+    assert real is not None
+    cap = s.max_per_side
+    pooled = pool(syn.features, real.features, max_syn=min(len(syn.ids), 2 * cap),
+                  max_real=min(len(real.ids), 2 * cap), seed=s.seed, degree=s.kid_degree, coef0=s.kid_coef0)
+    reference = real_vs_real(syn.features, real.features, s.splits, s.seed, s.prdc_k, s.kid_degree,
+                             s.kid_coef0, cap, pooled=pooled)
+    return {"real_vs_real": reference, "two_sample_test": permutation_test(pooled, s.permutations, s.seed)}
+
+
+def attach_references(entries: dict[str, Document]) -> dict[str, Document]:
+    """Put each metric's real-vs-real reference beside its value (``fid.reference``, ...), so every
+    gated number reads "synthetic vs real X; real vs real at the same N Y [lo, hi]"."""
+    block = entries.get("real_vs_real")
+    if not isinstance(block, RealVsReal) or not block.available or block.n_per_side is None:
+        return entries
+    out = dict(entries)
+    for key in RELATIVE:
+        if key in out and key in block.metrics:
+            entry = block.metrics[key]  # type: ignore[index]
+            reference = extended(entry.reference, Reference, n_per_side=block.n_per_side,
+                                 synthetic_vs_real=entry.matched, relative=entry.relative)
+            out[key] = out[key].model_copy(update={"reference": reference})
+    return out
+
+
+register_metric("real_vs_real", Metric(compute=real_vs_real_metric, outputs=("real_vs_real", "two_sample_test"),
+                                       needs_reference=True))

@@ -11,20 +11,24 @@ split (``cas.stratified_split``) and the same classifier (``cas.trainer``):
 Intervals bootstrap the test images with the trained models held fixed, one resampling shared
 by every curve point, so differences (``gain``) and the real-image equivalent
 (``synthscope.metrics.equivalence``) get paired intervals.
+
+The metric ``utility`` is registered here, with its settings :class:`UtilitySettings`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 
-from synthscope.documents.common import Estimate, extended
+from synthscope.documents.common import Document, Estimate, extended
 from synthscope.documents.metrics import CurvePoint, CurveSeconds, Gain, SyntheticOnly, Utility
 from synthscope.metrics.bootstrap import percentile_interval
 from synthscope.metrics.cas import (
     CasSettings,
     LabelledSet,
+    labelled_sets,
     leak_free,
     real_split,
     resolve_classifier,
@@ -32,6 +36,8 @@ from synthscope.metrics.cas import (
 )
 from synthscope.metrics.equivalence import real_equivalent
 from synthscope.metrics.fits import FitCache
+from synthscope.metrics.metric import Metric, ScoreInputs, register_metric
+from synthscope.params import CopyRule, ScoreParams
 
 CI_METHOD = ("percentile bootstrap over real test images, models held fixed, one resampling shared by "
              "every curve point (paired)")
@@ -172,3 +178,38 @@ def learning_curves(synthetic: LabelledSet, real: LabelledSet, settings: CasSett
                f"{settings.test_fraction}, the same C or transforms, synthetic copies of real test images left "
                f"out); real subsets nested per class, {repeats} seeded subsets per fraction below 1",
     )
+
+
+@dataclass(frozen=True)
+class UtilitySettings:
+    """``score.curve*``, and CAS's settings: the curves use CAS's split and classifier (the linear
+    probe unless ``curve_model: cas``)."""
+
+    curves: bool
+    model: Literal["linear", "cas"]
+    fractions: tuple[float, ...]
+    repeats: int
+    cas: CasSettings
+
+    @classmethod
+    def from_params(cls, p: ScoreParams, copies: CopyRule) -> UtilitySettings:
+        return cls(curves=p.curves, model=p.curve_model, fractions=tuple(p.curve_fractions), repeats=p.curve_repeats,
+                   cas=CasSettings.from_params(p, copies))
+
+    def classifier(self) -> CasSettings:
+        """CAS's settings with the curves' model."""
+        return replace(self.cas, model="linear") if self.model == "linear" else self.cas
+
+
+def utility_metric(inp: ScoreInputs) -> dict[str, Document]:
+    """metrics.json ``utility``: learning curves with CAS's split and classifier (nothing with ``curves: false``)."""
+    s = UtilitySettings.from_params(inp.params, inp.copies)
+    if not s.curves:
+        return {}
+    settings = s.classifier()
+    return {"utility": learning_curves(*labelled_sets(inp, settings.model), settings, s.fractions, s.repeats,
+                                       inp.fits)}
+
+
+register_metric("utility", Metric(compute=utility_metric, outputs=("utility",), needs_reference=True,
+                                  needs_labels=True))

@@ -23,9 +23,8 @@ from synthscope.errors import StageInputError
 from synthscope.features.dhash import index_dhash
 from synthscope.features.load import load_embeddings
 from synthscope.logs import log
-from synthscope.metrics.cas import LabelledSet
+from synthscope.metrics.cas import CasSettings, LabelledSet
 from synthscope.metrics.fits import FitCache, fits_dir
-from synthscope.metrics.suite import cas_settings
 from synthscope.paths import OutputPaths
 from synthscope.stages.rescan import rescan_config
 from synthscope.stages.stage import DATASETS, STORE, Stage
@@ -55,7 +54,7 @@ def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFra
     if not all((emb.index.loc[emb.index["role"] == r, "label"].astype(str) != "").any() for r in ("synthetic", "real")):
         log.info("compare: CAS before/after not checked: needs class labels (a set is unlabelled)")
         return None
-    settings = cas_settings(p, config.params.near_copy.memorization)  # the score stage's: its "before" fit is served from the cache
+    settings = CasSettings.from_params(p, config.params.near_copy.memorization)  # the score stage's: its "before" fit is served from the cache
     emb_after = load_embeddings(OutputPaths(after.output_dir), config.store_dir)
     dhash = index_dhash(OutputPaths(config.output_dir), emb.index)
     dhash_after = index_dhash(OutputPaths(after.output_dir), emb_after.index)

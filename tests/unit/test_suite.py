@@ -1,12 +1,26 @@
-"""Contract over every registered metric, plus the honest-labelling rules."""
+"""Contract over every registered metric, the registry (a toy metric added from outside), and the
+honest-labelling rules."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from synthscope.documents import ExtractorRef, dump
-from synthscope.metrics.suite import METRICS, RoleData, ScoreInputs, distance_label, score_all
+from synthscope.documents.metrics import KernelDistance
+from synthscope.metrics.suite import (
+    METRICS,
+    Metric,
+    RoleData,
+    ScoreInputs,
+    distance_label,
+    in_order,
+    register_metric,
+    score_all,
+    unregister_metric,
+)
 from synthscope.params import ScoreParams
 
 PARAMS = ScoreParams(
@@ -131,3 +145,57 @@ def test_the_default_classifier_is_a_cross_validated_probe_and_no_fit_is_trained
     # real-only and real+synthetic models. Served: C, the curve's synthetic-only and whole-split points.
     assert (cache.misses, cache.hits) == (6, 4)
     assert doc["utility"]["synthetic_only"]["value"] == doc["cas"]["value"]
+
+
+BUILT_IN = ["fid", "kid", "inception_score", "prdc", "cas", "utility", "real_vs_real"]
+
+
+def _mean_mmd(inp: ScoreInputs) -> dict:
+    """A toy metric: MMD^2 with a linear kernel, i.e. the squared distance of the two feature means."""
+    assert inp.real is not None
+    gap = inp.synthetic.features.astype(np.float64).mean(axis=0) - inp.real.features.astype(np.float64).mean(axis=0)
+    value = float(gap @ gap)
+    return {"kid": KernelDistance(value=value, ci95=(value, value), method="toy: linear-kernel MMD^2", std=0.0,
+                                  subsets=1, subset_size=len(inp.synthetic.ids), network="toy")}
+
+
+@pytest.fixture
+def toy_metric():
+    register_metric("toy_mean_mmd", Metric(compute=_mean_mmd, outputs=("kid",), needs_reference=True))
+    yield
+    unregister_metric("toy_mean_mmd")
+
+
+def test_a_metric_registered_from_outside_runs_in_score_all(toy_metric):
+    syn, real = role(40, 0, 0.5), role(50, 1)
+    assert [n for n, _ in in_order()] == BUILT_IN + ["toy_mean_mmd"]  # after the built-in ones
+    doc = score_all(ScoreInputs(synthetic=syn, real=real, extractor=EXTRACTOR, params=PARAMS), only=("toy_mean_mmd",))
+    expected = np.sum((syn.features.astype(np.float64).mean(0) - real.features.astype(np.float64).mean(0)) ** 2)
+    assert doc.kid is not None and doc.kid.method.startswith("toy") and doc.kid.value == pytest.approx(expected)
+    assert doc.fid is None and doc.skipped == {}  # only the toy ran
+    alone = score_all(ScoreInputs(synthetic=syn, real=None, extractor=EXTRACTOR, params=PARAMS))
+    assert "toy_mean_mmd" in alone.skipped and alone.kid is None  # needs_reference is honoured
+
+
+def test_a_metric_must_write_keys_metrics_json_declares():
+    with pytest.raises(ValueError, match=r"'toy_score'.*MetricsDocument \(synthscope/documents/metrics.py\)"):
+        register_metric("toy", Metric(compute=_mean_mmd, outputs=("toy_score",), needs_reference=True))
+    assert "toy" not in METRICS
+    register_metric("toy_liar", Metric(compute=_mean_mmd, outputs=("fid",), needs_reference=True))
+    try:
+        with pytest.raises(ValueError, match="wrote 'kid', not among its declared outputs"):
+            score_all(ScoreInputs(synthetic=role(40, 0), real=role(50, 1), extractor=EXTRACTOR, params=PARAMS),
+                      only=("toy_liar",))
+    finally:
+        unregister_metric("toy_liar")
+
+
+def test_the_run_order_does_not_depend_on_which_metric_module_was_imported_first():
+    """The compare stage imports metrics.cas before the suite: CAS still runs after PRDC and before
+    the curves (which reuse its fits)."""
+    code = ("import synthscope.metrics.cas, synthscope.metrics.reference\n"
+            "from synthscope.metrics.suite import METRICS, in_order\n"
+            "print(METRICS.names()[0], ' '.join(n for n, _ in in_order()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] != "fid"  # registered in import order ...
+    assert out[1:] == BUILT_IN  # ... run in the suite's order
