@@ -77,6 +77,7 @@ def score_entries(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> Scor
     """Run every registered metric (or those named in ``only``) that the inputs allow."""
     entries: dict[str, Document] = {}
     skipped: dict[str, str] = {}
+    writers: dict[str, str] = {}  # metrics.json key -> the metric that wrote it
     for name, metric in progress(in_order(), "score metrics"):
         if only is not None and name not in only:
             continue
@@ -87,7 +88,11 @@ def score_entries(inp: ScoreInputs, only: tuple[str, ...] | None = None) -> Scor
         if undeclared := sorted(set(out) - set(metric.outputs)):
             raise ValueError(f"metric {name!r} wrote {undeclared[0]!r}, not among its declared outputs "
                              f"{metric.outputs}; declare it in its Metric(outputs=...)")
+        if taken := sorted(set(out) & set(entries)):
+            raise ValueError(f"metric {name!r} wrote {taken[0]!r}, which {writers[taken[0]]!r} wrote already; "
+                             f"give it a key of its own or run one of them (score_all(..., only=...))")
         entries.update(out)
+        writers.update(dict.fromkeys(out, name))
     if inp.real is not None and (why := unlabelled_reason(inp)) is not None and (only is None or "fid" in only):
         skipped["per_class_fid"] = why
     return Scores(attach_references(entries), skipped)

@@ -175,6 +175,8 @@ def test_a_metric_registered_from_outside_runs_in_score_all(toy_metric):
     assert doc.fid is None and doc.skipped == {}  # only the toy ran
     alone = score_all(ScoreInputs(synthetic=syn, real=None, extractor=EXTRACTOR, params=PARAMS))
     assert "toy_mean_mmd" in alone.skipped and alone.kid is None  # needs_reference is honoured
+    with pytest.raises(ValueError, match="'toy_mean_mmd' wrote 'kid', which 'kid' wrote already"):
+        score_all(ScoreInputs(synthetic=syn, real=real, extractor=EXTRACTOR, params=PARAMS), only=("kid", "toy_mean_mmd"))
 
 
 def test_a_metric_must_write_keys_metrics_json_declares():
