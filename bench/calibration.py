@@ -49,7 +49,8 @@ from synthscope.bias import findings, scan, summary  # noqa: E402
 from synthscope.bias.inputs import scan_data  # noqa: E402
 from synthscope.config import load_params  # noqa: E402
 from synthscope.datasets.image import load_rgb  # noqa: E402
-from synthscope.documents import BiasDocument, MetricsDocument  # noqa: E402
+from synthscope.documents import BiasDocument, MetricsDocument, dump  # noqa: E402
+from synthscope.documents.stages import ExtractorInfo  # noqa: E402
 from synthscope.features.attributes import ATTRIBUTE_COLUMNS, image_attributes  # noqa: E402
 from synthscope.features.extractors import resolve_extractor  # noqa: E402
 from synthscope.metrics.reference import WIDENED, widen  # noqa: E402
@@ -198,8 +199,8 @@ def embed(name: str) -> dict:
     return embed(name)
 
 
-def extractor_info() -> dict:
-    return resolve_extractor("mobilenet-v2", allow_download=False).info().model_dump(mode="json")
+def extractor_info() -> ExtractorInfo:
+    return resolve_extractor("mobilenet-v2", allow_download=False).info()
 
 
 # ---- one pair ----------------------------------------------------------------------------------
@@ -237,7 +238,7 @@ def role(data: dict, rows: np.ndarray, role_name: str, tag: str) -> tuple[RoleDa
 
 
 def run_pair(syn_data: dict, real_data: dict, syn_rows: np.ndarray, real_rows: np.ndarray, params: Params,
-             info: dict, tags: tuple[str, str], full: bool) -> dict:
+             info: ExtractorInfo, tags: tuple[str, str], full: bool) -> dict:
     """Score (and with ``full``, scan + CAS) one pair -> the raw documents the verdict is made from."""
     syn, syn_frame = role(syn_data, syn_rows, "synthetic", tags[0])
     real, real_frame = role(real_data, real_rows, "real", tags[1])
@@ -247,10 +248,8 @@ def run_pair(syn_data: dict, real_data: dict, syn_rows: np.ndarray, real_rows: n
         features = np.concatenate([syn.features, real.features])
         data = scan_data(attributes, attributes[["role", "path"]], features)
         flagged = scan(data, params.scan)
-        out["bias"] = BiasDocument.model_validate({
-            "findings": findings(flagged),
-            "summary": summary(flagged, len(syn_rows), len(real_rows)) | {"extractor": info},
-        }).model_dump(mode="json", exclude_unset=True)
+        out["bias"] = dump(BiasDocument(findings=findings(flagged),
+                                        summary=summary(flagged, len(syn_rows), len(real_rows), info)))
     score = replace(params.score, cas_model="linear", augmentation=False, curves=False)
     metrics = MetricsDocument.model_validate(score_all(
         ScoreInputs(synthetic=syn, real=real, extractor=info, params=score, copies=params.near_copy.memorization),

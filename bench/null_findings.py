@@ -88,14 +88,14 @@ def main() -> None:
             flagged = scan(data, params.scan)
             took = time.perf_counter() - started
             found = findings(flagged)
-            above = [f for f in found if severity_rank(f["severity"]) > severity_rank("low")]
-            lows = sum(f["severity"] == "low" for f in found)
+            above = [f for f in found if severity_rank(f.severity) > severity_rank("low")]
+            lows = sum(f.severity == "low" for f in found)
             total += len(above)
-            by_check = collections.Counter(f"{f['check']}/{f['severity']}" for f in above)
+            by_check = collections.Counter(f"{f.check}/{f.severity}" for f in above)
             print(f"{folder.name} split {seed}: {len(data.synthetic)} vs {len(data.real)}; "
                   f"{len(above)} above low, {lows} low; {dict(by_check)} (scan {took:.1f} s)", flush=True)
             for f in above[: args.show]:
-                print(f"    [{f['severity']}] {f['check']}/{f['attribute']}/{f['class']}: {f['message']}")
+                print(f"    [{f.severity}] {f.check}/{f.attribute}/{f.class_}: {f.message}")
     print(f"TOTAL findings above low on null pairs: {total}")
 
 
