@@ -5,9 +5,9 @@ makes the Prefect flow and ``dvc.yaml`` run ingest, features and scan with :func
 ``<output_dir>/debias_before`` and ``debias_after``, sharing the audit's feature store; then
 the ``compare`` stage reads both scans. No stage runs another.
 
-- Synthetic set repaired: before is the audit's own scan (synthetic against real; it is
-  re-run into ``debias_before``, its rows served from the store); after is the augmented
-  set against the same real set.
+- Synthetic set repaired: before is the audit's own scan (synthetic against real; its
+  outputs are copied into ``debias_before``, :func:`stand_in`); after is the augmented set
+  against the same real set.
 - Real set filled: the augmented set contains the real one, so a scan against it is
   meaningless (every real image would read as memorised, balanced classes as imbalanced
   against the real shares); both sides are scanned without a reference: the real set alone
@@ -42,11 +42,12 @@ def rescanned() -> tuple[str, ...]:
 
 def derive_config(config: AuditConfig, side: str, role: str, built: bool = True, labelled: bool = True) -> AuditConfig:
     """The audit config of one side, for a debias plan that rebalanced ``role`` (synthetic|real).
-    With no augmented set ``built``, both sides are the audit itself (same sets, same params), and
-    the config says so (``stands_in_for``): its re-scan stages copy the audit's outputs. An
+    With no augmented set ``built`` both sides, and before a repaired synthetic set the before side,
+    are the audit itself (same sets, same params), and the config says so (``stands_in_for``): its
+    re-scan stages copy the audit's outputs. An
     unlabelled augmented set is ingested with ``ingest.labels: none`` (its index has no labels)."""
     out = OutputPaths(config.output_dir)
-    if not built:
+    if not built or (side == "before" and role == "synthetic"):  # the audit's own sets and params
         return replace(config, name=f"{config.name}-debias_{side}", output_dir=out.rescan_dir(side), source=None,
                        stands_in_for=Path(config.output_dir))
     if side == "after" and built and not labelled:

@@ -42,9 +42,9 @@ def no_recompute(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("synthscope.stages.scan.scan", refuse)
 
 
-def assert_stand_ins(out: OutputPaths) -> None:
+def assert_stand_ins(out: OutputPaths, sides: tuple[str, ...] = ("before", "after")) -> None:
     """Each side holds the audit's own tables byte for byte and its documents plus ``stand_in``."""
-    for side in ("before", "after"):
+    for side in sides:
         folder = out.rescan_dir(side)
         for stage in rescanned():
             assert (folder / TABLES[stage]).read_bytes() == (out.root / TABLES[stage]).read_bytes(), (side, stage)
@@ -84,17 +84,26 @@ def test_an_unbuilt_set_gets_stand_in_rescans_without_ingesting(tmp_path, demo_d
     assert_stand_ins(out)
 
 
-def test_a_built_set_is_rescanned_for_real(tmp_path, demo_dir, demo_store):
+def test_a_repaired_synthetic_set_is_rescanned_after_and_copied_before(tmp_path, demo_dir, demo_store):
+    """Before a repaired synthetic set is the audit itself (compare reads the audit's own findings);
+    after is the augmented set, really ingested."""
     config = load_config(None, {"synthetic": str(demo_dir / "synthetic"), "real": str(demo_dir / "real"),
                                 "output_dir": str(tmp_path / "out"), "store_dir": str(demo_store)}, None,
                          {"score.cas_model": "linear"})
     for stage in ("ingest", "features", "scan", "debias"):
         run_stage(stage, config)
-    assert json.loads(OutputPaths(config.output_dir).augmented_summary.read_text())["built"] is True
+    out = OutputPaths(config.output_dir)
+    summary = json.loads(out.augmented_summary.read_text())
+    assert summary["built"] is True and summary["role"] == "synthetic"
     after = rescan_config(config, "after")
-    assert after.stands_in_for is None and after.synthetic == OutputPaths(config.output_dir).augmented_index
+    assert after.stands_in_for is None and after.synthetic == out.augmented_index
     run_stage("ingest", after)
     assert "stand_in" not in json.loads((after.output_dir / "ingest.json").read_text())
+    before = rescan_config(config, "before")
+    assert before.stands_in_for == config.output_dir
+    for stage in rescanned():
+        run_stage(stage, before)
+    assert_stand_ins(out, ("before",))
 
 
 @pytest.mark.slow
