@@ -33,6 +33,9 @@ class AuditConfig:
     store_dir: Path
     params: Params = field(default_factory=Params)
     source: Path | None = None  # the config file it came from, if any
+    # A re-scan around debias when debias built no set (``stages.rescan``): the audit output dir
+    # whose own ingest/features/scan outputs are copied in place of re-running them on the same data.
+    stands_in_for: Path | None = None
 
     def __post_init__(self) -> None:
         # The name becomes a folder and a Prefect artifact key: no separators, no traversal.
@@ -54,7 +57,7 @@ class AuditConfig:
             "output_dir": str(self.output_dir),
             "store_dir": str(self.store_dir),
             "params": self.params.to_dict(),
-        }
+        } | ({} if self.stands_in_for is None else {"stands_in_for": str(self.stands_in_for)})
 
 
 def read_yaml(path: Path, what: str) -> JSONObject:

@@ -66,8 +66,9 @@ def _stage_spec(pipe: Pipeline, node: Node, datasets: list[str], root: Path, bas
     reads = [(node.side, name) if side is None else (side, name) for side, name in map(split_side, stage.reads)]
     if own and (DATASETS in stage.reads or node.side):
         deps.append(CFG)
-    if node.side:
+    if node.side:  # which set debias built, and the same stage's outputs (copied when it built none)
         deps += [_in(None, name, base) for name in SIDE_READS]
+        deps += [_in(None, name, base) for name in stage.writes if name != STORE and name not in stage.metrics]
     deps += [_in(side, name, base) for side, name in reads if name not in (DATASETS, STORE)]
     if DATASETS in stage.reads:
         deps += datasets

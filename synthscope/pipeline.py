@@ -103,12 +103,13 @@ class Pipeline:
         return tuple(sorted(self.stages, key=lambda s: (depth[s], s)))
 
     def node_upstream(self, node: Node) -> tuple[Node, ...]:
-        """The runs ``node`` waits for: its upstream in its own dir; a side run also waits for debias."""
+        """The runs ``node`` waits for: its upstream in its own dir; a side run also waits for debias,
+        and reads the same stage's run in the audit's dir (copied when debias built no set)."""
         ups = [Node(s, node.side) for s in self.upstream(node.stage)]
         if node.side is None:
             ups += self._side_reads(node.stage)
         else:
-            ups += [Node(self.writer[name]) for name in SIDE_READS]
+            ups += [Node(self.writer[name]) for name in SIDE_READS] + [Node(node.stage)]
         return tuple(dict.fromkeys(ups))
 
     def _nodes(self) -> tuple[Node, ...]:

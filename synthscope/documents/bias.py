@@ -141,3 +141,6 @@ class BiasDocument(Document):
     not_checked: list[NotChecked] = []  # empty when both sets are labelled
     # most synthetic-looking first, up to scan.drift_examples; None without a real set or embeddings
     drift_examples: list[DriftExample] | None = None
+    # Only in a re-scan folder (debias_before/, debias_after/) when debias built no set: the audit's own
+    # file it is a copy of ("../bias.json"); the data are unchanged, so re-running the scan would give the same.
+    stand_in: str | None = None

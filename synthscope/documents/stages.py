@@ -37,6 +37,9 @@ class IngestDocument(Document):
     layouts: dict[Literal[ROLES], Layout] = {}
     seconds: float
     files_per_second: float | None
+    # Only in a re-scan folder (debias_before/, debias_after/) when debias built no set: the audit's own
+    # file it is a copy of ("../ingest.json"); the data are unchanged, so re-running ingest would give the same.
+    stand_in: str | None = None
 
 
 class ExtractorInfo(ExtractorRef):
@@ -66,3 +69,6 @@ class FeaturesDocument(Document):
     unique_images: int
     embeddings: RowCounts
     attributes: RowCounts
+    # Only in a re-scan folder (debias_before/, debias_after/) when debias built no set: the audit's own
+    # file it is a copy of ("../features.json"); the data are unchanged, so re-running features would give the same.
+    stand_in: str | None = None

@@ -7,7 +7,8 @@ digest of what it reads, its ``params.yaml`` keys and the digest of its own code
 module's imports), so a second run on unchanged data is served from the cache, changing a
 threshold re-runs only the stages that read it, and editing a report template re-runs only
 the report. The re-scans run on both sides whatever debias built, as under ``dvc repro``, so the
-flow and DVC write the same documents (``compare`` reads only those it needs). The parameters are what the CLI takes, so a run triggered from the UI can point
+flow and DVC write the same documents (``compare`` reads only those it needs); when debias built
+no set, each re-scan task copies the audit's own outputs (``stages.rescan.stand_in``). The parameters are what the CLI takes, so a run triggered from the UI can point
 at another config or change a param (``param_overrides={"gates.max_fd_ratio": 2.0}``).
 """
 
@@ -47,7 +48,7 @@ def task_name(node: Node) -> str:
 def _submit(node: Node, cfg: AuditConfig, key: JSONObject) -> PrefectFuture | JSONObject:
     """Submit the node's task for ``cfg``, refreshing its cache when its files were deleted or replaced."""
     name, refresh = task_name(node), _missing_outputs(node.stage, cfg) or None
-    if node.stage in SHARDED:
+    if node.stage in SHARDED and cfg.stands_in_for is None:  # a stand-in re-scan copies, in one task
         return SHARDED[node.stage](cfg, key, name, refresh)
     task = stage_task(node.stage, AFTER.get(node.stage))
     return task.with_options(name=name, task_run_name=name, refresh_cache=refresh).submit(cfg.to_dict(), key)

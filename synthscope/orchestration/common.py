@@ -35,6 +35,7 @@ def config_from_dict(data: JSONObject) -> AuditConfig:
         output_dir=Path(data["output_dir"]),
         store_dir=Path(data["store_dir"]),
         params=build_params(data["params"]),
+        stands_in_for=Path(data["stands_in_for"]) if data.get("stands_in_for") else None,
     )
 
 

@@ -23,11 +23,16 @@ def expected_outputs(stage: str, config: AuditConfig) -> list[Path]:
 
 def run_stage(name: str, config: AuditConfig) -> list[Path]:
     """Run one stage with its completion record (``synthscope.completion``): a mix of two runs
-    in its inputs is refused, and its own outputs are recorded as one unit."""
+    in its inputs is refused, and its own outputs are recorded as one unit. A re-scan of data
+    debias left unchanged (``config.stands_in_for``) copies the audit's outputs instead
+    (``stages.rescan.stand_in``)."""
     from synthscope.completion import recorded
     from synthscope.pipeline import get, pipeline
+    from synthscope.stages.rescan import stand_in
 
     stage = get(pipeline(), name)
+    if getattr(config, "stands_in_for", None) is not None:
+        return recorded(name, config, lambda: stand_in(name, config))
     return recorded(name, config, lambda: stage.run(config))
 
 

@@ -16,6 +16,9 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +87,28 @@ def collate(
     (``torch.stack`` plus a channels-last copy allocate ~2x the batch afresh each time)."""
     idx, images, attrs, hashes = zip(*items, strict=True)
     return list(idx), list(images), torch.stack(attrs), list(hashes)
+
+
+# torch's intra-op thread count is per process: shards mapped on threads of one process take
+# turns between preparing inputs on one thread and running the network on all of them.
+_TORCH_TURN = threading.Lock()
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run the block's torch ops on one intra-op thread (and no other shard's network meanwhile).
+
+    Why: preparing inputs is many small tensor ops (resize, normalise, a channels-last copy);
+    split over two threads on a busy two-core machine each op waits for a preempted helper
+    thread, 4-40 ms per image against 0.8 ms on one (``bench/features.py``). The ops are
+    elementwise, so the values are the same on any thread count."""
+    with _TORCH_TURN:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
 
 
 @functools.lru_cache(maxsize=1)
@@ -188,21 +213,28 @@ def _compute_rows(
             values.clear()
 
     batch: torch.Tensor | None = None  # reused: fresh 20-30 MB batches page-fault at every batch
+    items = iter(progress(loader, f"features shard {shard.index}", total=len(loader)))
     with torch.inference_mode():
-        for idx, images, attrs, hashes in progress(
-            loader, f"features shard {shard.index}", total=len(loader)
-        ):
+        while True:
+            with one_torch_thread():  # decoding (without workers) and the batch copy; the network below on all
+                item = next(items, None)
+                if item is None:
+                    break
+                idx, images, attrs, hashes = item
+                if model is not None:
+                    if batch is None:
+                        batch = torch.empty((batch_size, *images[0].shape), memory_format=torch.channels_last)
+                    for j, image in enumerate(images):
+                        batch[j].copy_(image)
+                    batch[len(images) :].zero_()
             if model is not None:
-                if batch is None:
-                    batch = torch.empty((batch_size, *images[0].shape), memory_format=torch.channels_last)
-                for j, image in enumerate(images):
-                    batch[j].copy_(image)
-                batch[len(images) :].zero_()
+                assert batch is not None
                 # Always the full batch shape: oneDNN/BLAS pick kernels by shape (a batch of one
                 # takes a GEMV path whose logits differ in the last bit), so a row's embedding
                 # must not depend on how many rows happened to share its batch, or a store row
                 # recomputed after a kill would differ from the clean run's.
-                feats, logits = model(batch)
+                with _TORCH_TURN:
+                    feats, logits = model(batch)
                 buf["feat"].append(feats[: len(images)].float().numpy())
                 buf["logit"].append(logits[: len(images)].float().numpy())
             buf["idx"].extend(idx)

@@ -5,24 +5,32 @@ makes the Prefect flow and ``dvc.yaml`` run ingest, features and scan with :func
 ``<output_dir>/debias_before`` and ``debias_after``, sharing the audit's feature store; then
 the ``compare`` stage reads both scans. No stage runs another.
 
-- Synthetic set repaired: before is the audit's own scan (synthetic against real; it is
-  re-run into ``debias_before``, its rows served from the store); after is the augmented
-  set against the same real set.
+- Synthetic set repaired: before is the audit's own scan (synthetic against real; its
+  outputs are copied into ``debias_before``, :func:`stand_in`); after is the augmented set
+  against the same real set.
 - Real set filled: the augmented set contains the real one, so a scan against it is
   meaningless (every real image would read as memorised, balanced classes as imbalanced
   against the real shares); both sides are scanned without a reference: the real set alone
   before, the augmented set alone after.
+- No set built (``augmented.json`` ``built: false``): both sides are the audit's own data with
+  its own params, so each re-scan stage copies the audit's own outputs (:func:`stand_in`; their
+  documents say ``stand_in: "../<file>"``) instead of ingesting and scanning the same images
+  again. The Prefect flow and ``dvc repro`` run the same stage function, so both write the same.
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
 from synthscope.config import AuditConfig
-from synthscope.documents import AugmentedDocument, read_document
+from synthscope.documents import DOCUMENTS, AugmentedDocument, read_document, write_document
 from synthscope.errors import ConfigError, DataError, StageInputError
+from synthscope.io import atomic_path, read_json
+from synthscope.logs import log
 from synthscope.paths import OutputPaths
-from synthscope.stages.stage import SIDES
+from synthscope.stages.stage import SIDES, STORE, output_path
 
 
 def rescanned() -> tuple[str, ...]:
@@ -34,10 +42,14 @@ def rescanned() -> tuple[str, ...]:
 
 def derive_config(config: AuditConfig, side: str, role: str, built: bool = True, labelled: bool = True) -> AuditConfig:
     """The audit config of one side, for a debias plan that rebalanced ``role`` (synthetic|real).
-    With no augmented set ``built``, after is before (the Prefect flow and ``dvc repro`` both
-    re-scan it, every embedding served from the store, so their documents agree). An unlabelled augmented set is
-    ingested with ``ingest.labels: none`` (its index has no labels)."""
+    With no augmented set ``built`` both sides, and before a repaired synthetic set the before side,
+    are the audit itself (same sets, same params), and the config says so (``stands_in_for``): its
+    re-scan stages copy the audit's outputs. An
+    unlabelled augmented set is ingested with ``ingest.labels: none`` (its index has no labels)."""
     out = OutputPaths(config.output_dir)
+    if not built or (side == "before" and role == "synthetic"):  # the audit's own sets and params
+        return replace(config, name=f"{config.name}-debias_{side}", output_dir=out.rescan_dir(side), source=None,
+                       stands_in_for=Path(config.output_dir))
     if side == "after" and built and not labelled:
         ingest = replace(config.params.ingest, labels="none")
         config = replace(config, params=replace(config.params, ingest=ingest))
@@ -83,3 +95,39 @@ def needed_sides(config: AuditConfig) -> tuple[str, ...]:
     if doc is None or not doc.built:
         return ()
     return ("after",) if doc.role == "synthetic" else SIDES
+
+
+def stand_in(stage: str, config: AuditConfig) -> list[Path]:
+    """Run ``stage`` of a re-scan whose data did not change (``config.stands_in_for`` set): copy the
+    audit's own outputs of ``stage`` into the re-scan's folder, its document marked ``stand_in``.
+
+    Why a copy is the re-scan's result: the re-scan would read the same datasets with the same
+    params and the same feature store. The audit's outputs must be whole (their completion record)."""
+    from synthscope.completion import problem
+    from synthscope.pipeline import get, pipeline
+
+    source, target = Path(config.stands_in_for or ""), Path(config.output_dir)
+    if not config.stands_in_for or stage not in rescanned():
+        raise ConfigError(f"{stage}: not a re-scan that stands in for the audit's own outputs")
+    if (why := problem(source, stage)) is not None:
+        raise StageInputError(why)
+    declared = get(pipeline(), stage)
+    spec = next((s for _, s in DOCUMENTS if s.model is declared.document), None)
+    written = []
+    for name in declared.writes:
+        if name == STORE:  # shared: the audit's rows are already there
+            continue
+        src, dst = output_path(source, name), output_path(target, name)
+        if not src.is_file():
+            raise StageInputError(f"{src} is missing; run `synthscope stage {stage}` first")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if spec is not None and src.name == spec.file:
+            data = read_json(src) | {"stand_in": f"../{src.name}"}
+            write_document(dst, declared.document.model_validate(data))
+        else:
+            with atomic_path(dst) as tmp:
+                shutil.copyfile(src, tmp)
+        written.append(dst)
+    log.info("%s %s: debias built no set, so the audit's own outputs stand in (copied from %s)",
+             stage, target.name, source)
+    return written

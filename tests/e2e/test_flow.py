@@ -24,7 +24,7 @@ def _overrides(demo: Path, out: Path, store: Path) -> dict[str, str]:
 
 
 # Both sides are re-scanned, as under dvc repro (the demo's synthetic set is repaired: compare reads the
-# audit's own scan as "before", but the before re-scan runs all the same, so both write the same documents).
+# audit's own scan as "before", and the before re-scan tasks copy it, so both write the same documents).
 STAGE_TASKS = {"ingest", "features", "scan", "score", "debias", "compare", "report"} | {
     f"{stage}-{side}" for stage in ("ingest", "features", "scan") for side in ("before", "after")}
 
@@ -67,8 +67,9 @@ def test_flow_runs_every_stage_then_serves_all_from_cache(prefect_harness, demo_
     for f in (paths.manifest, paths.attributes, paths.bias_json, paths.metrics_json, paths.augmented_manifest,
               paths.debias_json, paths.report_html, paths.rescan_dir("after") / "bias_findings.parquet"):
         assert f.is_file(), f
-    # the synthetic set was repaired: "before" is re-scanned as under dvc repro, every embedding from the store
-    assert read_json(paths.augmented_summary)["role"] == "synthetic" and paths.rescan_dir("before").is_dir()
+    # the synthetic set was repaired: "before" is the audit's own scan, copied as under dvc repro
+    assert read_json(paths.augmented_summary)["role"] == "synthetic"
+    assert read_json(paths.rescan_dir("before") / "bias.json")["stand_in"] == "../bias.json"
     # compare read the flow's own re-scans: each finding's after score is the after scan's
     after = pd.read_parquet(paths.rescan_dir("after") / "bias_findings.parquet")
     debiased = read_json(paths.debias_json)
