@@ -61,6 +61,8 @@ from synthscope.metrics.reference import WIDENED, widen  # noqa: E402
 from synthscope.metrics.suite import RoleData, ScoreInputs, score_all  # noqa: E402
 from synthscope.params import Params  # noqa: E402
 from synthscope.report.gates import evaluate_gates  # noqa: E402
+from synthscope.report.headlines import metric_entry  # noqa: E402
+from synthscope.schema import severity_rank  # noqa: E402
 
 CACHE = ROOT / ".cache" / "calibration"
 SHARED = ROOT.parent / "shared" / "data"
@@ -299,7 +301,27 @@ def verdicts(doc: dict, params: Params) -> dict:
         "findings_fail": None if bias is None else any(
             c.status == "fail" for c in result.checks if c.gate == "max_finding_severity"),
         "failed": [c.gate for c in result.checks if c.status == "fail"],
+        # the null-test principle is stricter than the gate (max_finding_severity: medium): nothing above low
+        "above_low": None if bias is None else severity_rank(doc["bias"]["summary"]["max_severity"] or "low") > 1,
     }
+
+
+def extremes(rows: list[dict]) -> dict[str, float]:
+    """How close the null pairs came to failing: the largest lower interval end of each upper-limit gate,
+    the smallest upper end of each lower-limit gate (a gate fails when its whole interval is beyond)."""
+    ends: dict[str, list[float]] = {"fd_ratio_low": [], "kid_excess_low": [], "coverage_ratio_high": [],
+                                    "cas_ratio_high": []}
+    for raw in rows:
+        rel = (current_intervals(raw["metrics"]).get("real_vs_real") or {}).get("metrics") or {}
+        for key, metric, end in (("fd_ratio_low", "fid", 0), ("kid_excess_low", "kid", 0),
+                                 ("coverage_ratio_high", "coverage", 1)):
+            if (rel.get(metric) or {}).get("relative"):
+                ends[key].append(rel[metric]["relative"]["ci95"][end])
+        if raw["metrics"].get("cas"):
+            cas = metric_entry(MetricsDocument.model_validate(raw["metrics"]), "cas_ratio")
+            if cas is not None and cas.ci95 is not None:
+                ends["cas_ratio_high"].append(cas.ci95[1])
+    return {k: (max(v) if k.endswith("_low") else min(v)) for k, v in ends.items() if v}
 
 
 def pairs(names: list[str], sizes: tuple[int, ...], splits: int, full_splits: int, params: Params,
@@ -368,8 +390,8 @@ def table(files: list[Path], params: Params) -> pd.DataFrame:
         fd = (rel.get("metrics") or {}).get("fid", {}).get("relative") or {}
         rows.append({"pair": raw["pair"], "null": raw["null"], "n": raw["n"], **v,
                      "fd_ratio": fd.get("value"), "p": (raw["metrics"].get("two_sample_test") or {}).get("value")})
-    frame = pd.DataFrame(rows, columns=["pair", "null", "n", "metric_fail", "full_fail", "findings_fail", "failed",
-                                        "fd_ratio", "p"])
+    frame = pd.DataFrame(rows, columns=["pair", "null", "n", "metric_fail", "full_fail", "findings_fail", "above_low",
+                                        "failed", "fd_ratio", "p"])
     summary_rows = []
     for (pair, null, n), g in frame.groupby(["pair", "null", "n"], sort=False):
         full = g[g["full_fail"].notna()]
@@ -379,12 +401,13 @@ def table(files: list[Path], params: Params) -> pd.DataFrame:
             "full pairs": len(full),
             "full fail": full["full_fail"].astype(bool).mean() if len(full) else float("nan"),
             "findings fail": full["findings_fail"].astype(bool).mean() if len(full) else float("nan"),
+            "findings > low": full["above_low"].astype(bool).mean() if len(full) else float("nan"),
             "median FD ratio": g["fd_ratio"].median(),
             "median p": g["p"].median(),
         })
     if not summary_rows:
         return pd.DataFrame(columns=["set", "kind", "N/side", "pairs", "metric-gate fail", "full pairs", "full fail",
-                                     "findings fail", "median FD ratio", "median p"])
+                                     "findings fail", "findings > low", "median FD ratio", "median p"])
     return pd.DataFrame(summary_rows).sort_values(["kind", "set", "N/side"], ascending=[False, True, True])
 
 
@@ -420,6 +443,11 @@ def main() -> None:
     result = table([CACHE / name for name in args.results], params)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(result.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    null_rows = [r for r in stored([CACHE / name for name in args.results]) if r["null"]]
+    if null_rows:
+        print("null pairs, closest to a fail (limits: FD ratio low end > max_fd_ratio, KID excess low end > "
+              "max_kid_excess, coverage ratio high end < min_coverage_ratio, CAS ratio high end < min_cas_ratio): "
+              + ", ".join(f"{k} {v:.4g}" for k, v in extremes(null_rows).items()))
     problems = check(result)
     print("\n".join(problems) if problems else "both requirements met: false-fail <= 5% at every N, "
           f"power >= 90% from N = {POWER_FROM}")
