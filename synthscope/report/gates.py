@@ -115,7 +115,10 @@ def _metric_check(gate: str, limit: float, metrics: MetricsDocument | None) -> G
     shown = f"{label} {value:.3g} {unit}" + ("" if ci is None else f" [{lo:.3g}, {hi:.3g}]")
     beyond_all = lo > limit if kind == "max" else hi < limit
     within_all = hi <= limit if kind == "max" else lo >= limit
-    if beyond_all:
+    if beyond_all and ci is None:  # the rule fails only a whole interval; a bare point can only warn
+        status, why = "warn", (f"{shown}: beyond the gate ({gate}: {sign} {limit:g}), but it has no 95% interval "
+                               "(e.g. a real->real accuracy whose interval reaches 0), so it cannot fail")
+    elif beyond_all:
         status, why = "fail", f"{shown}: the whole 95% interval is beyond the gate ({gate}: {sign} {limit:g})"
     elif not within_all:
         status, why = "warn", f"{shown}: the 95% interval straddles the gate ({gate}: {sign} {limit:g})"

@@ -129,3 +129,12 @@ def test_too_small_a_real_set_makes_the_relative_gates_not_applicable():
     relative = [c for c in result.checks if c.gate in ("max_fd_ratio", "max_kid_excess", "min_coverage_ratio")]
     assert {c.status for c in relative} == {"not_applicable"} and "too small to split" in relative[0].reason
     assert result.verdict == "pass"
+
+
+def test_a_ratio_without_an_interval_warns_but_cannot_fail():
+    # A null pair of 30 CIFAR photos a side: real->real 0.3 [0.0, 0.6], so the ratio has no upper bound
+    # (docs/calibration.md); the point 0.67 is below 0.8, but no interval lies wholly beyond the gate.
+    doc = metrics(s2r=(0.2, [0.0, 0.5]), r2r=(0.3, [0.0, 0.6]))
+    assert metric_entry(doc, "cas_ratio").ci95 is None
+    result = evaluate_gates(doc, bias_doc([]), GATES)
+    assert result.verdict == "warn" and any("cannot fail" in r for r in result.reasons), result.reasons
