@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +16,7 @@ import pandas as pd
 from synthscope.debias.plan import DebiasPlan, make_plan
 from synthscope.debias.select import select_candidates
 from synthscope.debias.transforms import image_seed
+from synthscope.documents.debias import Selection
 from synthscope.errors import DataError
 from synthscope.metrics.realism import realism_scores
 from synthscope.neighbours import knn_radii
@@ -86,7 +86,7 @@ def build_items(
     scan: ScanParams,
     realism_k: int = ScoreParams.realism_k,
     near_copy: NearCopyParams = NEAR_COPY,
-) -> tuple[DebiasPlan, list[Item], dict[str, Any]]:
+) -> tuple[DebiasPlan, list[Item], Selection]:
     """(plan, items sorted by label/role/id/variant, selection counts).
 
     ``attributes``: attributes.parquet; ``emb_index`` / ``features`` (N, D): ``load_embeddings``
@@ -124,5 +124,5 @@ def build_items(
             items += _items(keep, "real", 0, ())
             items += fill(ranked, target - len(keep), plan.attributes, 0, label)
     items.sort(key=lambda it: (it.label, it.source_role, it.image_id, it.variant))
-    counts["realism_median"] = float(np.median(realism)) if len(realism) else None
-    return plan, items, counts
+    selection = Selection(**counts, realism_median=float(np.median(realism)) if len(realism) else None)
+    return plan, items, selection

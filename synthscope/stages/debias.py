@@ -30,6 +30,7 @@ from synthscope.debias.build import Item, build_items
 from synthscope.debias.plan import debias_reasons, max_deficit
 from synthscope.debias.transforms import TransformRecord, apply_transforms, image_seed
 from synthscope.documents import AugmentedDocument, write_document
+from synthscope.documents.debias import Deficit
 from synthscope.errors import StageInputError
 from synthscope.io import atomic_dir, write_parquet
 from synthscope.logs import log, progress
@@ -117,20 +118,20 @@ def run(config: AuditConfig) -> list[Path]:
     manifest = write_augmented(items, params, donors, paths.augmented_dir)
     write_parquet(paths.augmented_manifest, manifest)
     counts = manifest["label"].value_counts()
-    summary = AugmentedDocument.model_validate({
-        "role": plan.role,
-        "attributes": list(plan.attributes),
-        "target": params.target if isinstance(params.target, str) else "given",
-        "target_shares": {c: round(s, 6) for c, s in plan.target_shares.items()},
-        "deficit": {"before": round(plan.deficit_before, 6),
-                    "after": round(max_deficit(counts, plan.target_shares) if built else plan.deficit_before, 6)},
-        "selection": selection,
-        "seed": params.seed,
-        "not_checked": [] if labelled else [
+    summary = AugmentedDocument(
+        role=plan.role,
+        attributes=list(plan.attributes),
+        target=params.target if isinstance(params.target, str) else "given",
+        target_shares={c: round(s, 6) for c, s in plan.target_shares.items()},
+        deficit=Deficit(before=round(plan.deficit_before, 6),
+                        after=round(max_deficit(counts, plan.target_shares) if built else plan.deficit_before, 6)),
+        selection=selection,
+        seed=params.seed,
+        not_checked=[] if labelled else [
             "rebalancing: not checked: needs class labels (the set is unlabelled; the realism selection ran)"],
-        "built": built,
-        "reasons": reasons,
-    })
+        built=built,
+        reasons=reasons,
+    )
     write_document(paths.augmented_summary, summary)
     if built:
         log.info("debias: %d images in %s; deficit %.2f -> %.2f", len(manifest), paths.augmented_dir,

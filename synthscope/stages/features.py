@@ -33,6 +33,7 @@ from synthscope.config import AuditConfig
 from synthscope.datasets.image import load_rgb
 from synthscope.datasets.manifest import unusable
 from synthscope.documents import FeaturesDocument, write_document
+from synthscope.documents.stages import RowCounts
 from synthscope.errors import DataError, StageInputError
 from synthscope.features.attributes import ATTRIBUTE_COLUMNS, ATTRIBUTES_VERSION, image_attributes
 from synthscope.features.extractors import Extractor, extractor_spec, resolve_extractor
@@ -267,16 +268,16 @@ def finalize(
         frame[column] = attrs[column] if ids else np.empty(0)
     write_parquet(paths.attributes, frame)
     unique = len(set(ids))
-    summary = {
-        "extractor": extractor.info(),
-        "attributes_key": ATTRIBUTES_KEY,
-        "store_dir": str(store.root),
-        "images": len(ids),
-        "unique_images": unique,
-        "embeddings": {"computed": counts["embeddings"], "cached": unique - counts["embeddings"]},
-        "attributes": {"computed": counts["attributes"], "cached": unique - counts["attributes"]},
-    }
-    write_document(paths.features_summary, FeaturesDocument.model_validate(summary))
+    summary = FeaturesDocument(
+        extractor=extractor.info(),
+        attributes_key=ATTRIBUTES_KEY,
+        store_dir=str(store.root),
+        images=len(ids),
+        unique_images=unique,
+        embeddings=RowCounts(computed=counts["embeddings"], cached=unique - counts["embeddings"]),
+        attributes=RowCounts(computed=counts["attributes"], cached=unique - counts["attributes"]),
+    )
+    write_document(paths.features_summary, summary)
     return [paths.attributes, paths.features_summary]
 
 

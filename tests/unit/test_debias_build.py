@@ -38,7 +38,7 @@ def test_synthetic_set_is_filled_to_the_target_with_transformed_copies():
     circles = [it for it in items if it.label == "circle"]
     assert all(it.variant == 0 for it in circles)  # the best-stocked class gets no copies
     assert per_class == Counter(dict.fromkeys(SKEWED, len(circles)))  # the real set is balanced
-    assert sum(it.variant == 0 for it in items) == counts["n_kept"]  # every kept image is used
+    assert sum(it.variant == 0 for it in items) == counts.n_kept  # every kept image is used
     originals = [it for it in items if it.variant == 0]
     copies = [it for it in items if it.variant > 0]
     assert all(it.attributes == ("color",) for it in originals)
