@@ -102,12 +102,10 @@ class Consistency:
             for label, s_part, r_part in subsets:
                 spread = group_spread(s_part[list(cols)].to_numpy(dtype=np.float64), scale)
                 ref = 1.0 if r_part is None else group_spread(r_part[list(cols)].to_numpy(np.float64), scale)
-                ratio = spread / ref if ref and np.isfinite(ref) and ref > 0 else float("nan")
                 # Too few trusted masks on a side (a whole small set included, not only a class): a spread
                 # of 2 objects says nothing (a null pair of 30 CIFAR photos had 2 against 7 and read "high").
-                too_few = len(s_part) < params.min_class_size or (r_part is not None and len(r_part) < params.min_class_size)
-                if too_few:
-                    ratio = float("nan")
+                enough = min(len(s_part), len(s_part) if r_part is None else len(r_part)) >= params.min_class_size
+                ratio = spread / ref if enough and ref and np.isfinite(ref) and ref > 0 else float("nan")
                 against = "the real data's" if real is not None else "an unbiased spread"
                 message = "" if data.null_pair else (
                     f"{group} spread of {label or 'all classes'} is {pct(ratio)} of {against}; "
