@@ -52,7 +52,7 @@ def embed_through_store(folder: Path, params: Params, store_dir: Path
                         ) -> tuple[np.ndarray, np.ndarray, ExtractorInfo, JSONObject]:
     """An image folder -> (features (N, D) float32, labels str (N,), extractor info, store counts).
 
-    Unlike ``synthscope fid`` (``stages.embed``, which embeds a folder directly, as the peers do),
+    Unlike ``synthscope fid`` (``features.folder``, which embeds a folder directly, as the peers do),
     the metrics command keeps what it computes: a second call is served from the store.
 
     Runs the ingest and features stages into a temporary output folder; rows come from (and

@@ -287,7 +287,7 @@ def exit_on_verdict(cfg: AuditConfig, fail_on: str | None) -> None:
 
 
 class Loader(TypedDict):
-    """How ``synthscope fid`` reads and embeds a folder (``stages.embed.embed_folder``'s keywords)."""
+    """How ``synthscope fid`` reads and embeds a folder (``features.folder.embed_folder``'s keywords)."""
 
     batch_size: int
     num_workers: int
@@ -300,7 +300,7 @@ def _fid_side(path: Path, extractor: str, weights: Path | None, loader: Loader):
 
     if path.suffix == ".npz":
         return load_stats(path), None
-    from synthscope.stages.embed import embed_folder
+    from synthscope.features.folder import embed_folder
 
     embedded = embed_folder(path, extractor, weights, **loader)
     return features_to_stats(embedded.features), embedded.extractor

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-import torch
 
 from synthscope.logs import progress
 
@@ -95,6 +94,8 @@ def knn(query: np.ndarray, base: np.ndarray, n: int, same: bool = False, desc: s
     column ``k - 1`` is exactly what ``prdc.get_kth_value(distances, k + 1)`` selects (prdc
     counts the row itself, at distance 0, as the first of its k + 1).
     """
+    import torch  # here, not at the top: a stage process that never searches neighbours does not load it
+
     extra = int(same)
     if len(base) < n + extra:
         raise ValueError(f"need at least {n + extra} base rows for {n} neighbours, got {len(base)}")

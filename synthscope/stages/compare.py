@@ -10,30 +10,31 @@ after, and CAS before and after on the score stage's real test split
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from synthscope.config import AuditConfig
 from synthscope.datasets.image import load_images
-from synthscope.debias.evaluate import cas_before_after, compare_findings
 from synthscope.documents import AugmentedDocument, DebiasDocument, read_document, write_document
 from synthscope.documents.debias import CasChange
 from synthscope.errors import StageInputError
-from synthscope.features.dhash import index_dhash
-from synthscope.features.load import load_embeddings
 from synthscope.logs import log
-from synthscope.metrics.cas import CasSettings, LabelledSet
-from synthscope.metrics.fits import FitCache, fits_dir
 from synthscope.paths import OutputPaths
 from synthscope.stages.rescan import rescan_config
 from synthscope.stages.stage import DATASETS, STORE, Stage
+
+if TYPE_CHECKING:
+    from synthscope.metrics.cas import LabelledSet
 
 
 def _labelled(index: pd.DataFrame, features: np.ndarray, dhash: np.ndarray, role: str, model: str,
               size: int) -> LabelledSet:
     """One role's rows as CAS input: embeddings for the linear probe, pixels for the CNN; dhash and
     embeddings for leaving near copies of real test images out of training."""
+    from synthscope.metrics.cas import LabelledSet
+
     mask = (index["role"] == role).to_numpy()
     rows = index[mask]
     if model == "cnn":
@@ -46,7 +47,14 @@ def _labelled(index: pd.DataFrame, features: np.ndarray, dhash: np.ndarray, role
 
 def cas_comparison(config: AuditConfig, after: AuditConfig, manifest: pd.DataFrame, role: str) -> CasChange | None:
     """CAS before and after on the score stage's real test split (None without a real set, or when
-    either set is unlabelled: CAS needs class labels, and metrics.json's ``skipped`` says so)."""
+    either set is unlabelled: CAS needs class labels, and metrics.json's ``skipped`` says so).
+    The CAS code is imported here: every stage process loads this module's declaration."""
+    from synthscope.debias.evaluate import cas_before_after
+    from synthscope.features.dhash import index_dhash
+    from synthscope.features.load import load_embeddings
+    from synthscope.metrics.cas import CasSettings
+    from synthscope.metrics.fits import FitCache, fits_dir
+
     if config.real is None:
         return None
     p = config.params.score
@@ -109,6 +117,8 @@ def run(config: AuditConfig) -> list[Path]:
         path = write_document(paths.debias_json, not_built(config, summary))
         log.info("compare: %s", summary.reasons[0] if summary.reasons else "nothing to debias")
         return [path]
+    from synthscope.debias.evaluate import compare_findings
+
     summary, manifest, before_findings, after_findings, after = _inputs(config)
     role = summary.role
     counts = manifest["label"].value_counts()

@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,9 +27,7 @@ from PIL import Image
 
 from synthscope.config import AuditConfig
 from synthscope.datasets.image import load_rgb
-from synthscope.debias.build import Item, build_items
 from synthscope.debias.plan import debias_reasons, max_deficit
-from synthscope.debias.transforms import TransformRecord, apply_transforms, image_seed
 from synthscope.documents import AugmentedDocument, write_document
 from synthscope.documents.debias import Deficit
 from synthscope.errors import StageInputError
@@ -38,6 +37,11 @@ from synthscope.names import folder_name
 from synthscope.params import DebiasParams
 from synthscope.paths import AUGMENTED_INDEX, OutputPaths
 from synthscope.stages.stage import DATASETS, STORE, Stage
+
+if TYPE_CHECKING:  # imported where they run: every stage process loads this module's declaration,
+    # and the transforms' and selection's dependencies (torch, torchvision, scikit-learn) cost seconds
+    from synthscope.debias.build import Item
+    from synthscope.debias.transforms import TransformRecord
 
 AUGMENTED_COLUMNS = ["image_id", "role", "label", "path", "source_image_id", "source_role", "source_path", "variant",
                      "transforms", "sha256"]
@@ -51,6 +55,8 @@ def _png(rgb: np.ndarray) -> bytes:
 
 def _render(item: Item, params: DebiasParams, donors: list[Path]) -> tuple[bytes, str, list[TransformRecord]]:
     """One item -> (file bytes, extension, transform log). Untransformed sources are copied byte for byte."""
+    from synthscope.debias.transforms import apply_transforms, image_seed
+
     if not item.attributes:
         return item.file.read_bytes(), item.file.suffix.lower(), []
     seed = image_seed(params.seed, item.image_id, item.variant)
@@ -97,6 +103,7 @@ def run(config: AuditConfig) -> list[Path]:
     for needed, stage in ((paths.attributes, "features"), (paths.findings, "scan")):
         if not needed.is_file():
             raise StageInputError(f"{needed} is missing; run `synthscope stage {stage}` first")
+    from synthscope.debias.build import build_items
     from synthscope.features.load import load_embeddings
 
     params = config.params.debias

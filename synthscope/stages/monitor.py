@@ -28,10 +28,9 @@ from synthscope.features.load import Embeddings, load_embeddings
 from synthscope.fingerprint import dataset_fingerprint
 from synthscope.io import read_json, write_json, write_parquet, write_text
 from synthscope.logs import log
-from synthscope.monitor.batch import monitor_batch
 from synthscope.params import Params
 from synthscope.paths import OutputPaths
-from synthscope.stages import features, ingest
+from synthscope.stages import ingest
 from synthscope.stages.stage import DATASETS, STORE, Stage
 
 FLOW = "monitor"
@@ -131,6 +130,8 @@ def prepare(config: AuditConfig, cache_ingest: bool, files: list[str] | None = N
         wanted = None if files is None else set(files)
         ingest.run(config, keep=None if wanted is None else wanted.__contains__)
         write_json(stamp, prints)
+    from synthscope.stages import features  # here: every stage process loads this module, and features loads torch
+
     features.run(config)
     emb = load_embeddings(paths, config.store_dir)
     attrs = pd.read_parquet(paths.attributes)
@@ -167,6 +168,8 @@ def run(synthetic: Path, real: Path | None, incoming: Path, output_dir: Path, st
 
     The report is written by :func:`write_report`.
     """
+    from synthscope.monitor.batch import monitor_batch  # scikit-learn: imported when a batch is monitored
+
     paths = MonitorPaths(Path(output_dir), history)
     train_attrs, train_emb = prepare(
         _side_config("training", synthetic, real, paths.training, store_dir, params), cache_ingest=True)

@@ -32,15 +32,6 @@ from synthscope.errors import StageInputError
 from synthscope.io import atomic_path, write_parquet, write_text
 from synthscope.logs import log, progress
 from synthscope.paths import OutputPaths
-from synthscope.report import history as hist
-from synthscope.report import sections
-from synthscope.report.build import build_report
-from synthscope.report.figures import thumbnail_uri
-from synthscope.report.gates import evaluate_gates
-from synthscope.report.headlines import ranked_findings
-from synthscope.report.render import plot_tables as build_plot_tables
-from synthscope.report.render import render_html, summary_markdown
-from synthscope.report.utility import utility_section
 from synthscope.stages.stage import Stage
 
 
@@ -59,6 +50,7 @@ def inputs_digest(paths: list[Path], extra: str) -> str:
 
 def _thumbnails(report: ReportDocument, size: int) -> dict[str, str]:
     from synthscope.datasets.image import load_rgb
+    from synthscope.report.figures import thumbnail_uri
 
     wanted: dict[str, Path] = {}
     for s in report.samples:
@@ -79,6 +71,17 @@ def _thumbnails(report: ReportDocument, size: int) -> dict[str, str]:
 
 
 def run(config: AuditConfig) -> list[Path]:
+    # The report's code is imported here, not at the top: every stage process loads every stage's
+    # declaration, and the report's dependencies (matplotlib, scikit-learn, torch) cost seconds.
+    from synthscope.report import history as hist
+    from synthscope.report import sections
+    from synthscope.report.build import build_report
+    from synthscope.report.gates import evaluate_gates
+    from synthscope.report.headlines import ranked_findings
+    from synthscope.report.render import plot_tables as build_plot_tables
+    from synthscope.report.render import render_html, summary_markdown
+    from synthscope.report.utility import utility_section
+
     out = OutputPaths(config.output_dir)
     manifest = _read_parquet(out.manifest)
     if manifest is None:

@@ -11,11 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from synthscope.bias import findings, not_checked, scan, summary
-from synthscope.bias.examples import drift_examples, memorised_examples
-from synthscope.bias.groups import group_findings
-from synthscope.bias.inputs import scan_data
-from synthscope.bias.masked import object_coverage
 from synthscope.config import AuditConfig
 from synthscope.documents import BiasDocument, write_document
 from synthscope.errors import StageInputError
@@ -26,7 +21,16 @@ from synthscope.stages.stage import STORE, Stage
 
 
 def run(config: AuditConfig) -> list[Path]:
-    """Score every check, flag with ``params.scan`` and write both outputs atomically."""
+    """Score every check, flag with ``params.scan`` and write both outputs atomically.
+
+    The checks are imported here, not at the top: every stage process loads every stage's
+    declaration, and the scan's dependencies (scikit-learn, torch) cost seconds to import."""
+    from synthscope.bias import findings, not_checked, scan, summary
+    from synthscope.bias.examples import drift_examples, memorised_examples
+    from synthscope.bias.groups import group_findings
+    from synthscope.bias.inputs import scan_data
+    from synthscope.bias.masked import object_coverage
+
     paths = OutputPaths(config.output_dir)
     if not paths.attributes.is_file():
         raise StageInputError(f"{paths.attributes} is missing; run `synthscope stage features` first")

@@ -9,6 +9,7 @@ images by ``near_copy.mem_*``) and, when the CAS model is the CNN (``score.cas_m
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,11 +20,11 @@ from synthscope.documents import MetricsDocument, write_document
 from synthscope.errors import DataError
 from synthscope.io import write_parquet
 from synthscope.logs import log
-from synthscope.metrics.fits import FitCache, fits_dir
-from synthscope.metrics.realism import realism, realism_frame
-from synthscope.metrics.suite import RoleData, ScoreInputs, score_all
 from synthscope.paths import OutputPaths
 from synthscope.stages.stage import STORE, Stage
+
+if TYPE_CHECKING:
+    from synthscope.metrics.suite import RoleData
 
 
 def load_images(index: pd.DataFrame, size: int) -> np.ndarray:
@@ -36,6 +37,8 @@ def role_data(
 ) -> RoleData | None:
     """The rows of one role, in index order; None when the role has no ok images.
     ``dhash`` int64 (N,) aligned with ``index`` (None: near copies are found by id and embedding only)."""
+    from synthscope.metrics.suite import RoleData
+
     mask = (index["role"] == role).to_numpy()
     if not mask.any():
         return None
@@ -50,8 +53,12 @@ def role_data(
 
 
 def run(config: AuditConfig) -> list[Path]:
+    # The metrics are imported here, not at the top: every stage process loads every stage's
+    # declaration, and the metrics' dependencies (scikit-learn, torch) cost seconds to import.
     from synthscope.features.dhash import index_dhash
     from synthscope.features.load import load_embeddings
+    from synthscope.metrics.fits import FitCache, fits_dir
+    from synthscope.metrics.suite import ScoreInputs, score_all
 
     paths = OutputPaths(config.output_dir)
     params = config.params.score
@@ -82,6 +89,8 @@ def run(config: AuditConfig) -> list[Path]:
 def realism_table(index: pd.DataFrame, features: np.ndarray, k: int, outlier_below: float) -> pd.DataFrame:
     """``realism.parquet``: every ok synthetic row against the real rows (scores null without
     enough real rows: the score needs more than ``k``)."""
+    from synthscope.metrics.realism import realism, realism_frame
+
     is_syn = (index["role"] == "synthetic").to_numpy()
     is_real = (index["role"] == "real").to_numpy()
     syn, real = index[is_syn], index[is_real]

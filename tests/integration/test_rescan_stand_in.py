@@ -39,7 +39,7 @@ def no_recompute(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("synthscope.stages.ingest.ingest_rows", refuse)
     monkeypatch.setattr("synthscope.stages.features.plan", refuse)
-    monkeypatch.setattr("synthscope.stages.scan.scan", refuse)
+    monkeypatch.setattr("synthscope.bias.scan", refuse)  # the scan stage imports it when it runs
 
 
 def assert_stand_ins(out: OutputPaths, sides: tuple[str, ...] = ("before", "after")) -> None:
