@@ -23,11 +23,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models import mobilenet_v2
 
 from synthscope.documents.stages import ExtractorInfo
 from synthscope.errors import ConfigError, WeightsError
-from synthscope.features.inception import FIDInception, fid_preprocess
 from synthscope.features.weights import ResolvedWeights, WeightSource, load_state_dict, resolve
 from synthscope.logs import log
 from synthscope.registry import Registry
@@ -168,11 +166,31 @@ def mobilenet_preprocess(image: torch.Tensor) -> torch.Tensor:
     return (x - mean) / std
 
 
+def fid_preprocess(image: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) uint8 -> (3, 299, 299) float32 in [-1, 1], as pytorch-fid does it.
+
+    pytorch-fid scales to [0, 1] (``ToTensor``), resizes bilinearly without antialiasing
+    (``F.interpolate``, ``align_corners=False``) and only then maps to [-1, 1]; the order
+    matters at the 1e-7 level, so it is kept.
+    """
+    x = image.unsqueeze(0).float().div_(255.0)
+    x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
+    return (2 * x - 1)[0]
+
+def fid_inception() -> nn.Module:
+    """The FID Inception network (``features.inception``), imported when it is built: it subclasses
+    torchvision's Inception blocks, and torchvision's models take a second to import."""
+    from synthscope.features.inception import FIDInception
+
+    return FIDInception()
+
 class MobileNetFeatures(nn.Module):
     """torchvision MobileNetV2: (B, 3, 224, 224) -> (pooled (B, 1280), logits (B, 1000))."""
 
     def __init__(self) -> None:
         super().__init__()
+        from torchvision.models import mobilenet_v2  # here: torchvision's models take a second to import
+
         self.net = mobilenet_v2(weights=None)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -198,7 +216,7 @@ EXTRACTORS.add(
             env_var="SYNTHSCOPE_INCEPTION_WEIGHTS",
         ),
         preprocess=fid_preprocess,
-        build=FIDInception,
+        build=fid_inception,
         load=lambda net, state: net.load_fid_state_dict(state),
     ),
 )

@@ -6,7 +6,7 @@ three kinds of block that differ from torchvision's:
   the average (TensorFlow's ``SAME`` average pooling);
 - the last E block pools its branch with a *max* pool.
 The state-dict keys are torchvision's, so the published ``pt_inception-2015-12-05-*.pth``
-file loads as is. Input: (B, 3, 299, 299) float in [-1, 1] (see ``fid_preprocess``).
+file loads as is. Input: (B, 3, 299, 299) float in [-1, 1] (see ``extractors.fid_preprocess``).
 Output: pool3 features (B, 2048) and the 1008 logits of its classifier *without the fc bias*
 (pool3 @ W^T), as the original TensorFlow Inception Score and torch-fidelity's
 ``logits_unbiased`` compute them, so Inception Scores are comparable with published ones.
@@ -105,14 +105,3 @@ class FIDInception(nn.Module):
         pool3 = torch.flatten(F.adaptive_avg_pool2d(self.trunk(x), (1, 1)), 1)
         return pool3, F.linear(pool3, self.net.fc.weight)  # no fc.bias: see the module docstring
 
-
-def fid_preprocess(image: torch.Tensor) -> torch.Tensor:
-    """(3, H, W) uint8 -> (3, 299, 299) float32 in [-1, 1], as pytorch-fid does it.
-
-    pytorch-fid scales to [0, 1] (``ToTensor``), resizes bilinearly without antialiasing
-    (``F.interpolate``, ``align_corners=False``) and only then maps to [-1, 1]; the order
-    matters at the 1e-7 level, so it is kept.
-    """
-    x = image.unsqueeze(0).float().div_(255.0)
-    x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
-    return (2 * x - 1)[0]
