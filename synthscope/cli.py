@@ -182,11 +182,11 @@ def audit(
     args: ConfigArgs,
 ) -> None:
     """Run the whole pipeline as a Prefect flow."""
-    from synthscope.orchestration.audit import audit_flow_for
+    from synthscope.orchestration.server import run_audit
 
     cfg = args.build()
     with output_lock(cfg.output_dir):  # taken before Prefect starts: a busy dir fails at once
-        result = audit_flow_for()(
+        result = run_audit(
             config=str(args.config) if args.config else None,
             overrides=args.overrides(),
             params_file=str(args.params) if args.params else None,

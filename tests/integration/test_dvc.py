@@ -169,8 +169,7 @@ def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_
     changed = _run(["dvc", "repro"], repo)
     assert "ingest" in _ran(changed) and not _ran(changed) & {"demo", "features", "scan", "score"}, changed[-2000:]
 
-    _run(["git", "checkout", "--", "params.yaml"], repo)
-    _run(["dvc", "repro"], repo)
+    # On top of that change (no run back to the committed params first: it would cost three ingests)
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["near_copy"]["dup_cosine"] = 0.9
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
