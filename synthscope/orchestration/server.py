@@ -10,6 +10,7 @@ starts at once. With a server configured nothing is started.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import threading
 from typing import Any
@@ -33,7 +34,10 @@ class EarlyServer:
 
     def __init__(self) -> None:
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="prefect-server-start", daemon=True)
+        # the caller's context: Prefect's settings (a test harness's API URL) live in context variables
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._run,), name="prefect-server-start",
+                                        daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
