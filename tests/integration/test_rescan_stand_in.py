@@ -109,11 +109,13 @@ def test_a_repaired_synthetic_set_is_rescanned_after_and_copied_before(tmp_path,
 @pytest.mark.slow
 @pytest.mark.service
 def test_the_flow_copies_the_audit_when_no_set_is_built(prefect_harness, tmp_path, demo_dir, demo_store, monkeypatch):
+    import synthscope.bias
     from synthscope.orchestration.audit import audit_flow
-    from synthscope.stages import features, ingest, scan
+    from synthscope.stages import features, ingest
 
     calls: list[str] = []  # one ingest, one feature plan, one scan: the audit's own (tasks run in this process)
-    for module, name in ((ingest, "ingest_rows"), (features, "plan"), (scan, "scan")):
+    # the scan stage imports synthscope.bias.scan when it runs
+    for module, name in ((ingest, "ingest_rows"), (features, "plan"), (synthscope.bias, "scan")):
         original = getattr(module, name)
 
         def counted(*args, _original=original, _name=name, **kwargs):
