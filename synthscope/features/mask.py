@@ -98,21 +98,21 @@ def kmeans_labels(pixels: np.ndarray, k: int = KMEANS_K) -> np.ndarray:
     order = np.argsort(luma, kind="stable")
     centres = pixels[order[((np.arange(k) + 0.5) / k * len(pixels)).astype(int)]].copy()
     labels = np.zeros(len(pixels), dtype=np.int64)
-    wide = pixels.astype(np.float64)
+    wide = np.ascontiguousarray(pixels.T, dtype=np.float64)  # (channels, N): long inner loops
     nonempty = np.ones(k, dtype=bool)
     for step in range(KMEANS_ITERATIONS):
-        # squared distances summed channel by channel in order (the values of the per-channel form)
-        sq = wide[:, None, :] - centres[None, :, :]
+        # (k, N) squared distances summed channel by channel in order (the per-channel form's values)
+        sq = wide[None, :, :] - centres[:, :, None]
         sq *= sq
-        d = sq[:, :, 0] + sq[:, :, 1]
-        d += sq[:, :, 2]
-        new = d.argmin(axis=1)
+        d = sq[:, 0] + sq[:, 1]
+        d += sq[:, 2]
+        new = d.argmin(axis=0)
         if step and np.array_equal(new, labels):
             break  # the same labels give the same centres: every further iteration repeats this one
         labels = new
         counts = np.bincount(labels, minlength=k)
         np.greater(counts, 0, out=nonempty)
-        sums = np.stack([np.bincount(labels, weights=wide[:, c], minlength=k) for c in range(wide.shape[1])], axis=1)
+        sums = np.stack([np.bincount(labels, weights=channel, minlength=k) for channel in wide], axis=1)
         centres[nonempty] = sums[nonempty] / counts[nonempty, None]
     return labels
 
