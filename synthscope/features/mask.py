@@ -301,6 +301,17 @@ def dilate_square(mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with every background region that does not reach the image edge set (what
+    ``ndimage.binary_fill_holes(mask)`` gives: 4-connected background), by one labelling."""
+    labels, n = ndimage.label(~mask)
+    reaches_edge = np.zeros(n + 1, dtype=bool)
+    for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        reaches_edge[edge] = True
+    reaches_edge[0] = False  # label 0: the mask's own pixels
+    return ~reaches_edge[labels]
+
+
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width (px) of a bool mask: 2 x area / edge pixels (a w-px line about w, at
     least 2; a disk of radius r about r). 0 for an empty mask."""
@@ -324,7 +335,7 @@ def clean(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if min(raw.shape) >= 16 and not thin:
         base = dilate_square(erode_square(raw))  # ndimage.binary_opening by the 3 x 3 square
     bridged = base | erode_square(dilate_square(base)) if thin else base  # ... and its closing
-    filled = largest_component(ndimage.binary_fill_holes(bridged))
+    filled = largest_component(fill_holes(bridged))
     return base & filled, filled
 
 

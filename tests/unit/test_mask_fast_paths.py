@@ -10,7 +10,14 @@ import numpy as np
 from scipy import ndimage
 
 from synthscope.features.attributes import rgb_to_hsv
-from synthscope.features.mask import KMEANS_ITERATIONS, dilate_square, erode_cross, erode_square, kmeans_labels
+from synthscope.features.mask import (
+    KMEANS_ITERATIONS,
+    dilate_square,
+    erode_cross,
+    erode_square,
+    fill_holes,
+    kmeans_labels,
+)
 
 SQUARE = np.ones((3, 3), dtype=bool)
 
@@ -26,6 +33,10 @@ def test_binary_morphology_by_slicing_matches_scipy() -> None:
         assert np.array_equal(dilate_square(mask), ndimage.binary_dilation(mask, structure=SQUARE))
         assert np.array_equal(dilate_square(erode_square(mask)), ndimage.binary_opening(mask, structure=SQUARE))
         assert np.array_equal(erode_square(dilate_square(mask)), ndimage.binary_closing(mask, structure=SQUARE))
+        assert np.array_equal(fill_holes(mask), ndimage.binary_fill_holes(mask))
+    ring = np.zeros((9, 9), dtype=bool)
+    ring[2:7, 2:7], ring[3:6, 3:6] = True, False
+    assert fill_holes(ring).sum() == 25 and ndimage.binary_fill_holes(ring).sum() == 25
 
 
 def reference_kmeans(pixels: np.ndarray, k: int = 3) -> np.ndarray:
