@@ -7,6 +7,8 @@ Every argument of ``compute_shard`` is picklable and it touches no Prefect.
 
 Inside a shard a DataLoader's workers decode each image once, compute its attributes and
 its model input while the main process runs the network (inference mode, channels-last);
+without a spare core for workers the main process decodes and prepares model inputs and a
+thread computes the attributes beside the network;
 rows are flushed to the store every ``features.part_rows`` images, so memory is bounded by
 that, not by the dataset, and a killed run loses at most one part.
 """
@@ -122,10 +124,12 @@ def loader_batches(rows: ImageRows, batch_size: int, workers: int) -> Iterator[B
 def in_process_batches(rows: ImageRows, batch_size: int, pool: ThreadPoolExecutor) -> Iterator[Batch]:
     """Batches decoded and preprocessed here, their attributes computed on ``pool``'s thread.
 
-    Why: with no spare core for DataLoader workers, the attributes (pure numpy, ~4 ms an
-    image) ran between forward passes. On the thread they run while the network does (torch
-    releases the GIL inside its ops and leaves cores idle between them); the model inputs
-    stay on this thread, where ``one_torch_thread`` holds torch to one intra-op thread.
+    Why: with no spare core for DataLoader workers, the attributes (pure numpy, ~3 ms an
+    image at 64 px) ran between forward passes. On the thread they run while this thread
+    prepares model inputs and while the network runs (torch releases the GIL inside its ops),
+    on what CPU the network leaves: 0.80 of the bare forward rate against 0.73 in turn on two
+    cores (docs/performance.md). The model inputs stay on this thread, where
+    ``one_torch_thread`` holds torch to one intra-op thread (torch's count is per process).
     """
     for start in range(0, len(rows), batch_size):
         idx = list(range(start, min(start + batch_size, len(rows))))
