@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from synthscope.features.mask import WORK_SIDE, object_mask
+from synthscope.features.mask import WORK_SIDE, erode_cross, object_mask
 from synthscope.schema import ATTRIBUTE_GROUPS, MASK_COLUMNS, QUALITY_COLUMNS
 
 # Bump when any formula below changes: the feature store keys cached attributes on it.
@@ -46,9 +46,11 @@ def shrink(rgb: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
 
 def rgb_to_hsv(rgb01: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(..., 3) float in [0, 1] -> hue in degrees [0, 360), saturation, value (same shape[:-1])."""
-    r, g, b = rgb01[..., 0], rgb01[..., 1], rgb01[..., 2]
-    v = rgb01.max(axis=-1)
-    c = v - rgb01.min(axis=-1)
+    # contiguous channels and pairwise max/min: the same values as ``max(axis=-1)`` at a
+    # fraction of its cost on (N, 3) arrays
+    r, g, b = (np.ascontiguousarray(rgb01[..., i]) for i in range(3))
+    v = np.maximum(np.maximum(r, g), b)
+    c = v - np.minimum(np.minimum(r, g), b)
     safe = np.where(c > 0, c, 1.0)
     h = np.where(v == r, ((g - b) / safe) % 6.0, np.where(v == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0))
     h = np.where(c > 0, h * 60.0, 0.0)
@@ -123,9 +125,10 @@ def _mask_stats(rgb01: np.ndarray, mask: np.ndarray, filled: np.ndarray | None =
         cx, cy = (xs.mean() + 0.5) / w, (ys.mean() + 0.5) / h
         # The eroded mask avoids anti-aliased (or blurred) edge pixels that mix object and
         # background: two pixels in where the object is large enough, else one.
-        core = ndimage.binary_erosion(mask, iterations=2)
+        once = erode_cross(mask)
+        core = erode_cross(once)
         if core.sum() < 16:
-            core = ndimage.binary_erosion(mask)
+            core = once
         obj = rgb01[core if core.sum() >= 4 else mask]
     else:  # nothing stands out: the whole image is "background", the object is undefined
         x0 = x1 = y0 = y1 = 0.0
@@ -181,7 +184,8 @@ def image_attributes(rgb: np.ndarray) -> dict[str, float | int]:
     # The mask and the object's statistics use the working resolution of the mask model.
     work = shrink(small, WORK_SIDE)
     found = object_mask(work)
-    out.update(_mask_stats(work.astype(np.float64) / 255.0, found.mask, found.filled))
+    work01 = rgb01 if work is small else work.astype(np.float64) / 255.0
+    out.update(_mask_stats(work01, found.mask, found.filled))
     out.update(mask_confidence=found.confidence, mask_bg_score=found.bg_score, mask_fg_score=found.fg_score)
     out["noise"] = noise_sigma(lum * 255.0)
     missing = set(ATTRIBUTE_COLUMNS) - set(out)

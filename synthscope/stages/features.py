@@ -7,6 +7,8 @@ Every argument of ``compute_shard`` is picklable and it touches no Prefect.
 
 Inside a shard a DataLoader's workers decode each image once, compute its attributes and
 its model input while the main process runs the network (inference mode, channels-last);
+without a spare core for workers the main process decodes and prepares model inputs and a
+thread computes the attributes beside the network;
 rows are flushed to the store every ``features.part_rows`` images, so memory is bounded by
 that, not by the dataset, and a killed run loses at most one part.
 """
@@ -17,8 +19,9 @@ import functools
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,18 +70,32 @@ class ImageRows(Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, i: int) -> tuple[int, torch.Tensor, torch.Tensor, int]:
+    def decode(self, i: int) -> np.ndarray:
+        """Image ``i`` as (H, W, 3) uint8, or a ``DataError`` naming the file and the fix."""
         path = self.paths[i]
         try:
-            rgb = load_rgb(path)
+            return load_rgb(path)
         except (OSError, UnidentifiedImageError, ValueError) as exc:
             raise DataError(f"{path}: cannot read image ({exc}); re-run the ingest stage") from exc
-        attrs = image_attributes(rgb)
-        vector = torch.tensor([attrs[c] for c in ATTRIBUTE_COLUMNS], dtype=torch.float64)
+
+    def model_input(self, rgb: np.ndarray) -> torch.Tensor:
+        """The extractor's input for a decoded image (empty without an extractor)."""
         if self.spec_name is None:
-            return i, torch.empty(0), vector, int(attrs["dhash"])
+            return torch.empty(0)
         image = torch.from_numpy(np.array(rgb, copy=True)).permute(2, 0, 1)  # load_rgb's array is read-only
-        return i, extractor_spec(self.spec_name).preprocess(image), vector, int(attrs["dhash"])
+        return extractor_spec(self.spec_name).preprocess(image)
+
+    def __getitem__(self, i: int) -> tuple[int, torch.Tensor, torch.Tensor, int]:
+        rgb = self.decode(i)
+        vector, dhash = attribute_row(rgb)
+        return i, self.model_input(rgb), torch.from_numpy(vector), dhash
+
+
+def attribute_row(rgb: np.ndarray) -> tuple[np.ndarray, int]:
+    """(A,) float64 attributes in ``ATTRIBUTE_COLUMNS`` order and the dhash of one image (numpy
+    only, no torch: it runs on a thread beside the network, see :func:`in_process_batches`)."""
+    attrs = image_attributes(rgb)
+    return np.array([attrs[c] for c in ATTRIBUTE_COLUMNS], dtype=np.float64), int(attrs["dhash"])
 
 
 def collate(
@@ -88,6 +105,48 @@ def collate(
     (``torch.stack`` plus a channels-last copy allocate ~2x the batch afresh each time)."""
     idx, images, attrs, hashes = zip(*items, strict=True)
     return list(idx), list(images), torch.stack(attrs), list(hashes)
+
+
+# A batch as the loop takes it: row indices, model inputs, and a call that gives the batch's
+# (B, A) attributes and dhashes (waiting for them if they are still being computed).
+Batch = tuple[list[int], list[torch.Tensor], Callable[[], tuple[np.ndarray, list[int]]]]
+# Decoded images waiting for their attributes hold at most this many bytes (4000 px photos).
+PENDING_BYTES = 256 * 2**20
+
+
+def loader_batches(rows: ImageRows, batch_size: int, workers: int) -> Iterator[Batch]:
+    """Batches prepared whole (attributes included) by ``workers`` DataLoader processes."""
+    loader = DataLoader(rows, batch_size=batch_size, num_workers=workers, shuffle=False, collate_fn=collate)
+    for idx, images, attrs, hashes in loader:
+        yield idx, images, lambda attrs=attrs, hashes=hashes: (attrs.numpy(), hashes)
+
+
+def in_process_batches(rows: ImageRows, batch_size: int, pool: ThreadPoolExecutor) -> Iterator[Batch]:
+    """Batches decoded and preprocessed here, their attributes computed on ``pool``'s thread.
+
+    Why: with no spare core for DataLoader workers, the attributes (pure numpy, ~3 ms an
+    image at 64 px) ran between forward passes. On the thread they run while this thread
+    prepares model inputs and while the network runs (torch releases the GIL inside its ops),
+    on what CPU the network leaves: 0.80 of the bare forward rate against 0.73 in turn on two
+    cores (docs/performance.md). The model inputs stay on this thread, where
+    ``one_torch_thread`` holds torch to one intra-op thread (torch's count is per process).
+    """
+    for start in range(0, len(rows), batch_size):
+        idx = list(range(start, min(start + batch_size, len(rows))))
+        images: list[torch.Tensor] = []
+        pending: list[tuple[Future, int]] = []
+        for i in idx:
+            rgb = rows.decode(i)
+            while sum(n for f, n in pending if not f.done()) + rgb.nbytes > PENDING_BYTES:
+                next(f for f, _ in pending if not f.done()).result()
+            pending.append((pool.submit(attribute_row, rgb), rgb.nbytes))
+            images.append(rows.model_input(rgb))
+
+        def attributes(pending: list[tuple[Future, int]] = pending) -> tuple[np.ndarray, list[int]]:
+            done = [f.result() for f, _ in pending]
+            return np.stack([v for v, _ in done]), [h for _, h in done]
+
+        yield idx, images, attributes
 
 
 # torch's intra-op thread count is per process: shards mapped on threads of one process take
@@ -186,7 +245,6 @@ def _compute_rows(
     attr_missing = set(store.missing(shard.image_ids, ATTRIBUTES_KEY))
     embed_missing = set(store.missing(shard.image_ids, extractor.key)) if shard.embed else set()
     rows = ImageRows(shard.paths, extractor.spec_name if shard.embed else None)
-    loader = DataLoader(rows, batch_size=batch_size, num_workers=workers, shuffle=False, collate_fn=collate)
     model = load_model(extractor) if shard.embed else None
     buf: dict[str, list] = {"idx": [], "feat": [], "logit": [], "attr": [], "dhash": []}
     counts = {"embeddings": 0, "attributes": 0}
@@ -214,14 +272,20 @@ def _compute_rows(
             values.clear()
 
     batch: torch.Tensor | None = None  # reused: fresh 20-30 MB batches page-fault at every batch
-    items = iter(progress(loader, f"features shard {shard.index}", total=len(loader)))
-    with torch.inference_mode():
+    with ExitStack() as stack:
+        if workers > 0:
+            batches = loader_batches(rows, batch_size, workers)
+        else:
+            pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="synthscope-attributes"))
+            batches = in_process_batches(rows, batch_size, pool)
+        items = iter(progress(batches, f"features shard {shard.index}", total=-(-len(rows) // batch_size)))
+        stack.enter_context(torch.inference_mode())
         while True:
             with one_torch_thread():  # decoding (without workers) and the batch copy; the network below on all
                 item = next(items, None)
                 if item is None:
                     break
-                idx, images, attrs, hashes = item
+                idx, images, attributes = item
                 if model is not None:
                     if batch is None:
                         batch = torch.empty((batch_size, *images[0].shape), memory_format=torch.channels_last)
@@ -238,8 +302,9 @@ def _compute_rows(
                     feats, logits = model(batch)
                 buf["feat"].append(feats[: len(images)].float().numpy())
                 buf["logit"].append(logits[: len(images)].float().numpy())
+            attrs, hashes = attributes()
             buf["idx"].extend(idx)
-            buf["attr"].append(attrs.numpy())
+            buf["attr"].append(attrs)
             buf["dhash"].extend(hashes)
             if len(buf["idx"]) >= part_rows:
                 flush()
