@@ -25,8 +25,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from synthscope.datasets.image import load_rgb  # noqa: E402
+from synthscope.features.extract import compute_shard, load_model, spare_workers  # noqa: E402
 from synthscope.features.extractors import EXTRACTORS, resolve_extractor  # noqa: E402
-from synthscope.stages.features import Shard, compute_shard, load_model, spare_workers  # noqa: E402
+from synthscope.features.shards import Shard  # noqa: E402
 from tests.fid_weights import place_in_hub  # noqa: E402
 from tests.shapes import write_shapes  # noqa: E402
 

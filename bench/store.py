@@ -68,7 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n-per-class", type=int, default=20)
     args = parser.parse_args()
-    import synthscope.stages.features  # noqa: F401  (imported before forking)
+    import synthscope.features.extract  # noqa: F401  (imported before forking)
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -15,9 +15,13 @@ from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import Any
 
+# the stage modules import their heavy code when they run: preload that code too
 PRELOAD = ["synthscope.stages.ingest", "synthscope.stages.features", "synthscope.stages.scan",
            "synthscope.stages.debias", "synthscope.stages.report", "synthscope.completion",
-           "synthscope.features.extractors", "torchvision.models", "sklearn.tree", "tests.stage_child"]
+           "synthscope.features.extract", "synthscope.features.extractors", "synthscope.bias",
+           "synthscope.debias.build", "synthscope.debias.transforms", "synthscope.metrics.suite",
+           "synthscope.report.build", "synthscope.report.render", "torchvision.models", "sklearn.tree",
+           "tests.stage_child"]
 
 
 def context() -> ForkServerContext:

@@ -18,7 +18,9 @@ import torch
 
 from synthscope.config import AuditConfig
 from synthscope.errors import DataError, StageInputError
+from synthscope.features import extract
 from synthscope.features.attributes import ATTRIBUTE_COLUMNS
+from synthscope.features.extractors import resolve_extractor
 from synthscope.features.load import load_embeddings
 from synthscope.io import read_json
 from synthscope.params import FeaturesParams, Params
@@ -89,13 +91,13 @@ class CountingModel(torch.nn.Module):
 @pytest.fixture
 def counting(monkeypatch: pytest.MonkeyPatch):
     seen: list[CountingModel] = []
-    real_load = stage.load_model
+    real_load = extract.load_model
 
     def load(extractor, fail_after=None):
         seen.append(CountingModel(real_load(extractor), fail_after))
         return seen[-1]
 
-    monkeypatch.setattr(stage, "load_model", load)
+    monkeypatch.setattr(extract, "load_model", load)
     monkeypatch.delenv("SYNTHSCOPE_MOBILENET_WEIGHTS", raising=False)
     return seen
 
@@ -153,12 +155,12 @@ def test_resume_after_interrupted_run(
     files = write_shapes(tmp_path / "syn", 10, seed=2)
     write_manifest(tmp_path / "a", {"synthetic": files})
     config = make_config(tmp_path, "a", batch_size=3, workers=0, part_rows=3)
-    real_load = stage.load_model
-    monkeypatch.setattr(stage, "load_model", lambda ex: real_load(ex, fail_after=2))
+    real_load = extract.load_model
+    monkeypatch.setattr(extract, "load_model", lambda ex: real_load(ex, fail_after=2))
     with pytest.raises(KeyboardInterrupt):
         stage.run(config)
     assert not OutputPaths(config.output_dir).features_summary.exists()
-    monkeypatch.setattr(stage, "load_model", real_load)
+    monkeypatch.setattr(extract, "load_model", real_load)
     stage.run(config)
     summary = read_json(OutputPaths(config.output_dir).features_summary)
     assert summary["embeddings"] == {"computed": 4, "cached": 6}  # 2 batches of 3 were kept
@@ -203,19 +205,19 @@ def _loop_peaks(root: str) -> tuple[int, int, int]:
     """
     tmp_path = Path(root)
     files = write_shapes(tmp_path / "syn", 48, seed=4)
-    extractor = stage.resolve_extractor("mobilenet-v2", allow_download=False)
+    extractor = resolve_extractor("mobilenet-v2", allow_download=False)
 
     def load(_extractor):
         tracemalloc.reset_peak()  # measure the loop, not building the model
         return NumpyBackedNet()
 
-    stage.load_model = load  # this child's own module
+    extract.load_model = load  # this child's own module
 
     def peak(n: int, part_rows: int, store: str) -> int:
         ids = tuple(hashlib.sha256(f.read_bytes()).hexdigest() for f in files[:n])
         shard = stage.Shard(0, ids, tuple(map(str, files[:n])), True)
         tracemalloc.start()
-        stage.compute_shard(shard, extractor, str(tmp_path / store), 3, 0, part_rows)
+        extract.compute_shard(shard, extractor, str(tmp_path / store), 3, 0, part_rows)
         _, top = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         return top
@@ -245,7 +247,10 @@ def test_attribute_only_shards_do_not_load_the_model(
     write_manifest(tmp_path / "a", {"synthetic": files})
     config = make_config(tmp_path, "a", batch_size=4, workers=0)
     stage.run(config)
-    monkeypatch.setattr(stage, "ATTRIBUTES_KEY", "attributes-vtest")
+    from synthscope.features import shards
+
+    for module in (stage, shards, extract):  # the planner, the loop and the stage's finalize read it
+        monkeypatch.setattr(module, "ATTRIBUTES_KEY", "attributes-vtest")
     counting.clear()
     stage.run(config)
     summary = read_json(OutputPaths(config.output_dir).features_summary)

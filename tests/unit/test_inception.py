@@ -10,8 +10,9 @@ import torch
 from pytorch_fid.fid_score import calculate_frechet_distance, get_activations
 from pytorch_fid.inception import InceptionV3
 
+from synthscope.features.extract import compute_shard
 from synthscope.features.extractors import resolve_extractor
-from synthscope.stages.features import Shard, compute_shard
+from synthscope.features.shards import Shard
 from synthscope.store import FeatureStore
 from tests.fid_weights import place_in_hub
 from tests.shapes import write_shapes
