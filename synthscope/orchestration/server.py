@@ -1,68 +1,145 @@
-"""Start Prefect's temporary server while the audit's own code is still loading.
+"""Prefect's temporary API server, started while the audit's own code is still loading.
 
 With no ``PREFECT_API_URL``, Prefect starts a temporary API server in a subprocess on the first
-flow call and waits for it: 7-13 s here (``bench/audit_time.py --only prefect``), a third of a
-demo audit. The subprocess's start-up is its own CPU work, so it can run on the second core
-while this process imports the stages, torch and Prefect's flow engine (3-5 s). The flow then
-finds the server running (``SubprocessASGIServer`` is one instance per process and port) and
-starts at once. With a server configured nothing is started.
+flow call and waits for it: 12 s here before the first task runs (``bench/audit_time.py``), a
+fifth of an audit of 1,000 photos. Of that, 3 s is importing Prefect's server package into the
+calling process only to spawn the subprocess, and 4.7 s is the subprocess's own start, which
+can run on the second core while this process imports the stages, torch and Prefect's flow
+engine. So the audit spawns the same server itself (the same uvicorn command and environment
+as Prefect's ``SubprocessASGIServer``, on a free loopback port), loads its code, waits for the
+server's health check, and runs the flow with ``PREFECT_API_URL`` pointing at it; the server is
+stopped when the flow returns. Runs and artifacts land in ``PREFECT_HOME``'s database, as with
+Prefect's own temporary server, so a later ``prefect server start`` (``make ui``) shows them.
+
+With a server configured (``PREFECT_API_URL``, a profile, a test harness) nothing is started.
+If the server does not come up, the flow runs without it set and Prefect starts its own the
+usual way (and reports what goes wrong).
 """
 
 from __future__ import annotations
 
-import contextvars
+import atexit
+import contextlib
 import importlib
-import threading
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+from synthscope.logs import log
 
-def _start() -> None:
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+# Prefect's own temporary server runs with these (``SubprocessASGIServer._run_uvicorn_command``)
+SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        return  # a server the user runs, or none allowed: Prefect's own call decides
-    SubprocessASGIServer().start()
+# The code every audit runs, imported while the server starts (importing it costs the same later).
+PRELOAD = ("torch", "synthscope.features.extract", "synthscope.bias", "synthscope.metrics.suite",
+           "synthscope.report.build")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class EarlyServer:
-    """The temporary server's start on a background thread; :meth:`wait` before the first flow call.
-
-    A start that fails here is not an error of its own: the flow's first call starts the server
-    again the usual way and reports what goes wrong.
-    """
+    """A temporary Prefect API server spawned now; :meth:`wait` for it before the first flow call and
+    run the flow inside :meth:`settings`. ``url`` is None when a server is configured or none came up."""
 
     def __init__(self) -> None:
-        self.error: BaseException | None = None
-        # the caller's context: Prefect's settings (a test harness's API URL) live in context variables
-        context = contextvars.copy_context()
-        self._thread = threading.Thread(target=context.run, args=(self._run,), name="prefect-server-start",
-                                        daemon=True)
-        self._thread.start()
+        # (this package's __init__, imported with this module, set Prefect's offline settings already)
+        from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, get_current_settings
 
-    def _run(self) -> None:
-        try:
-            _start()
-        except BaseException as exc:  # noqa: BLE001 - kept for wait(); the flow call retries and reports
-            self.error = exc
+        self.url: str | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+            return
+        import prefect
+
+        port = free_port()
+        env = {**os.environ, **SERVER_ENV, **get_current_settings().to_environment_variables(exclude_unset=True)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).resolve().parents[1]),
+             "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+             "--log-level", "error", "--lifespan", "on"],
+            env=env,
+        )
+        atexit.register(self.stop)
+        self.url = f"http://127.0.0.1:{port}/api"
 
     def wait(self) -> None:
-        """Block until the start has finished (or failed): two starts at once would race for the instance."""
-        self._thread.join()
+        """Until the server answers its health check; on exit or timeout, stop it and fall back to Prefect's."""
+        if self.process is None or self.url is None:
+            return
+        from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
+        deadline = time.monotonic() + PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        log.info("prefect: temporary server on %s (no PREFECT_API_URL set)", self.url)
+                        return
+            time.sleep(0.1)
+        log.warning("prefect: the temporary server on %s did not start (exit code %s); Prefect starts its own",
+                    self.url, self.process.poll())
+        self.stop()
 
-# The code every audit runs, imported while the server starts (importing it costs the same later).
-PRELOAD = ("torch", "synthscope.features.extractors", "synthscope.stages.features", "synthscope.bias",
-           "synthscope.metrics.suite", "synthscope.report.build")
+    @contextlib.contextmanager
+    def settings(self) -> Iterator[None]:
+        """Prefect's settings pointing at this server while the block runs (unchanged without one)."""
+        if self.url is None:
+            yield
+            return
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        with temporary_settings(updates={PREFECT_API_URL: self.url}):
+            yield
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        self.url = None
 
 
 def run_audit(**flow_kwargs: Any) -> Any:
     """Call the audit flow (``audit_flow_for()``) with ``flow_kwargs``, its temporary server started first."""
     server = EarlyServer()
-    from synthscope.orchestration.audit import audit_flow_for
+    try:
+        from synthscope.orchestration.audit import audit_flow_for
 
-    flow = audit_flow_for()
-    for module in PRELOAD:
-        importlib.import_module(module)
-    server.wait()
-    return flow(**flow_kwargs)
+        flow = audit_flow_for()
+        for module in PRELOAD:
+            importlib.import_module(module)
+        server.wait()
+        with server.settings():
+            try:
+                return flow(**flow_kwargs)
+            finally:
+                if server.url is not None:
+                    drain_prefect()
+    finally:
+        server.stop()
+
+
+def drain_prefect(timeout: float = 30.0) -> None:
+    """Send the logs and events Prefect still queues while the server is up.
+
+    Why: its workers otherwise flush them at process exit, after the server is gone, and retry
+    for about a minute (an audit measured 120 s instead of 50)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=timeout)
+    EventsWorker.drain_all(timeout=timeout)

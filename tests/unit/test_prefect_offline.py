@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_importing_the_orchestration_switches_prefect_telemetry_off():
@@ -21,28 +22,31 @@ def test_importing_the_orchestration_switches_prefect_telemetry_off():
     assert out.stdout.strip() == "True", out.stderr
 
 
-def _early_server_child(api_url: str | None) -> list[str]:
-    """A fresh process: EarlyServer, then a flow; prints whether a temporary server ran and whose."""
+
+def _early_server_child(api_url: str | None, home: Path | None = None) -> list[str]:
+    """A fresh process: EarlyServer, then a flow in its settings; prints whether it started a server,
+    whether the flow talked to it, and whether the server is gone after stop()."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env["PREFECT_HOME"] = os.environ.get("PREFECT_HOME_FOR_TESTS", env.get("PREFECT_HOME", ""))
-    if not env["PREFECT_HOME"]:
-        env.pop("PREFECT_HOME")
+    if home is not None:
+        env["PREFECT_HOME"] = str(home)
     code = (
         "from synthscope.orchestration.server import EarlyServer\n"
-        "from prefect.server.api.server import SubprocessASGIServer\n"
-        f"from prefect.settings import PREFECT_API_URL, temporary_settings\n"
+        "from prefect.settings import PREFECT_API_URL, temporary_settings\n"
         f"url = {api_url!r}\n"
         "def check():\n"
         "    early = EarlyServer(); early.wait()\n"
-        "    servers = [s for s in SubprocessASGIServer._instances.values() if s.running]\n"
-        "    print(len(servers), early.error is None)\n"
-        "    if servers:\n"
+        "    print(early.url is not None)\n"
+        "    if early.url:\n"
         "        from prefect import flow\n"
         "        @flow\n"
-        "        def empty():\n"
+        "        def where():\n"
         "            from prefect.context import get_run_context\n"
-        "            return get_run_context().client.api_url\n"
-        "        print(str(empty()).rstrip('/') == servers[0].api_url.rstrip('/'))\n"
+        "            return str(get_run_context().client.api_url)\n"
+        "        with early.settings():\n"
+        "            print(where().rstrip('/') == early.url.rstrip('/'))\n"
+        "        process = early.process\n"
+        "        early.stop()\n"
+        "        print(process.poll() is not None)\n"
         "if url:\n"
         "    with temporary_settings({PREFECT_API_URL: url}):\n"
         "        check()\n"
@@ -54,11 +58,10 @@ def _early_server_child(api_url: str | None) -> list[str]:
     return out.stdout.split()
 
 
-def test_early_server_starts_the_temporary_server_the_flow_then_uses(tmp_path, monkeypatch):
-    monkeypatch.setenv("PREFECT_HOME_FOR_TESTS", str(tmp_path / "prefect"))
-    assert _early_server_child(None) == ["1", "True", "True"]
+def test_early_server_is_the_server_the_flow_uses_and_stops_after(tmp_path):
+    assert _early_server_child(None, tmp_path / "prefect") == ["True", "True", "True"]
 
 
 def test_early_server_starts_nothing_when_a_server_is_configured():
-    # the setting lives in a context variable of the caller (as a test harness sets it): the thread sees it
-    assert _early_server_child("http://127.0.0.1:9/api") == ["0", "True"]
+    # the setting lives in a context variable of the caller (as a test harness sets it)
+    assert _early_server_child("http://127.0.0.1:9/api") == ["False"]
