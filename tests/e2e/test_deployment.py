@@ -79,11 +79,12 @@ def test_served_deployment_runs_from_the_api(demo_dir, demo_store, tmp_path):
                                  env=env, stdout=logs["serve"], stderr=subprocess.STDOUT, start_new_session=True)
         procs.append(serve)
 
-        os.environ["PREFECT_API_URL"] = api  # this process talks to the same server
-        try:
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        # this process talks to the same server; a setting, not the environment: a test harness
+        # that an earlier test of this worker started holds its own API URL in Prefect's settings context
+        with temporary_settings(updates={PREFECT_API_URL: api}):
             flow_run = asyncio.run(trigger_and_wait(serve, "synthscope-audit/synthscope-svc", FAST_PARAMS))
-        finally:
-            del os.environ["PREFECT_API_URL"]
         assert flow_run["state"] == "COMPLETED", (flow_run, (tmp_path / "serve.log").read_text()[-3000:])
         assert flow_run["schedule"] == "0 3 * * *"
         assert {"synthscope-svc-summary", "synthscope-svc-findings", "synthscope-svc-report"} <= flow_run["artifacts"]
