@@ -120,21 +120,10 @@ def prefect_child(n_tasks: int) -> None:
                       "per_task": ((t3 - t2) - (t2 - t1)) / n_tasks}))
 
 
-PREFECT_HOME: str | None = None  # one per bench run: Prefect's database, as a user's ~/.prefect (or make's .prefect)
-
-
-def prefect_home() -> str:
-    """The bench's Prefect home. Its first use creates Prefect's database (5-6 s once, printed by the
-    Prefect measurement, which runs first); later runs find it, as a user's second audit does."""
-    global PREFECT_HOME
-    if PREFECT_HOME is None:
-        PREFECT_HOME = tempfile.mkdtemp(prefix="bench-prefect-")
-    return PREFECT_HOME
-
-
-def run_child(args: list[str], fresh_home: bool = False) -> dict:
+def run_child(args: list[str], home: str) -> dict:
+    """``home``: the child's PREFECT_HOME. The bench keeps one for all its runs (Prefect's database, as
+    a user's ~/.prefect or make's .prefect); a new one shows what creating that database costs."""
     # a busy machine can take minutes to start the temporary server: wait for it rather than fail
-    home = tempfile.mkdtemp(prefix="bench-prefect-") if fresh_home else prefect_home()
     env = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600", **os.environ, "PREFECT_HOME": home}
     start = time.perf_counter()
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env, cwd=ROOT)
@@ -158,11 +147,12 @@ def split_cifar(source: Path, tmp: Path) -> tuple[Path, Path]:
     return sides
 
 
-def measure(name: str, synthetic: Path, real: Path, tmp: Path) -> float:
+def measure(name: str, synthetic: Path, real: Path, tmp: Path, home: str) -> float:
     runs = {}
     for mode in ("base", "audit"):
         work = tmp / f"{name}-{mode}"
-        runs[mode] = run_child(["--child", mode, str(synthetic), str(real), str(work / "out"), str(work / "store")])
+        runs[mode] = run_child(["--child", mode, str(synthetic), str(real), str(work / "out"), str(work / "store")],
+                               home)
     base, audit = runs["base"], runs["audit"]
     ratio = audit["wall"] / base["wall"]
     print(f"\n{name}: {synthetic} + {real}")
@@ -205,20 +195,21 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-audit-time-"))
     try:
         # Prefect first: its fresh-home run creates a database; the next one is what every later audit sees
-        fresh = run_child(["--prefect-child", "20"], fresh_home=True)
-        p = run_child(["--prefect-child", "20"])
+        home = tempfile.mkdtemp(prefix="bench-prefect-")
+        fresh = run_child(["--prefect-child", "20"], home)  # creates the home's database
+        p = run_child(["--prefect-child", "20"], home)
         print(f"\nPrefect: first flow run in a fresh process (temporary server start) {p['first_flow']:.1f} s "
               f"({fresh['first_flow']:.1f} s with a new Prefect home: its database is created), "
               f"a second flow run {p['second_flow']:.2f} s, per task {p['per_task'] * 1000:.0f} ms")
         if args.only in (None, "cifar"):
             a, b = split_cifar(args.cifar, tmp)
-            measure("CIFAR-10 sample, 500 + 500 photos", a, b, tmp)
+            measure("CIFAR-10 sample, 500 + 500 photos", a, b, tmp, home)
         if args.only in (None, "demo"):
             start = time.perf_counter()
             subprocess.run([sys.executable, "-m", "synthscope.cli", "demo", "--out", str(tmp / "demo")], check=True,
                            cwd=ROOT, capture_output=True)
             print(f"\ndemo generation (synthscope demo, a fresh process): {time.perf_counter() - start:.1f} s")
-            measure("demo", tmp / "demo" / "synthetic", tmp / "demo" / "real", tmp)
+            measure("demo", tmp / "demo" / "synthetic", tmp / "demo" / "real", tmp, home)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -1,9 +1,10 @@
 """Prefect's temporary API server, started while the audit's own code is still loading.
 
 With no ``PREFECT_API_URL``, Prefect starts a temporary API server in a subprocess on the first
-flow call and waits for it: 12 s here before the first task runs (``bench/audit_time.py``), a
-fifth of an audit of 1,000 photos. Of that, 3 s is importing Prefect's server package into the
-calling process only to spawn the subprocess, and 4.7 s is the subprocess's own start, which
+flow call and waits for it: 8 s here before the first task runs (12 s with a new Prefect
+home; ``bench/audit_time.py``), a sixth of an audit of 1,000 photos. Of that, 3 s is importing
+Prefect's server package into the calling process only to spawn the subprocess, and 4.7 s is
+the subprocess's own start, which
 can run on the second core while this process imports the stages, torch and Prefect's flow
 engine. So the audit spawns the same server itself (the same uvicorn command and environment
 as Prefect's ``SubprocessASGIServer``, on a free loopback port), loads its code, waits for the
@@ -74,7 +75,7 @@ class EarlyServer:
 
     def wait(self) -> None:
         """Until the server answers its health check; on exit or timeout, stop it and fall back to Prefect's."""
-        if self.process is None or self.url is None:
+        if self.process is None:  # a server is configured, or this one was stopped
             return
         from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
