@@ -8,32 +8,39 @@ from pathlib import Path
 
 import pytest
 
+from tests.built_once import built_once
+
 # Quiet and offline before anything imports Prefect (MACHINE-NOTES.md).
 os.environ.setdefault("SYNTHSCOPE_PROGRESS", "0")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+# OpenMP threads that wait for work sleep instead of spinning: `make test` runs three workers on
+# two cores, and torch's spinning threads took CPU from the other workers (three slow modules on
+# three workers: 120 s wall, 153 CPU-s user by default; 91 s, 116 CPU-s passive). Set before any
+# import of torch, and inherited by the stage and CLI processes the tests start.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # Prefect's home (database, result storage) in a throwaway folder, never the user's ~/.prefect.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="synthscope-prefect-"))
 
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small demo (20 images per class) shared by the tests that only read it."""
+    """A small demo (20 images per class) shared by the tests that only read it (one per run)."""
     from synthscope.demo.generate import write_demo
     from synthscope.params import DemoParams
 
-    out = tmp_path_factory.mktemp("demo")
-    write_demo(out, DemoParams(seed=0, n_per_class=20, image_size=64))
-    return out
+    return built_once(tmp_path_factory, "demo", lambda out: write_demo(out, DemoParams(seed=0, n_per_class=20,
+                                                                                         image_size=64)))
 
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One feature store for the tests that audit ``demo_dir`` and do not count what was computed: the
-    store is content-addressed, so the demo's embeddings (and CAS fits) are computed once per session."""
-    return tmp_path_factory.mktemp("demo-store")
+    store is content-addressed and safe for concurrent audits, so the demo's embeddings (and CAS fits)
+    are computed once per run, whichever worker needs them first."""
+    return built_once(tmp_path_factory, "demo-store", lambda _: None)
 
 
 # Fast settings for tests that run whole audits on a few dozen images (the numbers are still real).

@@ -25,6 +25,7 @@ from synthscope.config import AuditConfig, load_params
 from synthscope.documents import dump
 from synthscope.io import write_json
 from synthscope.paths import OutputPaths
+from tests.built_once import built_once
 from tests.documents_fakes import metrics_doc
 from tests.integration.headless_chromium import visit
 from tests.shared_data import shared_dir
@@ -64,9 +65,13 @@ def write_glyph_sets(root: Path) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def glyph_report(tmp_path_factory: pytest.TempPathFactory) -> OutputPaths:
+    """The 34-class audit and its report, built once per run (both tests only read it)."""
+    return OutputPaths(built_once(tmp_path_factory, "glyph-report", build_glyph_report) / "out")
+
+
+def build_glyph_report(tmp: Path) -> None:
     from synthscope.stages import run_stage
 
-    tmp = tmp_path_factory.mktemp("glyphs")
     synthetic, real = write_glyph_sets(tmp / "data")
     config = AuditConfig("glyphs", synthetic, real, tmp / "out", tmp / "store", load_params(None))
     for stage in ("ingest", "features", "scan"):
@@ -78,7 +83,6 @@ def glyph_report(tmp_path_factory: pytest.TempPathFactory) -> OutputPaths:
                           extractor=("mobilenet-v2", "official"), fid_warnings=("fewer than 2048 images per side: biased upwards",))
     write_json(OutputPaths(config.output_dir).metrics_json, dump(metrics))
     run_stage("report", config)
-    return OutputPaths(config.output_dir)
 
 
 def first_screen_html(html: str) -> str:

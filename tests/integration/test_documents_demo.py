@@ -13,6 +13,7 @@ from synthscope.config import load_config
 from synthscope.demo.generate import read_truth
 from synthscope.documents import DOCUMENTS
 from synthscope.stages import STAGES, run_stage
+from tests.built_once import built_once
 from tests.conftest import FAST_PARAMS
 from tests.debias_pipeline import debias_and_compare
 
@@ -23,17 +24,19 @@ OFFLINE = {"features.extractor": "mobilenet-v2", "features.download": False, "in
 @pytest.fixture(scope="module")
 def audit(demo_dir: Path, demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every stage on the small demo (20 images per class) with the tests' fast params, the
-    re-scans around debias included (as the flow and dvc.yaml run them)."""
-    tmp = tmp_path_factory.mktemp("documents")
-    overrides = {"synthetic": str(demo_dir / "synthetic"), "real": str(demo_dir / "real"),
-                 "output_dir": str(tmp / "out"), "store_dir": str(demo_store)}
-    config = load_config(None, overrides, None, FAST_PARAMS | OFFLINE)
-    for stage in STAGES:
-        if stage == "debias":
-            debias_and_compare(config)
-        elif stage != "compare":
-            run_stage(stage, config)
-    return config.output_dir
+    re-scans around debias included (as the flow and dvc.yaml run them); built once per run (the
+    parametrised tests below land on several workers and only read it)."""
+    def build(tmp: Path) -> None:
+        overrides = {"synthetic": str(demo_dir / "synthetic"), "real": str(demo_dir / "real"),
+                     "output_dir": str(tmp / "out"), "store_dir": str(demo_store)}
+        config = load_config(None, overrides, None, FAST_PARAMS | OFFLINE)
+        for stage in STAGES:
+            if stage == "debias":
+                debias_and_compare(config)
+            elif stage != "compare":
+                run_stage(stage, config)
+
+    return built_once(tmp_path_factory, "documents-audit", build) / "out"
 
 
 @pytest.mark.slow

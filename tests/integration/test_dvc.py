@@ -169,14 +169,14 @@ def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_
     changed = _run(["dvc", "repro"], repo)
     assert "ingest" in _ran(changed) and not _ran(changed) & {"demo", "features", "scan", "score"}, changed[-2000:]
 
-    # On top of that change (no run back to the committed params first: it would cost three ingests)
+    # A near-copy param: what DVC would re-run is the three scans and debias, never ingest, features
+    # or score (which reads only near_copy.mem_*). Asked of `dvc status`, not run: that the stages after them follow
+    # is DVC's own behaviour, and running them cost a minute of this test.
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["near_copy"]["dup_cosine"] = 0.9
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    changed = _run(["dvc", "repro"], repo)
-    ran = _ran(changed)  # the scans and what reads them; never ingest, features or score of the audit
-    assert {"scan", "debias", "scan_before", "scan_after", "compare", "report"} <= ran, changed[-2000:]
-    assert not ran & {"demo", "ingest", "features", "score"}, changed[-2000:]  # score reads only near_copy.mem_*
+    status = json.loads(_run(["dvc", "status", "--json"], repo))
+    assert set(status) == {"scan", "debias", "scan_before", "scan_after"}, status
     _run(["git", "checkout", "--", "params.yaml"], repo)
     _run(["dvc", "checkout", "-q"], repo)
 
