@@ -12,7 +12,11 @@ server's health check, and runs the flow with ``PREFECT_API_URL`` pointing at it
 stopped when the flow returns. Runs and artifacts land in ``PREFECT_HOME``'s database, as with
 Prefect's own temporary server, so a later ``prefect server start`` (``make ui``) shows them.
 
-With a server configured (``PREFECT_API_URL``, a profile, a test harness) nothing is started.
+The server is spawned first, before this process imports Prefect (1.1 s), so that it is up when
+the code has loaded: it reads the same environment, profile and ``PREFECT_HOME`` as this process
+(settings changed in this process with ``temporary_settings`` do not reach it). With a server
+configured (``PREFECT_API_URL`` in the environment, a test harness) nothing is started; one
+named by a profile is found once Prefect is imported, and the spawned server is stopped.
 If the server does not come up, the flow runs without it set and Prefect starts its own the
 usual way (and reports what goes wrong).
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib
+import importlib.util
 import os
 import socket
 import subprocess
@@ -54,24 +59,27 @@ class EarlyServer:
 
     def __init__(self) -> None:
         # (this package's __init__, imported with this module, set Prefect's offline settings already)
-        from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, get_current_settings
-
         self.url: str | None = None
         self.process: subprocess.Popen[bytes] | None = None
-        if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        if os.environ.get("PREFECT_API_URL"):
             return
-        import prefect
-
+        # Spawned before this process imports Prefect (1.1 s): the server is the audit's long pole
+        # (`python bench/audit_time.py`), and it reads the same environment, profile and PREFECT_HOME.
+        spec = importlib.util.find_spec("prefect")  # finds the package without importing it
+        assert spec is not None and spec.origin is not None, "prefect is a dependency"
         port = free_port()
-        env = {**os.environ, **SERVER_ENV, **get_current_settings().to_environment_variables(exclude_unset=True)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).resolve().parents[1]),
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).resolve().parents[1]),
              "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
              "--log-level", "error", "--lifespan", "on"],
-            env=env,
+            env={**os.environ, **SERVER_ENV},
         )
         atexit.register(self.stop)
         self.url = f"http://127.0.0.1:{port}/api"
+        from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+        if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():  # set by a profile
+            self.stop()
 
     def wait(self) -> None:
         """Until the server answers its health check; on exit or timeout, stop it and fall back to Prefect's."""

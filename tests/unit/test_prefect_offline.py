@@ -23,12 +23,14 @@ def test_importing_the_orchestration_switches_prefect_telemetry_off():
 
 
 
-def _early_server_child(api_url: str | None, home: Path | None = None) -> list[str]:
+def _early_server_child(api_url: str | None, home: Path | None = None, profiles: Path | None = None) -> list[str]:
     """A fresh process: EarlyServer, then a flow in its settings; prints whether it started a server,
     whether the flow talked to it, and whether the server is gone after stop()."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     if home is not None:
         env["PREFECT_HOME"] = str(home)
+    if profiles is not None:
+        env["PREFECT_PROFILES_PATH"] = str(profiles)
     code = (
         "from synthscope.orchestration.server import EarlyServer\n"
         "from prefect.settings import PREFECT_API_URL, temporary_settings\n"
@@ -65,3 +67,10 @@ def test_early_server_is_the_server_the_flow_uses_and_stops_after(tmp_path):
 def test_early_server_starts_nothing_when_a_server_is_configured():
     # the setting lives in a context variable of the caller (as a test harness sets it)
     assert _early_server_child("http://127.0.0.1:9/api") == ["False"]
+
+
+def test_early_server_stops_what_it_spawned_when_a_profile_names_a_server(tmp_path):
+    # the server is spawned before Prefect (and so the profile) is read; the profile then wins
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text('active = "remote"\n\n[profiles.remote]\nPREFECT_API_URL = "http://127.0.0.1:9/api"\n')
+    assert _early_server_child(None, tmp_path / "prefect", profiles) == ["False"]
