@@ -180,8 +180,10 @@ def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_
     _run(["git", "checkout", "--", "params.yaml"], repo)
     _run(["dvc", "checkout", "-q"], repo)
 
-    exp = _run(["dvc", "exp", "run", "--set-param", "score.prdc_k=3"], repo)
-    assert "score" in _ran(exp) and "scan" not in _ran(exp), exp[-2000:]
+    # The experiment targets the score stage: what follows it (compare, report, monitor) is DVC's own
+    # propagation, checked by the first repro above, and cost 30 s here.
+    exp = _run(["dvc", "exp", "run", "score", "--set-param", "score.prdc_k=3"], repo)
+    assert _ran(exp) == {"score"}, exp[-2000:]
     diff = _run(["dvc", "metrics", "diff", "--json"], repo)
     changes = json.loads(diff)
     assert "outputs/demo/metrics.json" in changes and any("precision" in k for k in changes["outputs/demo/metrics.json"])
