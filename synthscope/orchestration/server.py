@@ -53,6 +53,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def server_configured() -> bool:
+    """Whether Prefect's settings name an API server or forbid a temporary one."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    return bool(PREFECT_API_URL.value()) or not PREFECT_SERVER_EPHEMERAL_ENABLED.value()
+
+
 class EarlyServer:
     """A temporary Prefect API server spawned now; :meth:`wait` for it before the first flow call and
     run the flow inside :meth:`settings`. ``url`` is None when a server is configured or none came up."""
@@ -61,8 +68,8 @@ class EarlyServer:
         # (this package's __init__, imported with this module, set Prefect's offline settings already)
         self.url: str | None = None
         self.process: subprocess.Popen[bytes] | None = None
-        if os.environ.get("PREFECT_API_URL"):
-            return
+        if os.environ.get("PREFECT_API_URL") or ("prefect.settings" in sys.modules and server_configured()):
+            return  # (Prefect already loaded, as under a test harness: asking it costs nothing)
         # Spawned before this process imports Prefect (1.1 s): the server is the audit's long pole
         # (`python bench/audit_time.py`), and it reads the same environment, profile and PREFECT_HOME.
         spec = importlib.util.find_spec("prefect")  # finds the package without importing it
@@ -76,9 +83,7 @@ class EarlyServer:
         )
         atexit.register(self.stop)
         self.url = f"http://127.0.0.1:{port}/api"
-        from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
-
-        if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():  # set by a profile
+        if server_configured():  # by a profile, read with Prefect's settings
             self.stop()
 
     def wait(self) -> None:
