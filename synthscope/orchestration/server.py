@@ -14,7 +14,7 @@ Prefect's own temporary server, so a later ``prefect server start`` (``make ui``
 
 The server is spawned first, before this process imports Prefect (1.1 s), so that it is up when
 the code has loaded: it reads the same environment, profile and ``PREFECT_HOME`` as this process
-(settings changed in this process with ``temporary_settings`` do not reach it). With a server
+(and, where Prefect was loaded first, is given its settings, ``temporary_settings`` included). With a server
 configured (``PREFECT_API_URL`` in the environment, a test harness) nothing is started; one
 named by a profile is found once Prefect is imported, and the spawned server is stopped.
 If the server does not come up, the flow runs without it set and Prefect starts its own the
@@ -60,6 +60,14 @@ def server_configured() -> bool:
     return bool(PREFECT_API_URL.value()) or not PREFECT_SERVER_EPHEMERAL_ENABLED.value()
 
 
+def settings_environment() -> dict[str, str]:
+    """Prefect's settings as set in this process (``temporary_settings`` included), as environment
+    variables for the server: what Prefect's own temporary server is given."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().to_environment_variables(exclude_unset=True)
+
+
 class EarlyServer:
     """A temporary Prefect API server spawned now; :meth:`wait` for it before the first flow call and
     run the flow inside :meth:`settings`. ``url`` is None when a server is configured or none came up."""
@@ -68,8 +76,9 @@ class EarlyServer:
         # (this package's __init__, imported with this module, set Prefect's offline settings already)
         self.url: str | None = None
         self.process: subprocess.Popen[bytes] | None = None
-        if os.environ.get("PREFECT_API_URL") or ("prefect.settings" in sys.modules and server_configured()):
-            return  # (Prefect already loaded, as under a test harness: asking it costs nothing)
+        loaded = "prefect.settings" in sys.modules  # (as under a test harness: asking it costs nothing)
+        if os.environ.get("PREFECT_API_URL") or (loaded and server_configured()):
+            return
         # Spawned before this process imports Prefect (1.1 s): the server is the audit's long pole
         # (`python bench/audit_time.py`), and it reads the same environment, profile and PREFECT_HOME.
         spec = importlib.util.find_spec("prefect")  # finds the package without importing it
@@ -79,7 +88,7 @@ class EarlyServer:
             [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).resolve().parents[1]),
              "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
              "--log-level", "error", "--lifespan", "on"],
-            env={**os.environ, **SERVER_ENV},
+            env={**os.environ, **SERVER_ENV, **(settings_environment() if loaded else {})},
         )
         atexit.register(self.stop)
         self.url = f"http://127.0.0.1:{port}/api"
