@@ -278,7 +278,7 @@ class UtilityParams:
 @dataclass
 class GateParams:
     """Quality gates: a metric whose whole 95% interval is beyond its limit makes the verdict ``fail``
-    (``audit --fail-on fail``); an interval straddling it warns. The metric gates are in units that
+    (``audit --fail-on fail``); an estimate beyond it whose interval reaches back within it warns. The metric gates are in units that
     do not depend on the network or N; the defaults come from bench/calibration.py (docs/calibration.md)."""
 
     max_finding_severity: Literal["info", "low", "medium", "high"] = "medium"

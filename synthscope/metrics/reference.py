@@ -60,7 +60,8 @@ from synthscope.params import ScoreParams
 
 DECISION_RULE = (
     "A gate fails only when the metric's 95% interval lies wholly beyond its limit, warns when the "
-    "interval straddles the limit, and passes otherwise; a gate that cannot apply (no real set, no "
+    "estimate is beyond the limit but its interval reaches back within it, and passes when the "
+    "estimate is within the limit (saying so when the interval also reaches past it); a gate that cannot apply (no real set, no "
     "labels, a real set too small to split) is not applicable and does not warn. Gated units do not "
     "depend on the network or N: FD as a multiple of its real-vs-real reference at matched N, KID "
     "excess over its reference as a fraction of the real kernel variance, coverage relative to "

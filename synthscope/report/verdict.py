@@ -65,4 +65,16 @@ def verdict_sentence(result: GateResult, metrics: MetricsDocument | None) -> str
         reason = na[0] if na else "no metric gate is on"
         return f"Only the bias scan could be checked ({reason})."
     numbers = "; ".join(_phrase(c) for c in measured)
-    return f"Synthetic is as close to real as two real samples of the same size are: {numbers}{tail}."
+    wide = [c.gate for c in measured if reaches_past(c)]
+    caveat = "" if not wide else (
+        f" At this sample size the interval of {', '.join(wide)} also reaches past its gate: a gap that size "
+        "cannot be ruled out.")
+    return f"Synthetic is as close to real as two real samples of the same size are: {numbers}{tail}.{caveat}"
+
+
+def reaches_past(check: GateCheck) -> bool:
+    """A passing metric gate whose 95% interval also reaches past its limit (a small sample)."""
+    if check.status != "pass" or check.ci95 is None or not isinstance(check.limit, float | int):
+        return False
+    lo, hi = check.ci95
+    return hi > check.limit if check.gate.startswith("max_") else lo < check.limit

@@ -32,10 +32,12 @@ def test_full_report_content(tmp_path):
     assert {g["gate"]: g["status"] for g in report["gates"]} == {
         "max_finding_severity": "fail",
         "max_fd_ratio": "fail",
-        "max_kid_excess": "warn",  # its interval [-0.01, 0.05] straddles the 0.02 limit
+        "max_kid_excess": "pass",  # 0.02, at its 0.02 limit, and says that its interval [-0.01, 0.05] reaches past it
         "min_cas_ratio": "fail",
         "min_coverage_ratio": "fail",
     }
+    kid = next(g for g in report["gates"] if g["gate"] == "max_kid_excess")
+    assert "also reaches past it, so a value as far as 0.05 cannot be ruled out" in kid["reason"]
     assert report["verdict_sentence"].startswith("Synthetic differs from real more than two real samples differ")
     assert "FD 2.4x the real-vs-real reference [2, 2.9]" in report["verdict_sentence"]
     assert "FD 2.4x the real-vs-real reference" in page and report["decision_rule"].startswith("A gate fails only")
