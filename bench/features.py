@@ -3,7 +3,9 @@
 Prints images/s of
 - the stage's extraction loop (``compute_shard``: decode, attributes, resize in DataLoader
   workers overlapped with the forward pass; rows written to a temporary store),
-- a bare forward pass of the same network on pre-made input tensors (the ceiling),
+- a bare forward pass of the same network on pre-made input tensors (the ceiling), as torch
+  runs it (one copy on all intra-op threads) and in lanes (one copy per thread on one
+  intra-op thread each: what the stage runs for an extractor declared ``lanes``),
 - pytorch-fid's own ``get_activations`` with its ``InceptionV3`` (inception-fid only),
 and the ratios. Inception runs on random BN-calibrated weights placed in a temporary torch
 hub cache, so pytorch-fid and synthscope load the same file (no network needed).
@@ -18,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
@@ -80,10 +83,26 @@ def main() -> None:
             for start in range(0, args.n, args.batch_size):
                 model(inputs[start : start + args.batch_size])
 
+    def bare_lanes() -> None:  # the stage's own scheme: one network per thread, one intra-op thread each
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+        def lane(k: int) -> None:
+            with torch.inference_mode():
+                for start in range(k * args.batch_size, args.n, threads * args.batch_size):
+                    model(inputs[start : start + args.batch_size])
+
+        try:
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(lane, range(threads)))
+        finally:
+            torch.set_num_threads(threads)
+
     methods = {f"stage, {workers} workers": stage(workers)}
     if workers != args.workers:  # also show the requested worker count, for comparison
         methods[f"stage, {args.workers} workers"] = stage(args.workers)
     methods["bare forward"] = bare
+    methods["bare forward, lanes"] = bare_lanes
     if args.extractor == "inception-fid":
         from pytorch_fid.fid_score import get_activations
         from pytorch_fid.inception import InceptionV3
@@ -106,6 +125,8 @@ def main() -> None:
         print(f"{name:>20}: {rate:7.2f} images/s (best of {args.repeats})")
     stage_rate = rates[f"stage, {workers} workers"]
     print(f"stage / bare forward: {stage_rate / rates['bare forward']:.3f}")
+    print(f"stage / bare forward, lanes: {stage_rate / rates['bare forward, lanes']:.3f}"
+          f" (the stage {'runs' if spec.lanes else 'does not run'} lanes for {spec.name})")
     if "pytorch-fid" in rates:
         print(f"stage / pytorch-fid:  {stage_rate / rates['pytorch-fid']:.3f}")
 

@@ -1,10 +1,11 @@
 """The features stage's engine: decode, attributes and the network over one shard, rows into the store.
 
 Every argument of :func:`compute_shard` is picklable and it touches no Prefect, so a Dask worker
-can map it. Inside a shard a DataLoader's workers decode each image once, compute its attributes
-and its model input while the main process runs the network (inference mode, channels-last);
-without a spare core for workers the main process decodes and prepares model inputs and a thread
-computes the attributes beside the network; rows are flushed to the store every
+can map it. Inside a shard each image is decoded once. With no spare core for DataLoader workers
+(the usual case: torch takes every core), lanes, one thread per torch thread, each take a whole
+batch (decode, model input, the network on one intra-op thread) while one more thread computes
+the attributes; with spare cores, DataLoader workers decode and describe while the main process
+runs the network on its threads (inference mode, channels-last either way). Rows are flushed to the store every
 ``features.part_rows`` images, so memory is bounded by that, not by the dataset, and a killed run
 loses at most one part. (Apart from ``stages.features`` so that loading the stage's declaration
 does not load torch.)
@@ -16,9 +17,10 @@ import functools
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import closing
 
 import numpy as np
 import torch
@@ -82,68 +84,128 @@ def collate(
     return list(idx), list(images), torch.stack(attrs), list(hashes)
 
 
-# A batch as the loop takes it: row indices, model inputs, and a call that gives the batch's
-# (B, A) attributes and dhashes (waiting for them if they are still being computed).
-Batch = tuple[list[int], list[torch.Tensor], Callable[[], tuple[np.ndarray, list[int]]]]
 # Decoded images waiting for their attributes hold at most this many bytes (4000 px photos).
 PENDING_BYTES = 256 * 2**20
+# A computed batch: row indices, features (B, dim) and logits (B, n) or None without a model,
+# attributes (B, A) and dhashes.
+Rows = tuple[list[int], np.ndarray | None, np.ndarray | None, np.ndarray, list[int]]
 
 
-def loader_batches(rows: ImageRows, batch_size: int, workers: int) -> Iterator[Batch]:
-    """Batches prepared whole (attributes included) by ``workers`` DataLoader processes."""
+def forward(model: nn.Module, batch: torch.Tensor, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` rows' (features, logits) of a full batch.
+
+    Always the full batch shape: oneDNN/BLAS pick kernels by shape (a batch of one takes a
+    GEMV path whose logits differ in the last bit), so a row's embedding must not depend on
+    how many rows happened to share its batch, or a store row recomputed after a kill would
+    differ from the clean run's."""
+    feats, logits = model(batch)
+    return feats[:n].float().numpy(), logits[:n].float().numpy()
+
+
+def loader_rows(rows: ImageRows, model: nn.Module | None, batch_size: int, workers: int) -> Iterator[Rows]:
+    """Batches decoded, preprocessed and described by ``workers`` DataLoader processes (cores
+    the network's threads leave free); the network runs here on all its threads."""
     loader = DataLoader(rows, batch_size=batch_size, num_workers=workers, shuffle=False, collate_fn=collate)
-    for idx, images, attrs, hashes in loader:
-        yield idx, images, lambda attrs=attrs, hashes=hashes: (attrs.numpy(), hashes)
+    batch: torch.Tensor | None = None  # reused: fresh 20-30 MB batches page-fault at every batch
+    with torch.inference_mode():
+        for idx, images, attrs, hashes in loader:
+            feats = logits = None
+            if model is not None:
+                if batch is None:
+                    batch = torch.empty((batch_size, *images[0].shape), memory_format=torch.channels_last)
+                for j, image in enumerate(images):
+                    batch[j].copy_(image)
+                batch[len(images) :].zero_()
+                with _TORCH_TURN:
+                    feats, logits = forward(model, batch, len(images))
+            yield idx, feats, logits, attrs.numpy(), hashes
 
 
-def in_process_batches(rows: ImageRows, batch_size: int, pool: ThreadPoolExecutor) -> Iterator[Batch]:
-    """Batches decoded and preprocessed here, their attributes computed on ``pool``'s thread.
+class Lane(threading.local):
+    """Each lane's reused channels-last batch (fresh 20-30 MB batches page-fault at every
+    batch), its share of ``PENDING_BYTES`` and the intra-op threads its network runs on."""
 
-    Why: with no spare core for DataLoader workers, the attributes (pure numpy, ~3 ms an
-    image at 64 px) ran between forward passes. On the thread they run while this thread
-    prepares model inputs and while the network runs (torch releases the GIL inside its ops),
-    on what CPU the network leaves: 0.80 of the bare forward rate against 0.73 in turn on two
-    cores (docs/performance.md). The model inputs stay on this thread, where
-    ``one_torch_thread`` holds torch to one intra-op thread (torch's count is per process).
-    """
-    for start in range(0, len(rows), batch_size):
-        idx = list(range(start, min(start + batch_size, len(rows))))
-        images: list[torch.Tensor] = []
-        pending: list[tuple[Future, int]] = []
-        for i in idx:
+    batch: torch.Tensor | None = None
+
+    def __init__(self, pending_bytes: int, net_threads: int) -> None:
+        self.pending_bytes = pending_bytes
+        self.net_threads = net_threads
+
+
+def lane_batch(
+    rows: ImageRows, model: nn.Module | None, idx: list[int], batch_size: int, lane: Lane, describe: ThreadPoolExecutor
+) -> Rows:
+    """One batch on the calling thread: decode each image and make its model input (on one
+    intra-op thread), hand its attributes to ``describe``'s thread, run the network on
+    ``lane.net_threads``, then collect the attributes. Decoded images waiting for their
+    attributes hold at most ``PENDING_BYTES / lanes`` (4000 px photos)."""
+    pending: list[tuple[Future[tuple[np.ndarray, int]], int]] = []
+    with torch.inference_mode():  # thread-local in torch: each lane enters it
+        for j, i in enumerate(idx):
             rgb = rows.decode(i)
-            while sum(n for f, n in pending if not f.done()) + rgb.nbytes > PENDING_BYTES:
+            while sum(n for f, n in pending if not f.done()) + rgb.nbytes > lane.pending_bytes:
                 next(f for f, _ in pending if not f.done()).result()
-            pending.append((pool.submit(attribute_row, rgb), rgb.nbytes))
-            images.append(rows.model_input(rgb))
+            pending.append((describe.submit(attribute_row, rgb), rgb.nbytes))
+            if model is not None:
+                image = rows.model_input(rgb)
+                if lane.batch is None:
+                    lane.batch = torch.empty((batch_size, *image.shape), memory_format=torch.channels_last)
+                lane.batch[j].copy_(image)
+            del rgb
+        feats = logits = None
+        if model is not None:
+            assert lane.batch is not None
+            lane.batch[len(idx) :].zero_()
+            torch.set_num_threads(lane.net_threads)  # 1, or all of them in the only lane
+            try:
+                feats, logits = forward(model, lane.batch, len(idx))
+            finally:
+                torch.set_num_threads(1)
+    described = [f.result() for f, _ in pending]
+    return idx, feats, logits, np.stack([v for v, _ in described]), [h for _, h in described]
 
-        def attributes(pending: list[tuple[Future, int]] = pending) -> tuple[np.ndarray, list[int]]:
-            done = [f.result() for f, _ in pending]
-            return np.stack([v for v, _ in done]), [h for _, h in done]
 
-        yield idx, images, attributes
+def lane_rows(rows: ImageRows, model: nn.Module | None, batch_size: int, one_thread_lanes: bool) -> Iterator[Rows]:
+    """Batches computed on lanes (threads), with the attributes on one more thread; yielded in order.
+
+    ``one_thread_lanes`` (the extractor's ``lanes``): as many lanes as torch has intra-op
+    threads, each running the network on one of them. Why: on two cores MobileNetV2 on two
+    OpenMP threads ran at 0.72-0.83 of its bare rate once the attributes (pure numpy, ~3 ms an
+    image at 64 px) ran beside it: a thread that preempts one OpenMP thread stalls the other
+    at the next barrier. Lanes of one thread each never wait for each other: the bare network
+    alone runs about 1.1x faster that way, and the attributes take what CPU they need from
+    either lane (docs/performance.md). Otherwise one lane runs the network on every thread
+    (Inception: its large convolutions share the caches badly between lanes). Model inputs
+    are made on one intra-op thread either way: split over two threads on a busy two-core
+    machine each small op waits for a preempted helper thread, 4-40 ms an image against 0.8.
+    torch's thread count is per process, so ``_TORCH_TURN`` keeps other shards of this
+    process out meanwhile; the ops are the same on any thread count, and so are the values."""
+    starts = range(0, len(rows), batch_size)
+    with _TORCH_TURN:
+        threads = torch.get_num_threads()
+        lanes = threads if one_thread_lanes and model is not None else 1
+        lane = Lane(PENDING_BYTES // lanes, 1 if lanes > 1 else threads)
+        torch.set_num_threads(1)
+        pool = ThreadPoolExecutor(lanes, thread_name_prefix="synthscope-lane")
+        describe = ThreadPoolExecutor(1, thread_name_prefix="synthscope-attributes")
+        try:
+            pending: deque[Future[Rows]] = deque()
+            for start in starts:
+                idx = list(range(start, min(start + batch_size, len(rows))))
+                pending.append(pool.submit(lane_batch, rows, model, idx, batch_size, lane, describe))
+                if len(pending) > lanes:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            describe.shutdown(wait=True, cancel_futures=True)
+            torch.set_num_threads(threads)
 
 
 # torch's intra-op thread count is per process: shards mapped on threads of one process take
-# turns between preparing inputs on one thread and running the network on all of them.
+# turns (see ``lane_rows``).
 _TORCH_TURN = threading.Lock()
-
-
-@contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run the block's torch ops on one intra-op thread (and no other shard's network meanwhile).
-
-    Why: preparing inputs is many small tensor ops (resize, normalise, a channels-last copy);
-    split over two threads on a busy two-core machine each op waits for a preempted helper
-    thread, 4-40 ms per image against 0.8 ms on one (``bench/features.py``). The ops are
-    elementwise, so the values are the same on any thread count."""
-    with _TORCH_TURN:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
 
 
 @functools.lru_cache(maxsize=1)
@@ -227,38 +289,17 @@ def _compute_rows(
         for values in buf.values():
             values.clear()
 
-    batch: torch.Tensor | None = None  # reused: fresh 20-30 MB batches page-fault at every batch
-    with ExitStack() as stack:
-        if workers > 0:
-            batches = loader_batches(rows, batch_size, workers)
-        else:
-            pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="synthscope-attributes"))
-            batches = in_process_batches(rows, batch_size, pool)
-        items = iter(progress(batches, f"features shard {shard.index}", total=-(-len(rows) // batch_size)))
-        stack.enter_context(torch.inference_mode())
-        while True:
-            with one_torch_thread():  # decoding (without workers) and the batch copy; the network below on all
-                item = next(items, None)
-                if item is None:
-                    break
-                idx, images, attributes = item
-                if model is not None:
-                    if batch is None:
-                        batch = torch.empty((batch_size, *images[0].shape), memory_format=torch.channels_last)
-                    for j, image in enumerate(images):
-                        batch[j].copy_(image)
-                    batch[len(images) :].zero_()
-            if model is not None:
-                assert batch is not None
-                # Always the full batch shape: oneDNN/BLAS pick kernels by shape (a batch of one
-                # takes a GEMV path whose logits differ in the last bit), so a row's embedding
-                # must not depend on how many rows happened to share its batch, or a store row
-                # recomputed after a kill would differ from the clean run's.
-                with _TORCH_TURN:
-                    feats, logits = model(batch)
-                buf["feat"].append(feats[: len(images)].float().numpy())
-                buf["logit"].append(logits[: len(images)].float().numpy())
-            attrs, hashes = attributes()
+    if workers > 0:
+        batches = loader_rows(rows, model, batch_size, workers)
+    else:
+        batches = lane_rows(rows, model, batch_size, extractor.spec.lanes)
+    with closing(batches):  # a failed flush stops the lanes and gives torch its threads back
+        for idx, feats, logits, attrs, hashes in progress(
+            batches, f"features shard {shard.index}", total=-(-len(rows) // batch_size)
+        ):
+            if feats is not None:
+                buf["feat"].append(feats)
+                buf["logit"].append(logits)
             buf["idx"].extend(idx)
             buf["attr"].append(attrs)
             buf["dhash"].extend(hashes)

@@ -49,6 +49,11 @@ class ExtractorSpec:
     preprocess: Callable[[torch.Tensor], torch.Tensor]  # (3, H, W) uint8 -> model input
     build: Callable[[], nn.Module]  # architecture, weights not loaded
     load: Callable[[nn.Module, dict[str, torch.Tensor]], None]
+    # Run one copy of the network per torch thread, each on one intra-op thread, rather than
+    # one copy on all of them. Measured per network (bench/features.py, 2 cores): MobileNetV2's
+    # small depthwise layers spend much of a pass at OpenMP barriers, and lanes run 1.1x
+    # faster; Inception's large convolutions share the caches badly, and lanes run 0.85x.
+    lanes: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,7 @@ def register_extractor(
     weights: WeightSource,
     preprocess_version: str = "v1",
     load: Callable[[nn.Module, dict[str, torch.Tensor]], None] | None = None,
+    lanes: bool = False,
 ) -> ExtractorSpec:
     """Register a feature extractor under ``name`` (a name registered twice is an error).
 
@@ -122,11 +128,13 @@ def register_extractor(
     workers: a module-level function). ``weights`` says where the weights file may come from
     and its published sha256 (other files are ``custom``); ``load(net, state_dict)`` loads
     it (default: ``net.load_state_dict(state, strict=True)``). Change ``preprocess_version``
-    whenever ``preprocess`` changes: it is part of the feature-store key.
+    whenever ``preprocess`` changes: it is part of the feature-store key. ``lanes=True`` runs
+    one copy of the network per torch thread on one intra-op thread each: measure both with
+    ``bench/features.py`` (it pays for small, barrier-bound networks such as MobileNetV2).
     """
     spec = ExtractorSpec(name=name, input_size=input_size, preprocess_version=preprocess_version, dim=dim,
                          n_logits=n_logits, weights=weights, preprocess=preprocess, build=factory,
-                         load=load or _load_strict)
+                         load=load or _load_strict, lanes=lanes)
     return EXTRACTORS.add(name, spec)
 
 
@@ -238,6 +246,7 @@ EXTRACTORS.add(
         preprocess=mobilenet_preprocess,
         build=MobileNetFeatures,
         load=lambda net, state: net.net.load_state_dict(state, strict=True),
+        lanes=True,
     ),
 )
 
