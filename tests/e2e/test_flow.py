@@ -157,30 +157,44 @@ def restore_environ():
     os.environ.update(saved)
 
 
-def test_dask_runner_gives_the_same_features(prefect_harness, demo_dir, tmp_path, restore_environ):
-    """Two Dask workers embed the shards; the features equal the default runner's."""
+def test_dask_runner_gives_the_same_features(prefect_harness, demo_dir, demo_store, tmp_path, restore_environ):
+    """A whole audit on two Dask workers (every task pickled to them) embeds the shards there; its
+    features equal what the default runner's ingest and features tasks compute. (The default side
+    runs those two stages only, on the shared demo store: the rest of an audit is not compared.)"""
+    from prefect import flow
     from prefect_dask import DaskTaskRunner
 
-    from synthscope.orchestration.audit import audit_flow
+    from synthscope.config import load_config
+    from synthscope.features.load import load_embeddings
+    from synthscope.orchestration.audit import audit_flow, run_plan
+    from synthscope.pipeline import Pipeline, pipeline
 
     params = FAST_PARAMS | {"features.shard_size": 40}
+    full = pipeline()
+    embedding = Pipeline([full.stages["ingest"], full.stages["features"]])
+
+    @flow(name="synthscope-embed")
+    def embed(overrides: dict) -> list[str]:
+        return run_plan(load_config(None, overrides, None, params), embedding)
+
+    dask_flow = audit_flow.with_options(task_runner=DaskTaskRunner(
+        cluster_class="distributed.LocalCluster",
+        cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True, "dashboard_address": None},
+    ))
     runs = {}
-    for name, flow in {
-        "default": audit_flow,
-        "dask": audit_flow.with_options(task_runner=DaskTaskRunner(
-            cluster_class="distributed.LocalCluster",
-            cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True, "dashboard_address": None},
-        )),
-    }.items():
-        out, store = tmp_path / name, tmp_path / f"store-{name}"
-        state = flow(config=None, overrides=_overrides(demo_dir, out, store), param_overrides=params, return_state=True)
+    for name, run, store in (
+        ("default", lambda overrides: embed(overrides, return_state=True), demo_store),
+        ("dask", lambda overrides: dask_flow(config=None, overrides=overrides, param_overrides=params,
+                                             return_state=True), tmp_path / "store-dask"),
+    ):
+        out = tmp_path / name
+        state = run(_overrides(demo_dir, out, store))
         assert state.is_completed(), state
         states = _task_states(state.state_details.flow_run_id)
-        assert len([n for n in states if n.startswith("features-shard")]) >= 3, states
-        from synthscope.features.load import load_embeddings
-
+        assert len([n for n in states if n.startswith("features-shard")]) >= 3 or name == "default", states
         emb = load_embeddings(OutputPaths(out), store)
         runs[name] = (pd.read_parquet(OutputPaths(out).attributes), emb.features, emb.logits)
+    assert (tmp_path / "dask" / "report.html").exists()  # the whole audit ran on Dask
     pd.testing.assert_frame_equal(runs["default"][0], runs["dask"][0])
     np.testing.assert_allclose(runs["default"][1], runs["dask"][1], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(runs["default"][2], runs["dask"][2], rtol=1e-5, atol=1e-5)
