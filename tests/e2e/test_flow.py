@@ -190,8 +190,9 @@ def test_dask_runner_gives_the_same_features(prefect_harness, demo_dir, demo_sto
         out = tmp_path / name
         state = run(_overrides(demo_dir, out, store))
         assert state.is_completed(), state
-        states = _task_states(state.state_details.flow_run_id)
-        assert len([n for n in states if n.startswith("features-shard")]) >= 3 or name == "default", states
+        if name == "dask":
+            states = _task_states(state.state_details.flow_run_id)
+            assert len([n for n in states if n.startswith("features-shard")]) >= 3, states
         emb = load_embeddings(OutputPaths(out), store)
         runs[name] = (pd.read_parquet(OutputPaths(out).attributes), emb.features, emb.logits)
     assert (tmp_path / "dask" / "report.html").exists()  # the whole audit ran on Dask
