@@ -74,3 +74,44 @@ def test_early_server_stops_what_it_spawned_when_a_profile_names_a_server(tmp_pa
     profiles = tmp_path / "profiles.toml"
     profiles.write_text('active = "remote"\n\n[profiles.remote]\nPREFECT_API_URL = "http://127.0.0.1:9/api"\n')
     assert _early_server_child(None, tmp_path / "prefect", profiles) == ["False"]
+
+
+SHUTDOWN_NOISE = """
+import signal, sys, time
+def bye(*_):
+    print("12:00:00.000 | ERROR   | sqlalchemy.pool.impl.AsyncAdaptedQueuePool - Exception during reset", flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, bye)
+print("serving", flush=True)
+time.sleep(60)
+"""
+
+
+def test_what_the_server_prints_once_stopped_goes_to_a_file_not_the_log(monkeypatch, capfd, caplog):
+    """Its output while serving passes through; what it prints once asked to stop (a shutdown race in
+    Prefect's database services) is kept in a file named at INFO, so a clean audit has no ERROR line."""
+    import logging
+    import threading
+    import time
+
+    from synthscope.orchestration import server
+
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # construct without spawning
+    early = server.EarlyServer()
+    assert early.process is None
+    early.process = subprocess.Popen([sys.executable, "-c", SHUTDOWN_NOISE], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+    early.reader = threading.Thread(target=early._pass_output, daemon=True)
+    early.reader.start()
+    deadline = time.monotonic() + 30
+    while "serving" not in (seen := capfd.readouterr().err) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "serving" in seen
+    with caplog.at_level(logging.INFO, logger="synthscope"):
+        early.stop()
+    assert "ERROR" not in capfd.readouterr().err
+    kept = [r.getMessage() for r in caplog.records if "while stopping" in r.getMessage()]
+    assert len(kept) == 1, caplog.records
+    path = Path(kept[0].rsplit(": ", 1)[-1])
+    assert "Exception during reset" in path.read_text()
+    path.unlink()
