@@ -145,8 +145,8 @@ class EarlyServer:
         for line in self.process.stdout:
             if self.stopping:
                 self.after_stop.append(line)
-            else:
-                sys.stderr.buffer.write(line)
+            else:  # as text: a notebook's or a test's stderr has no binary buffer
+                sys.stderr.write(line.decode(errors="replace"))
                 sys.stderr.flush()
 
     def stop(self) -> None:
