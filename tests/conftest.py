@@ -65,8 +65,13 @@ def prefect_harness():
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Slow end-to-end tests first: under `make test`'s pytest-xdist workers a long test collected last
-    (the DVC repro, the served deployments) would otherwise run alone at the end on an idle machine."""
+    (the DVC repro, the served deployments) would otherwise run alone at the end on an idle machine.
+    The longest (the DVC repro, 5-6 minutes under load) goes first of all: behind the service tests
+    on its worker it started 3-4 minutes in and ended the run alone (`--durations`, 2026-12-03);
+    the tests queued behind it are stolen by the other workers meanwhile."""
     def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("longest"):
+            return -1
         return 0 if item.get_closest_marker("service") else 1 if item.get_closest_marker("slow") else 2
 
     items.sort(key=rank)

@@ -131,6 +131,7 @@ def _differences(a, b, path: str = "") -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.longest
 def test_repro_then_noop_then_only_dependants_then_exp_and_metrics_diff(scratch_repo: Path, prefect_harness,
                                                                         monkeypatch: pytest.MonkeyPatch):
     repo = scratch_repo
