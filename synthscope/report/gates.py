@@ -37,7 +37,7 @@ from synthscope.schema import severity_rank
 
 VERDICTS = ("pass", "warn", "fail")
 STATUSES = ("pass", "not_applicable", "warn", "fail")  # not_applicable counts as a pass in the verdict
-__all__ = ["DECISION_RULE", "METRIC_GATES", "evaluate_gates", "crosses", "worst"]
+__all__ = ["DECISION_RULE", "METRIC_GATES", "evaluate_gates", "crosses", "reaches_past", "worst"]
 
 # gate field in GateParams -> (metric key, "max" or "min", what the gate reads, in words)
 METRIC_GATES: dict[str, tuple[str, str, str]] = {
@@ -135,6 +135,16 @@ def _metric_check(gate: str, limit: float, metrics: MetricsDocument | None) -> G
     else:
         status, why = "pass", f"{shown}: within the gate ({gate}: {sign} {limit:g})"
     return GateCheck(gate, limit, value, ci, status, why)
+
+
+def reaches_past(check: GateCheck) -> bool:
+    """A passing metric gate whose 95% interval also reaches past its limit (a small sample):
+    the direction from ``METRIC_GATES``, as :func:`_metric_check` reads it."""
+    if check.status != "pass" or check.gate not in METRIC_GATES or check.ci95 is None:
+        return False
+    assert isinstance(check.limit, float | int)
+    lo, hi = check.ci95
+    return hi > check.limit if METRIC_GATES[check.gate][1] == "max" else lo < check.limit
 
 
 def group_reasons(bias: BiasDocument, limit: str, over: bool, findings: list[Finding], most: int = 3) -> str:

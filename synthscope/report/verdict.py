@@ -10,7 +10,7 @@ apart (p = 0.002, normalised MMD^2 0.41)".
 from __future__ import annotations
 
 from synthscope.documents import MetricsDocument
-from synthscope.report.gates import GateCheck, GateResult
+from synthscope.report.gates import GateCheck, GateResult, reaches_past
 
 PHRASES = {
     "max_fd_ratio": "FD {v}x the real-vs-real reference",
@@ -70,11 +70,3 @@ def verdict_sentence(result: GateResult, metrics: MetricsDocument | None) -> str
         f" At this sample size the interval of {', '.join(wide)} also reaches past its gate: a gap that size "
         "cannot be ruled out.")
     return f"Synthetic is as close to real as two real samples of the same size are: {numbers}{tail}.{caveat}"
-
-
-def reaches_past(check: GateCheck) -> bool:
-    """A passing metric gate whose 95% interval also reaches past its limit (a small sample)."""
-    if check.status != "pass" or check.ci95 is None or not isinstance(check.limit, float | int):
-        return False
-    lo, hi = check.ci95
-    return hi > check.limit if check.gate.startswith("max_") else lo < check.limit
