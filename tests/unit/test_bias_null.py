@@ -142,3 +142,38 @@ def test_size_scale_is_the_ratio_of_two_sample_noise():
         halves = real[:, : n_r // 2].mean(1) - real[:, n_r // 2 : 2 * (n_r // 2)].mean(1)
         compared = rng.normal(size=(4000, n_s)).mean(1) - real.mean(1)
         assert compared.std() / halves.std() == pytest.approx(size_scale(np.array([n_s]), np.array([n_r]))[0], rel=0.05)
+
+
+def test_null_pairs_of_the_same_real_set_are_scored_once():
+    """The re-scan after debias shares the real set with the scan: its null pairs are served
+    again, and any change to the real rows, their embeddings, the params or the scorer
+    scores them anew."""
+    from synthscope.bias import null
+
+    real = make_attributes(10, seed=2, role="real")
+    emb = np.random.default_rng(0).normal(size=(len(real), 4)).astype(np.float32)
+    calls = []
+
+    def scorer(halves: ScanData, params: ScanParams) -> pd.DataFrame:
+        calls.append(len(halves.real))
+        return score_frame([score_row("shortcut", "color", None, "nmi", 0.2, 0.1, float(len(calls)), "unknown", "m")])
+
+    params = dataclasses.replace(P, null_splits=3)
+    first = null.null_levels(ScanData(make_attributes(5, seed=1), real, None, emb), params, scorer, scorer="v1")
+    assert len(calls) == 3
+    other_synthetic = ScanData(make_attributes(7, seed=9), real.copy(), None, emb.copy())
+    again = null.null_levels(other_synthetic, params, scorer, scorer="v1")
+    assert len(calls) == 3  # served: same real content (copies), another synthetic set
+    assert again["null_mean"].tolist() == first["null_mean"].tolist()
+    changed = real.copy()
+    changed.loc[0, "fg_area"] += 0.01
+    for data, p, key in ((ScanData(make_attributes(5, seed=1), changed, None, emb), params, "v1"),
+                         (ScanData(make_attributes(5, seed=1), real, None, emb + 1), params, "v1"),
+                         (ScanData(make_attributes(5, seed=1), real, None, emb), dataclasses.replace(params, null_z=3.0), "v1"),
+                         (ScanData(make_attributes(5, seed=1), real, None, emb), params, "v2")):
+        before = len(calls)
+        null.null_levels(data, p, scorer, scorer=key)
+        assert len(calls) == before + 3
+    null.null_levels(ScanData(make_attributes(5, seed=1), real, None, emb), params, scorer)  # no scorer: no reuse
+    null.null_levels(ScanData(make_attributes(5, seed=1), real, None, emb), params, scorer)
+    assert len(calls) == 4 * 3 + 3 + 6
