@@ -115,6 +115,8 @@ def test_audit_fail_on_exits_2_when_gates_are_crossed(tmp_path, monkeypatch, cap
     # The exit-code logic only: the flow is replaced by the report stage (tests/e2e/test_flow.py runs the real one).
     monkeypatch.setattr("synthscope.orchestration.audit.audit_flow_for", lambda address=None: lambda **kw: report_stage.run(
         config_for(out, tmp_path)))
+    # A server named (never called: there is no flow) so that `audit` starts no temporary one (8-10 s each).
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     argv = ["synthscope", "audit", "--synthetic", str(tmp_path / "synthetic"), "--output-dir", str(out.root)]
     monkeypatch.setattr(sys, "argv", argv + (["--fail-on", fail_on] if fail_on else []))
     with pytest.raises(SystemExit) as exc:
