@@ -45,13 +45,7 @@ from synthscope.documents.metrics import (
 from synthscope.errors import DataError
 from synthscope.metrics.bootstrap import METHOD as BOOTSTRAP_METHOD
 from synthscope.metrics.bootstrap import bootstrap_mean_ci
-from synthscope.metrics.classifier import (
-    CnnSettings,
-    choose_probe_c,
-    cnn_probabilities,
-    train_cnn,
-    train_linear_probe,
-)
+from synthscope.metrics.classifier import CnnSettings, choose_probe_c, train_linear_probe
 from synthscope.metrics.confusion import collapse_findings, confusion_counts, confusion_entry
 from synthscope.metrics.fits import FitCache, digest
 from synthscope.metrics.inception_score import METHOD as IS_METHOD
@@ -155,6 +149,8 @@ def trainer(settings: CasSettings, n_classes: int) -> Callable[[np.ndarray, np.n
             raise DataError(
                 "a classifier needs at least two classes in its training set; add labelled images"
             )
+        from synthscope.metrics.cnn import cnn_probabilities, train_cnn  # torch: only where the CNN runs
+
         model = train_cnn(x, y, n_classes, settings.cnn, settings.seed)
         return lambda images: cnn_probabilities(model, images)
 

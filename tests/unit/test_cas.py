@@ -10,7 +10,8 @@ from synthscope.metrics.cas import (
     resolve_classifier,
     stratified_split,
 )
-from synthscope.metrics.classifier import CnnSettings, choose_probe_c, cnn_probabilities, train_cnn
+from synthscope.metrics.classifier import CnnSettings, choose_probe_c
+from synthscope.metrics.cnn import cnn_probabilities, train_cnn
 from synthscope.metrics.fits import FitCache
 
 CLASSES = np.array(["red", "green", "blue"])
@@ -179,3 +180,15 @@ def test_cnn_flips_and_rotations_are_decided_from_the_real_data_or_declared():
     resolved, record = resolve_classifier(split, CasSettings(model="cnn", cnn=cnn, orientation_invariant=True))
     assert resolved.cnn.flip and resolved.cnn.rotate and record.augmentation.validation is None
     assert record.augmentation.decided_by == "declared: score.orientation_invariant is true"
+
+
+def test_reading_or_probing_cas_does_not_import_torch():
+    """The compare stage reads CAS and the score stage trains the default probe: neither needs
+    torch (1.5 s a stage process) unless the CNN runs (``metrics.cnn``)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, synthscope.metrics.cas, synthscope.debias.evaluate, synthscope.stages.compare; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr[-2000:]
