@@ -30,13 +30,13 @@ but its severity is capped at ``low`` (``flag.flag``) and its message says why.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Hashable
 
 import numpy as np
 import pandas as pd
 
 from synthscope.bias.base import ScanData
+from synthscope.metrics.fits import digest
 from synthscope.params import ScanParams
 
 KEY = ("check", "attribute", "metric", "class")
@@ -97,15 +97,11 @@ def real_digest(data: ScanData, params: ScanParams, scorer: Hashable) -> str | N
     ``scorer`` (what the scorer depends on besides them). None when a column cannot be hashed."""
     if data.real is None:
         return None
-    digest = hashlib.sha256(repr((list(data.real.columns), params, scorer)).encode())
     try:
-        digest.update(pd.util.hash_pandas_object(data.real, index=False).to_numpy().tobytes())
+        rows = pd.util.hash_pandas_object(data.real, index=False).to_numpy()
     except TypeError:
         return None
-    if data.real_emb is not None:
-        digest.update(repr(data.real_emb.shape).encode())
-        digest.update(np.ascontiguousarray(data.real_emb).tobytes())
-    return digest.hexdigest()
+    return digest(list(data.real.columns), repr(params), repr(scorer), rows, data.real_emb)
 
 
 _last_values: tuple[str, list[pd.DataFrame]] | None = None

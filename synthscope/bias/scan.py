@@ -71,7 +71,7 @@ def scan(data: ScanData, params: ScanParams, near_copy: NearCopyParams = NEAR_CO
     duplicates and memorisation checks count as a copy)."""
     scores = score_all(data, params, near_copy)
     if data.has_reference and params.null_splits:
-        scorer = (near_copy, tuple((name, check) for name, check in CHECKS))
+        scorer = (near_copy, tuple(CHECKS))
         levels = null_levels(data, params, lambda d, p: score_all(d, p, near_copy, null_pair=True), scorer)
         exact = [c().null_levels(data, params) for _, c in CHECKS if hasattr(c, "null_levels")]
         levels = pd.concat([f for f in (levels, *exact) if len(f)] or [levels], ignore_index=True)
